@@ -1,0 +1,47 @@
+"""Checks of a config's values that types alone do not catch, each a clear error."""
+
+import ml_collections
+
+from jaxgan import datasets, losses, models
+from jaxgan.errors import UserError
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+    positive = (
+        "batch_size",
+        "num_train_steps",
+        "log_every_steps",
+        "checkpoint_every_steps",
+        "keep_checkpoints",
+        "d_steps",
+        "latent_dim",
+        "g_width",
+        "d_width",
+        "num_samples",
+        "image_size",
+    )
+    for field in positive:
+        value = config[field]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise UserError(f"config.{field} must be a positive integer, got {value!r}")
+    for field in ("g_learning_rate", "d_learning_rate"):
+        if not config[field] > 0:
+            raise UserError(f"config.{field} must be positive, got {config[field]!r}")
+    for field in ("g_beta1", "g_beta2", "d_beta1", "d_beta2"):
+        if not 0 <= config[field] < 1:
+            raise UserError(f"config.{field} must be in [0, 1), got {config[field]!r}")
+    if config.num_channels not in (1, 3):
+        raise UserError(f"config.num_channels must be 1 or 3, got {config.num_channels!r}")
+    if config.prefetch_batches < 0:
+        raise UserError("config.prefetch_batches must be >= 0")
+    losses.get(config.loss)
+    models.get_module(config.model)
+    name = config.dataset.partition(":")[0]
+    if name not in datasets.available():
+        raise UserError(
+            f"unknown dataset {config.dataset!r}: config.dataset must be one of "
+            f"{datasets.available()}"
+        )
+    check_model = getattr(models.get_module(config.model), "check_config", None)
+    if check_model is not None:
+        check_model(config)

@@ -1,0 +1,38 @@
+"""Trains a GAN: `python -m jaxgan.main --config=configs/dcgan.py --workdir=runs/dcgan`.
+
+Run it again with the same --workdir to resume; --config may then be left out, and the
+workdir's config.json is used. Override any config field with --config.FIELD=VALUE.
+"""
+
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from jaxgan import train, workdir
+from jaxgan.errors import UserError
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "Config file, e.g. configs/dcgan.py or configs/dcgan.py:64.", lock_config=True
+)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory of the run.", required=True)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    # Orbax reports every checkpoint step at INFO through absl; keep the console for ours.
+    logging.set_verbosity(logging.WARNING)
+    try:
+        config = _CONFIG.value or workdir.read_config(_WORKDIR.value)
+        train.train_and_evaluate(config, _WORKDIR.value)
+    except UserError as error:
+        print(f"jaxgan: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("jaxgan: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    app.run(main)

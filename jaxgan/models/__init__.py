@@ -1,0 +1,30 @@
+"""Generator/discriminator pairs, chosen by module name: `config.model` names
+`jaxgan/models/<model>.py`, which defines `Generator` and `Discriminator`.
+
+The module's `build(config)` returns both, pure Flax linen modules: `Generator(z, train) -> images in [-1, 1]` and
+`Discriminator(images, train) -> logits of shape (batch,)`.
+"""
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+import ml_collections
+
+from jaxgan.errors import UserError
+
+
+def available() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def get_module(name: str) -> ModuleType:
+    if name not in available():
+        raise UserError(f"unknown model {name!r}: config.model must be one of {available()}")
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def build(config: ml_collections.ConfigDict):
+    """Returns (generator, discriminator) modules for the config."""
+    module = get_module(config.model)
+    return module.build(config)

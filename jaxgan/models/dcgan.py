@@ -1,0 +1,92 @@
+"""DCGAN generator and discriminator (Radford et al. 2015, arXiv:1511.06434).
+
+The layer plan follows pytorch/examples' DCGAN: G projects z to a `start`x`start`
+map with `width * 2**(n-1)` channels, then n-1 stride-2 transposed 4x4 convolutions
+(BatchNorm + ReLU) and a last one to the image (tanh); D mirrors it with stride-2 4x4
+convolutions, LeakyReLU(0.2), BatchNorm everywhere but the first layer, and a last
+convolution over the whole `start`x`start` map giving one logit. No conv biases.
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from jaxgan import layers
+from jaxgan.errors import UserError
+
+# N(0, 0.02) for every weight, BatchNorm scale N(1, 0.02) and shift 0, as the paper.
+conv_init = nn.initializers.normal(0.02)
+
+
+def bn_scale_init(key, shape, dtype=jnp.float32):
+    return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+def batch_norm(train: bool) -> nn.BatchNorm:
+    # PyTorch's BatchNorm2d defaults: momentum 0.1 (Flax counts 1 - 0.1), eps 1e-5.
+    return nn.BatchNorm(
+        use_running_average=not train, momentum=0.9, epsilon=1e-5, scale_init=bn_scale_init
+    )
+
+
+def resolution_plan(image_size: int) -> tuple[int, int]:
+    """(start side, number of stride-2 stages) for an image side."""
+    plans = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
+    if image_size not in plans:
+        raise UserError(
+            f"the DCGAN supports config.image_size in {sorted(plans)}, got {image_size}"
+        )
+    return plans[image_size]
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    resolution_plan(config.image_size)
+
+
+class Generator(nn.Module):
+    image_size: int = 64
+    num_channels: int = 3
+    width: int = 64
+
+    @nn.compact
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        start, stages = resolution_plan(self.image_size)
+        channels = self.width * 2 ** (stages - 1)
+        # A transposed start x start convolution of a 1x1 input is this dense layer,
+        # with the same number of parameters (nz * channels * start**2).
+        x = nn.Dense(start * start * channels, use_bias=False, kernel_init=conv_init)(z)
+        x = x.reshape(z.shape[0], start, start, channels)
+        x = nn.relu(batch_norm(train)(x))
+        for _ in range(stages - 1):
+            channels //= 2
+            x = layers.UpsampleConvTranspose(channels, kernel_init=conv_init)(x)
+            x = nn.relu(batch_norm(train)(x))
+        x = layers.UpsampleConvTranspose(self.num_channels, kernel_init=conv_init)(x)
+        return jnp.tanh(x)
+
+
+class Discriminator(nn.Module):
+    image_size: int = 64
+    num_channels: int = 3
+    width: int = 64
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        start, stages = resolution_plan(self.image_size)
+        channels = self.width
+        for stage in range(stages):
+            x = nn.Conv(
+                channels, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False, kernel_init=conv_init
+            )(x)
+            if stage > 0:
+                x = batch_norm(train)(x)
+            x = nn.leaky_relu(x, 0.2)
+            channels *= 2
+        x = nn.Conv(1, (start, start), padding="VALID", use_bias=False, kernel_init=conv_init)(x)
+        return x.reshape(x.shape[0])
+
+
+def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
+    shape = dict(image_size=config.image_size, num_channels=config.num_channels)
+    return Generator(width=config.g_width, **shape), Discriminator(width=config.d_width, **shape)

@@ -1,0 +1,102 @@
+"""Console and TensorBoard logging for the trainer.
+
+TensorBoard files are written with tensorboardX, which needs no TensorFlow (clu's
+metric writers import it, and the training path must not).
+"""
+
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+
+def _import_summary_writer():
+    # tensorboardX imports torch whenever it is installed, only to accept torch tensors,
+    # which jaxgan never passes: that costs ~2 s per start and puts two runtimes' thread
+    # pools in one process. An entry of None makes `import torch` fail, which it handles.
+    hidden = "torch" not in sys.modules
+    if hidden:
+        sys.modules["torch"] = None
+    try:
+        from tensorboardX import SummaryWriter
+    finally:
+        if hidden:
+            del sys.modules["torch"]
+    return SummaryWriter
+
+
+SummaryWriter = _import_summary_writer()
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
+
+
+class Progress:
+    """Steps/s, images/s and ETA measured between log steps."""
+
+    def __init__(self, start_step: int, total_steps: int, images_per_step: int):
+        self.total_steps = total_steps
+        self.images_per_step = images_per_step
+        self.last_step, self.last_time = start_step, time.perf_counter()
+
+    def restart(self, step: int) -> float:
+        """Starts measuring afresh from `step` (after compilation); returns seconds since
+        the last measurement."""
+        now = time.perf_counter()
+        elapsed, self.last_step, self.last_time = now - self.last_time, step, now
+        return elapsed
+
+    def update(self, step: int) -> dict[str, float]:
+        now = time.perf_counter()
+        steps_per_s = (step - self.last_step) / max(now - self.last_time, 1e-9)
+        self.last_step, self.last_time = step, now
+        return {
+            "steps_per_s": steps_per_s,
+            "images_per_s": steps_per_s * self.images_per_step,
+            "eta_s": (self.total_steps - step) / max(steps_per_s, 1e-9),
+        }
+
+
+class Writer:
+    """Writes scalars and images to TensorBoard and a one-line summary to the console."""
+
+    def __init__(self, logdir: pathlib.Path, enabled: bool = True):
+        self.enabled = enabled
+        self.tensorboard = SummaryWriter(str(logdir)) if enabled else None
+
+    def scalars(self, step: int, values: dict[str, float]) -> None:
+        if not self.enabled:
+            return
+        for name, value in values.items():
+            self.tensorboard.add_scalar(name, float(value), step)
+        self.tensorboard.flush()
+
+    def image(self, step: int, name: str, image: np.ndarray) -> None:
+        """uint8 (H, W, C)."""
+        if self.enabled:
+            self.tensorboard.add_image(name, image, step, dataformats="HWC")
+            self.tensorboard.flush()
+
+    def console(self, line: str) -> None:
+        if self.enabled:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            self.tensorboard.close()
+
+
+def train_line(step: int, total: int, metrics: dict[str, float], speed: dict[str, float]) -> str:
+    losses = " ".join(
+        f"{name} {metrics[name]:.4f}" for name in ("d_loss", "g_loss", "d_real", "d_fake")
+    )
+    return (
+        f"step {step}/{total} ({100 * step / max(total, 1):.1f}%) | {losses} | "
+        f"{speed['steps_per_s']:.2f} steps/s {speed['images_per_s']:.0f} img/s | "
+        f"ETA {format_duration(speed['eta_s'])}"
+    )

@@ -1,0 +1,101 @@
+"""The GAN's whole training state as one pytree, and how it is created."""
+
+import functools
+from typing import Any
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+from jax.sharding import Mesh
+
+from jaxgan import models, sharding
+
+
+@flax.struct.dataclass
+class NetState:
+    """One network: parameters, mutable collections (e.g. `batch_stats`), optimiser state."""
+
+    params: Any
+    collections: Any
+    opt_state: Any
+
+
+@flax.struct.dataclass
+class GANState:
+    """Both networks, the step count and the run's PRNG key.
+
+    `key` holds raw key data (uint32) so checkpoints need no special handling; the
+    step's randomness is `fold_in(key, step)`, so a resumed run draws the same numbers.
+    """
+
+    step: jax.Array
+    key: jax.Array
+    g: NetState
+    d: NetState
+
+
+def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransformation, ...]:
+    """Adam for G and for D, each with its own learning rate and betas (TTUR-ready)."""
+    g_tx = optax.adam(config.g_learning_rate, b1=config.g_beta1, b2=config.g_beta2)
+    d_tx = optax.adam(config.d_learning_rate, b1=config.d_beta1, b2=config.d_beta2)
+    return g_tx, d_tx
+
+
+def split_variables(variables: dict) -> tuple[Any, dict]:
+    variables = dict(variables)
+    return variables.pop("params"), variables
+
+
+def init_net(
+    module: nn.Module, tx: optax.GradientTransformation, key: jax.Array, example: jax.Array
+) -> NetState:
+    params, collections = split_variables(module.init(key, example, train=False))
+    return NetState(params=params, collections=collections, opt_state=tx.init(params))
+
+
+def create_train_state(
+    config: ml_collections.ConfigDict,
+    key: jax.Array | None = None,
+    mesh: Mesh | None = None,
+    generator: nn.Module | None = None,
+    discriminator: nn.Module | None = None,
+) -> GANState:
+    """A fresh state, both nets initialised and both optimisers at step 0, created
+    directly replicated on the mesh's devices (every device by default), where the
+    train step expects it.
+
+    `key` defaults to one made from `config.seed`.
+    """
+    if generator is None or discriminator is None:
+        generator, discriminator = models.build(config)
+    if key is None:
+        key = jax.random.key(config.seed)
+    mesh = mesh or sharding.data_mesh()
+    init = functools.partial(
+        initial_state, config=config, generator=generator, discriminator=discriminator
+    )
+    return jax.jit(init, out_shardings=sharding.replicated(mesh))(key)
+
+
+def initial_state(
+    key: jax.Array,
+    *,
+    config: ml_collections.ConfigDict,
+    generator: nn.Module,
+    discriminator: nn.Module,
+) -> GANState:
+    """The pure function behind `create_train_state`; `jax.eval_shape` of it gives the
+    state's shapes without allocating it."""
+    g_key, d_key, run_key = jax.random.split(key, 3)
+    g_tx, d_tx = optimizers(config)
+    z = jnp.zeros((1, config.latent_dim), jnp.float32)
+    image = jnp.zeros((1, config.image_size, config.image_size, config.num_channels))
+    return GANState(
+        step=jnp.zeros((), jnp.int32),
+        key=jax.random.key_data(run_key),
+        g=init_net(generator, g_tx, g_key, z),
+        d=init_net(discriminator, d_tx, d_key, image),
+    )

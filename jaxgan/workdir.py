@@ -1,0 +1,131 @@
+"""The workdir: where a run keeps everything it writes.
+
+  config.json        the resolved config, jaxgan's version, the git commit when there
+                     is one, and the versions of JAX, Flax, optax and Orbax
+  checkpoints/<N>/   Orbax checkpoints (see checkpoints.py)
+  samples/step_<N>.png  a grid of samples from a fixed latent batch, at every checkpoint
+  tensorboard/       TensorBoard event files
+  eval/              metrics written by the evaluation binary
+
+Starting again with the same workdir resumes it; a requested config that differs from
+the stored one in anything but the fields in RESUMABLE_FIELDS is refused before any
+file is touched.
+"""
+
+import datetime
+import importlib.metadata
+import json
+import os
+import pathlib
+import subprocess
+
+import ml_collections
+
+import jaxgan
+from jaxgan import checkpoints
+from jaxgan.errors import UserError
+
+CONFIG_FILE = "config.json"
+SUBDIRS = ("checkpoints", "samples", "tensorboard", "eval")
+
+# Fields that change how long or how verbosely a run goes, not what it computes.
+RESUMABLE_FIELDS = frozenset(
+    {
+        "num_train_steps",
+        "log_every_steps",
+        "checkpoint_every_steps",
+        "keep_checkpoints",
+        "prefetch_batches",
+        "num_samples",
+        "sample_with_running_stats",
+    }
+)
+
+
+def read_config(workdir: pathlib.Path) -> ml_collections.ConfigDict:
+    """The config stored in a workdir's config.json."""
+    path = pathlib.Path(workdir) / CONFIG_FILE
+    try:
+        record = json.loads(path.read_text())
+        return ml_collections.ConfigDict(record["config"])
+    except FileNotFoundError as error:
+        raise UserError(f"{path} does not exist: is {workdir} a jaxgan workdir?") from error
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise UserError(f"{path} is not a jaxgan config record ({error})") from error
+
+
+def config_differences(stored: dict, requested: dict) -> list[str]:
+    lines = []
+    for field in sorted(set(stored) | set(requested)):
+        if field in RESUMABLE_FIELDS:
+            continue
+        old, new = stored.get(field, "<absent>"), requested.get(field, "<absent>")
+        if old != new:
+            lines.append(f"{field}: workdir has {old!r}, requested {new!r}")
+    return lines
+
+
+def check(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> None:
+    """Refuses a workdir that cannot hold this run; reads only, writes nothing."""
+    workdir = pathlib.Path(workdir)
+    if workdir.exists() and not workdir.is_dir():
+        raise UserError(f"--workdir {workdir} is a file, not a directory: choose another path")
+    existing = workdir if workdir.exists() else next(p for p in workdir.parents if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--workdir {workdir}: {existing} is not writable")
+    config_path = workdir / CONFIG_FILE
+    if config_path.exists():
+        stored = read_config(workdir).to_dict()
+        differences = config_differences(stored, config.to_dict())
+        if differences:
+            raise UserError(
+                f"{workdir} holds a run of another config ({'; '.join(differences)}): "
+                "use a new --workdir, or the workdir's own config"
+            )
+    elif checkpoints.existing_steps(workdir):
+        raise UserError(
+            f"{workdir} has checkpoints but no {CONFIG_FILE}: it was not written by this "
+            "jaxgan run; use a new --workdir"
+        )
+
+
+def git_commit() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=pathlib.Path(jaxgan.__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for package in ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def create(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> pathlib.Path:
+    """Makes the layout and writes config.json (atomically); call after `check`."""
+    workdir = pathlib.Path(workdir)
+    for name in SUBDIRS:
+        (workdir / name).mkdir(parents=True, exist_ok=True)
+    record = {
+        "config": config.to_dict(),
+        "jaxgan_version": jaxgan.__version__,
+        "git_commit": git_commit(),
+        "versions": versions(),
+        "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    temporary = workdir / (CONFIG_FILE + ".tmp")
+    temporary.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    temporary.replace(workdir / CONFIG_FILE)
+    return workdir
