@@ -1,7 +1,8 @@
 """Generator/discriminator pairs, chosen by module name: `config.model` names
 `jaxgan/models/<model>.py`, which defines `Generator` and `Discriminator`.
 
-The module's `build(config)` returns both, pure Flax linen modules: `Generator(z, train) -> images in [-1, 1]` and
+The module's `build(config)` returns both, pure Flax linen modules:
+`Generator(z, train) -> images in [-1, 1]` and
 `Discriminator(images, train) -> logits of shape (batch,)`.
 """
 
