@@ -1,3 +1,24 @@
-"""jaxgan: generative adversarial networks in JAX/Flax."""
+"""jaxgan: generative adversarial networks in JAX/Flax.
+
+The pieces an outside JAX program needs: a config, the state and the jitted step.
+"""
 
 __version__ = "0.1.0"
+
+from jaxgan import losses, models  # noqa: E402
+from jaxgan.config_defaults import base_config  # noqa: E402
+from jaxgan.config_loading import load_config  # noqa: E402
+from jaxgan.train_state import GANState, NetState, create_train_state  # noqa: E402
+from jaxgan.train_step import gan_step, make_train_step  # noqa: E402
+
+__all__ = [
+    "GANState",
+    "NetState",
+    "base_config",
+    "create_train_state",
+    "gan_step",
+    "load_config",
+    "losses",
+    "make_train_step",
+    "models",
+]

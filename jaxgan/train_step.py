@@ -94,8 +94,8 @@ def gan_step(
         "g_loss": g_loss,
         "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
         "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
-        "d_grad_norm": optax.global_norm(d_grads),
-        "g_grad_norm": optax.global_norm(g_grads),
+        "d_grad_norm": optax.tree.norm(d_grads),
+        "g_grad_norm": optax.tree.norm(g_grads),
     }
     return state.replace(step=state.step + 1, g=g, d=d), metrics
 

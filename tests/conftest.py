@@ -1,0 +1,39 @@
+"""Shared fixtures: a tiny config that trains in seconds on 2 CPU cores."""
+
+import pytest
+
+from jaxgan.config_defaults import base_config
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def tiny(**overrides):
+    """A DCGAN on 28x28 MNIST, 8 channels wide, batch 16: seconds per compile on CPU."""
+    config = base_config()
+    config.g_width = 8
+    config.d_width = 8
+    config.latent_dim = 16
+    config.batch_size = 16
+    config.num_train_steps = 4
+    config.log_every_steps = 2
+    config.checkpoint_every_steps = 2
+    config.num_samples = 16
+    for name, value in overrides.items():
+        config[name] = value
+    return config
+
+
+@pytest.fixture
+def tiny_config():
+    return tiny()

@@ -1,0 +1,136 @@
+import chex
+import jax
+import numpy as np
+import pytest
+
+import jaxgan
+from jaxgan import train_step as train_step_lib
+from jaxgan.errors import UserError
+from jaxgan.train_state import create_train_state
+from jaxgan.train_step import make_train_step
+from tests.conftest import tiny
+
+
+def real_batch(config, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (
+        config.d_steps,
+        config.batch_size,
+        config.image_size,
+        config.image_size,
+        config.num_channels,
+    )
+    return {"image": rng.uniform(-1, 1, shape).astype(np.float32)}
+
+
+def d_loss_on(state, batch, config):
+    """The discriminator loss on a fixed real batch and fixed fakes, in training mode."""
+    generator, discriminator = jaxgan.models.build(config)
+    z = jax.random.normal(jax.random.key(42), (config.batch_size, config.latent_dim))
+    fake = generator.apply({"params": state.g.params, **state.g.collections}, z, train=False)
+    variables = {"params": state.d.params, **state.d.collections}
+    real_logits, _ = discriminator.apply(variables, batch["image"][0], mutable=["batch_stats"])
+    fake_logits, _ = discriminator.apply(variables, fake, mutable=["batch_stats"])
+    return float(jaxgan.losses.get(config.loss)(real_logits, fake_logits)[0])
+
+
+def test_steps_change_both_nets_and_lower_the_d_loss_on_a_fixed_batch(monkeypatch):
+    config = tiny()
+    traced = chex.assert_max_traces(train_step_lib.gan_step, n=1)
+    monkeypatch.setattr(train_step_lib, "gan_step", traced)
+    state = create_train_state(config)
+    before = jax.device_get(state)
+    batch = real_batch(config)
+    step = make_train_step(config)
+    d_before = d_loss_on(before, batch, config)
+    for _ in range(5):
+        state, metrics = step(state, batch)  # a second trace would fail here
+    after = jax.device_get(state)
+    assert int(after.step) == 5
+    for net in ("g", "d"):
+        changed = jax.tree.map(
+            lambda a, b: not np.array_equal(a, b),
+            getattr(before, net).params,
+            getattr(after, net).params,
+        )
+        assert all(jax.tree.leaves(changed)), f"{net} has parameters the step left unchanged"
+    # G's BatchNorm running statistics were updated inside the step too.
+    assert not np.array_equal(
+        before.g.collections["batch_stats"]["BatchNorm_0"]["mean"],
+        after.g.collections["batch_stats"]["BatchNorm_0"]["mean"],
+    )
+    assert d_loss_on(after, batch, config) < d_before
+    assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm"}
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+
+
+def test_the_step_matches_an_unfused_reference_update():
+    """The fused step (shared G forward, D input-gradient only) equals the plain
+    two-pass update: D on (real, G(z)); then G through the updated D at the same z."""
+    config = tiny(d_steps=2, g_learning_rate=1e-3, d_learning_rate=3e-4)
+    state = create_train_state(config)
+    batch = real_batch(config, seed=1)
+    generator, discriminator = jaxgan.models.build(config)
+    g_tx, d_tx = jaxgan.train_state.optimizers(config)
+    loss_fn = jaxgan.losses.get(config.loss)
+
+    def run(net, params, collections, x):
+        return net.apply({"params": params, **collections}, x, mutable=["batch_stats"])
+
+    def reference(state, images):
+        key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
+        g, d = state.g, state.d
+        for i in range(config.d_steps):
+            z = jax.random.normal(jax.random.fold_in(key, i), (config.batch_size, 16))
+            fake, _ = run(generator, g.params, g.collections, z)
+
+            def d_objective(params, collections, fake=fake, real=images[i]):
+                real_logits, collections = run(discriminator, params, collections, real)
+                fake_logits, collections = run(discriminator, params, collections, fake)
+                return loss_fn(real_logits, fake_logits)[0], (collections, real_logits)
+
+            (_, (d_collections, real_logits)), grads = jax.value_and_grad(
+                d_objective, has_aux=True
+            )(d.params, d.collections)
+            updates, opt_state = d_tx.update(grads, d.opt_state, d.params)
+            d = d.replace(
+                params=jax.tree.map(lambda p, u: p + u, d.params, updates),
+                collections=d_collections,
+                opt_state=opt_state,
+            )
+
+        def g_objective(params):
+            # In training mode BatchNorm normalises by the batch: running averages
+            # do not enter G's output, so any collections give the same fakes.
+            fake, _ = run(generator, params, g.collections, z)
+            logits, _ = run(discriminator, d.params, d.collections, fake)
+            return loss_fn(real_logits, logits)[1]
+
+        g_grads = jax.grad(g_objective)(g.params)
+        updates, _ = g_tx.update(g_grads, g.opt_state, g.params)
+        return jax.tree.map(lambda p, u: p + u, g.params, updates), d.params
+
+    expected_g, expected_d = jax.jit(reference)(state, batch["image"])
+    new_state, _ = make_train_step(config)(state, batch)
+    chex.assert_trees_all_close(new_state.g.params, expected_g, atol=1e-6, rtol=1e-5)
+    chex.assert_trees_all_close(new_state.d.params, expected_d, atol=1e-6, rtol=1e-5)
+
+
+def test_batch_size_must_divide_by_the_devices():
+    config = tiny(batch_size=0)
+    with pytest.raises(UserError, match="positive multiple"):
+        make_train_step(config)
+
+
+def test_embedding_snippet_from_the_readme():
+    """The README's embedding example, run as a user's own loop would."""
+    import re
+    import textwrap
+
+    readme = open("README.md").read()
+    snippet = re.search(r"<!-- embedding -->\n```python\n(.*?)```", readme, re.S).group(1)
+    namespace = {}
+    exec(textwrap.dedent(snippet), namespace)  # noqa: S102 - the README's own code
+    state, metrics = namespace["state"], namespace["metrics"]
+    assert int(state.step) == 3
+    assert np.isfinite(float(metrics["g_loss"]))
