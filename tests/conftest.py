@@ -1,6 +1,16 @@
 """Shared fixtures: a tiny config that trains in seconds on 2 CPU cores."""
 
+import os
+import tempfile
+
 import pytest
+
+# Most of the suite's time is XLA compiling the same tiny step again in each run and
+# subprocess; a persistent cache shared by the session and its subprocesses cuts it.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache")
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 
 from jaxgan.config_defaults import base_config
 

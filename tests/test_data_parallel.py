@@ -1,0 +1,52 @@
+"""The step on 8 (fake CPU) devices equals the step on one device."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import jax, numpy as np, chex
+    from jaxgan import sharding
+    from jaxgan.train_state import create_train_state
+    from jaxgan.train_step import make_train_step
+    from tests.conftest import tiny
+
+    assert jax.device_count() == 8, jax.devices()
+    config = tiny(batch_size=16, d_steps=2)
+    rng = np.random.default_rng(0)
+    batches = [{"image": rng.uniform(-1, 1, (2, 16, 28, 28, 1)).astype(np.float32)}
+               for _ in range(3)]
+    results = []
+    for devices in (jax.devices()[:1], jax.devices()):
+        mesh = sharding.data_mesh(devices)
+        state = create_train_state(config, jax.random.key(0), mesh)
+        step = make_train_step(config, mesh)
+        for batch in batches:
+            state, metrics = step(state, batch)
+        assert len(state.g.params["Dense_0"]["kernel"].sharding.device_set) == len(devices)
+        results.append((jax.device_get(state), jax.device_get(metrics)))
+    (one, one_metrics), (eight, eight_metrics) = results
+    chex.assert_trees_all_close(one, eight, rtol=2e-4, atol=2e-5)
+    chex.assert_trees_all_close(one_metrics, eight_metrics, rtol=2e-4, atol=2e-5)
+    differs = jax.tree.leaves(jax.tree.map(lambda a, b: float(np.max(np.abs(a - b))), one, eight))
+    print("max difference", max(differs))
+    """
+)
+
+
+def test_eight_devices_match_one_device():
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "max difference" in result.stdout

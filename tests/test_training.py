@@ -1,0 +1,89 @@
+"""The training loop end to end: resume, workdir checks, divergence."""
+
+import json
+
+import jax
+import numpy as np
+import pytest
+
+from jaxgan import checkpoints, input_pipeline, train
+from jaxgan.errors import UserError
+from jaxgan.train_state import create_train_state
+from tests.conftest import tiny
+
+
+def final_state(workdir, config):
+    mngr = checkpoints.manager(workdir, config)
+    try:
+        state, progress = checkpoints.restore(mngr, create_train_state(config))
+    finally:
+        mngr.close()
+    return jax.device_get(state), progress
+
+
+def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
+    config = tiny(num_train_steps=6, checkpoint_every_steps=3, log_every_steps=3, d_steps=2)
+    train.train_and_evaluate(config, tmp_path / "straight")
+
+    interrupted = tmp_path / "interrupted"
+    train.train_and_evaluate(tiny(**{**config.to_dict(), "num_train_steps": 3}), interrupted)
+    assert checkpoints.existing_steps(interrupted) == [3]
+    train.train_and_evaluate(config, interrupted)
+
+    straight, straight_progress = final_state(tmp_path / "straight", config)
+    resumed, resumed_progress = final_state(interrupted, config)
+    assert int(straight.step) == int(resumed.step) == 6
+    assert straight_progress["batches_consumed"] == resumed_progress["batches_consumed"] == 12
+    same = jax.tree.map(np.array_equal, straight, resumed)
+    assert all(jax.tree.leaves(same)), "resumed parameters differ from the uninterrupted run"
+
+
+def test_a_workdir_of_another_config_is_refused_and_left_untouched(tmp_path):
+    config = tiny(num_train_steps=2)
+    train.train_and_evaluate(config, tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    stamp = (tmp_path / "config.json").read_text()
+    with pytest.raises(UserError, match="another config.*g_width: workdir has 8, requested 16"):
+        train.train_and_evaluate(tiny(num_train_steps=4, g_width=16), tmp_path)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / "config.json").read_text() == stamp
+
+
+def test_checkpoints_without_config_json_are_refused(tmp_path):
+    config = tiny(num_train_steps=2)
+    train.train_and_evaluate(config, tmp_path)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(UserError, match="no config.json"):
+        train.train_and_evaluate(config, tmp_path)
+    assert checkpoints.existing_steps(tmp_path) == [2]
+
+
+def test_divergence_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    honest = input_pipeline.real_batches
+
+    def poisoned(*args, **kwargs):
+        for number, batch in enumerate(honest(*args, **kwargs)):
+            if number >= 2:  # steps 3 and later see NaN images
+                batch["image"] = np.full_like(batch["image"], np.nan)
+            yield batch
+
+    monkeypatch.setattr(input_pipeline, "real_batches", poisoned)
+    config = tiny(num_train_steps=6, log_every_steps=1, checkpoint_every_steps=2)
+    with pytest.raises(train.TrainingDiverged, match="not finite at step 3.*checkpoint is step 2"):
+        train.train_and_evaluate(config, tmp_path)
+    assert checkpoints.existing_steps(tmp_path) == [2]
+    state, _ = final_state(tmp_path, config)
+    assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(state.g.params))
+
+
+def test_config_json_records_the_run(tmp_path):
+    config = tiny(num_train_steps=2)
+    train.train_and_evaluate(config, tmp_path)
+    record = json.loads((tmp_path / "config.json").read_text())
+    assert record["config"] == config.to_dict()
+    assert record["jaxgan_version"]
+    assert set(record["versions"]) >= {"jax", "flax", "optax", "orbax-checkpoint"}
+    # Training longer is a resumable change: config.json follows it.
+    train.train_and_evaluate(tiny(num_train_steps=4), tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["config"]["num_train_steps"] == 4
+    assert checkpoints.existing_steps(tmp_path) == [2, 4]
