@@ -48,6 +48,9 @@ def base_config() -> ml_collections.ConfigDict:
     # conv layer (ngf / ndf in DCGAN), or hidden units of the MLP.
     config.g_width = 64
     config.d_width = 64
+    # Compute dtype of both nets: "float32", or "bfloat16" for mixed precision on
+    # GPU/TPU (parameters, optimiser states, logits and losses stay float32).
+    config.compute_dtype = "float32"
 
     # --- Objective ---------------------------------------------------------------
     # Loss name, a function in jaxgan/losses.py: `non_saturating` or `minimax`.

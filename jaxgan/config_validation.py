@@ -32,6 +32,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
             raise UserError(f"config.{field} must be in [0, 1), got {config[field]!r}")
     if config.num_channels not in (1, 3):
         raise UserError(f"config.num_channels must be 1 or 3, got {config.num_channels!r}")
+    if config.compute_dtype not in ("float32", "bfloat16"):
+        raise UserError(
+            f"config.compute_dtype must be 'float32' or 'bfloat16', got {config.compute_dtype!r}"
+        )
     if config.prefetch_batches < 0:
         raise UserError("config.prefetch_batches must be >= 0")
     losses.get(config.loss)

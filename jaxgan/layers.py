@@ -1,6 +1,7 @@
 """Layers the models share."""
 
 import flax.linen as nn
+import jax.numpy as jnp
 
 
 class UpsampleConvTranspose(nn.Module):
@@ -8,6 +9,7 @@ class UpsampleConvTranspose(nn.Module):
 
     features: int
     kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+    dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x):
@@ -18,4 +20,5 @@ class UpsampleConvTranspose(nn.Module):
             padding=((2, 2), (2, 2)),
             use_bias=False,
             kernel_init=self.kernel_init,
+            dtype=self.dtype,
         )(x)

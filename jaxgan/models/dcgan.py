@@ -23,10 +23,14 @@ def bn_scale_init(key, shape, dtype=jnp.float32):
     return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
 
 
-def batch_norm(train: bool) -> nn.BatchNorm:
+def batch_norm(train: bool, dtype: jnp.dtype) -> nn.BatchNorm:
     # PyTorch's BatchNorm2d defaults: momentum 0.1 (Flax counts 1 - 0.1), eps 1e-5.
     return nn.BatchNorm(
-        use_running_average=not train, momentum=0.9, epsilon=1e-5, scale_init=bn_scale_init
+        use_running_average=not train,
+        momentum=0.9,
+        epsilon=1e-5,
+        scale_init=bn_scale_init,
+        dtype=dtype,
     )
 
 
@@ -48,6 +52,7 @@ class Generator(nn.Module):
     image_size: int = 64
     num_channels: int = 3
     width: int = 64
+    dtype: jnp.dtype = jnp.float32  # compute dtype; parameters stay float32
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
@@ -55,21 +60,26 @@ class Generator(nn.Module):
         channels = self.width * 2 ** (stages - 1)
         # A transposed start x start convolution of a 1x1 input is this dense layer,
         # with the same number of parameters (nz * channels * start**2).
-        x = nn.Dense(start * start * channels, use_bias=False, kernel_init=conv_init)(z)
-        x = x.reshape(z.shape[0], start, start, channels)
-        x = nn.relu(batch_norm(train)(x))
+        dense = nn.Dense(
+            start * start * channels, use_bias=False, kernel_init=conv_init, dtype=self.dtype
+        )
+        x = dense(z).reshape(z.shape[0], start, start, channels)
+        x = nn.relu(batch_norm(train, self.dtype)(x))
         for _ in range(stages - 1):
             channels //= 2
-            x = layers.UpsampleConvTranspose(channels, kernel_init=conv_init)(x)
-            x = nn.relu(batch_norm(train)(x))
-        x = layers.UpsampleConvTranspose(self.num_channels, kernel_init=conv_init)(x)
-        return jnp.tanh(x)
+            x = layers.UpsampleConvTranspose(channels, kernel_init=conv_init, dtype=self.dtype)(x)
+            x = nn.relu(batch_norm(train, self.dtype)(x))
+        x = layers.UpsampleConvTranspose(
+            self.num_channels, kernel_init=conv_init, dtype=self.dtype
+        )(x)
+        return jnp.tanh(x).astype(jnp.float32)
 
 
 class Discriminator(nn.Module):
     image_size: int = 64
     num_channels: int = 3
     width: int = 64
+    dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
@@ -77,16 +87,34 @@ class Discriminator(nn.Module):
         channels = self.width
         for stage in range(stages):
             x = nn.Conv(
-                channels, (4, 4), (2, 2), ((1, 1), (1, 1)), use_bias=False, kernel_init=conv_init
+                channels,
+                (4, 4),
+                (2, 2),
+                ((1, 1), (1, 1)),
+                use_bias=False,
+                kernel_init=conv_init,
+                dtype=self.dtype,
             )(x)
             if stage > 0:
-                x = batch_norm(train)(x)
+                x = batch_norm(train, self.dtype)(x)
             x = nn.leaky_relu(x, 0.2)
             channels *= 2
-        x = nn.Conv(1, (start, start), padding="VALID", use_bias=False, kernel_init=conv_init)(x)
-        return x.reshape(x.shape[0])
+        last = nn.Conv(
+            1,
+            (start, start),
+            padding="VALID",
+            use_bias=False,
+            kernel_init=conv_init,
+            dtype=self.dtype,
+        )
+        # Logits in float32: losses and their gradients are computed at full precision.
+        return last(x).reshape(x.shape[0]).astype(jnp.float32)
 
 
 def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
-    shape = dict(image_size=config.image_size, num_channels=config.num_channels)
+    shape = dict(
+        image_size=config.image_size,
+        num_channels=config.num_channels,
+        dtype=jnp.dtype(config.compute_dtype),
+    )
     return Generator(width=config.g_width, **shape), Discriminator(width=config.d_width, **shape)

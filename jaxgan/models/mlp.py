@@ -16,14 +16,16 @@ class Generator(nn.Module):
     image_size: int = 28
     num_channels: int = 1
     width: int = 1200
+    dtype: jnp.dtype = jnp.float32  # compute dtype; parameters stay float32
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
         del train  # no batch statistics: the same function in training and sampling
-        x = nn.relu(nn.Dense(self.width)(z))
-        x = nn.relu(nn.Dense(self.width)(x))
-        x = nn.Dense(self.image_size * self.image_size * self.num_channels)(x)
-        return jnp.tanh(x).reshape(z.shape[0], self.image_size, self.image_size, self.num_channels)
+        x = nn.relu(nn.Dense(self.width, dtype=self.dtype)(z))
+        x = nn.relu(nn.Dense(self.width, dtype=self.dtype)(x))
+        x = nn.Dense(self.image_size * self.image_size * self.num_channels, dtype=self.dtype)(x)
+        x = jnp.tanh(x).astype(jnp.float32)
+        return x.reshape(z.shape[0], self.image_size, self.image_size, self.num_channels)
 
 
 class Maxout(nn.Module):
@@ -31,27 +33,33 @@ class Maxout(nn.Module):
 
     units: int
     pieces: int = 5
+    dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = nn.Dense(self.units * self.pieces)(x)
+        y = nn.Dense(self.units * self.pieces, dtype=self.dtype)(x)
         return y.reshape(*x.shape[:-1], self.units, self.pieces).max(axis=-1)
 
 
 class Discriminator(nn.Module):
     width: int = 240
+    dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
         del train
         x = x.reshape(x.shape[0], -1)
-        x = Maxout(self.width)(x)
-        x = Maxout(self.width)(x)
-        return nn.Dense(1)(x).reshape(x.shape[0])
+        x = Maxout(self.width, dtype=self.dtype)(x)
+        x = Maxout(self.width, dtype=self.dtype)(x)
+        return nn.Dense(1, dtype=self.dtype)(x).reshape(x.shape[0]).astype(jnp.float32)
 
 
 def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
+    dtype = jnp.dtype(config.compute_dtype)
     generator = Generator(
-        image_size=config.image_size, num_channels=config.num_channels, width=config.g_width
+        image_size=config.image_size,
+        num_channels=config.num_channels,
+        width=config.g_width,
+        dtype=dtype,
     )
-    return generator, Discriminator(width=config.d_width)
+    return generator, Discriminator(width=config.d_width, dtype=dtype)
