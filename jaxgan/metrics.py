@@ -53,9 +53,16 @@ def feature_statistics(features: np.ndarray) -> FeatureStats:
     return FeatureStats(x.mean(axis=0), np.cov(x, rowvar=False))
 
 
+def _sqrt_eigenvalues(eigenvalues: np.ndarray) -> np.ndarray:
+    # Eigenvalues within rounding of zero (the matrix_rank tolerance) are zero: their square
+    # roots would otherwise add ~1e-8 each to the trace of a rank-deficient product.
+    tolerance = np.abs(eigenvalues).max(initial=0.0) * len(eigenvalues) * np.finfo(np.float64).eps
+    return np.sqrt(np.where(eigenvalues > tolerance, eigenvalues, 0.0))
+
+
 def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
     eigenvalues, eigenvectors = scipy.linalg.eigh(matrix)
-    return (eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ eigenvectors.T
+    return (eigenvectors * _sqrt_eigenvalues(eigenvalues)) @ eigenvectors.T
 
 
 def frechet_distance(
@@ -78,7 +85,7 @@ def frechet_distance(
     root1 = _psd_sqrt(sigma1)
     product = root1 @ sigma2 @ root1
     eigenvalues = scipy.linalg.eigvalsh((product + product.T) / 2)
-    trace_sqrt = np.sqrt(np.clip(eigenvalues, 0.0, None)).sum()
+    trace_sqrt = _sqrt_eigenvalues(eigenvalues).sum()
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt)
 
