@@ -1,0 +1,89 @@
+"""Times the real train step of a config on synthetic data already on the devices.
+
+  python -m jaxgan.bench --config=configs/dcgan.py:64 --batch_size=32 --steps=20
+
+Prints one JSON line: img_per_s, step_ms (median), compile_s, backend, devices,
+batch_size, and peak_memory_bytes where the backend reports it (GPU/TPU).
+"""
+
+import json
+import statistics
+import sys
+import time
+
+import jax
+import ml_collections
+import numpy as np
+from absl import app, flags
+from ml_collections import config_flags
+
+from jaxgan import config_validation, sharding
+from jaxgan.errors import UserError
+from jaxgan.train_state import create_train_state
+from jaxgan.train_step import make_train_step
+
+_CONFIG = config_flags.DEFINE_config_file("config", "configs/dcgan.py:64", "Config file.")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Global batch; overrides the config's.")
+_STEPS = flags.DEFINE_integer("steps", 20, "Timed steps.")
+_WARMUP = flags.DEFINE_integer("warmup", 3, "Untimed steps after compilation.")
+
+
+def benchmark(config: ml_collections.ConfigDict, steps: int = 20, warmup: int = 3) -> dict:
+    config_validation.validate(config)
+    mesh = sharding.data_mesh()
+    state = create_train_state(config, jax.random.key(config.seed), mesh)
+    shape = (
+        config.d_steps,
+        config.batch_size,
+        config.image_size,
+        config.image_size,
+        config.num_channels,
+    )
+    images = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
+    batch = {"image": jax.device_put(images, sharding.batch_sharding(mesh))}
+    train_step = make_train_step(config, mesh)
+
+    start = time.perf_counter()
+    compiled = train_step.lower(state, batch).compile()
+    compile_s = time.perf_counter() - start
+    for _ in range(warmup):
+        state, metrics = compiled(state, batch)
+    jax.block_until_ready(state)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        state, metrics = compiled(state, batch)
+        jax.block_until_ready((state, metrics))
+        times.append(time.perf_counter() - start)
+    step_s = statistics.median(times)
+    memory = jax.devices()[0].memory_stats() or {}
+    return {
+        "config_model": config.model,
+        "image_size": config.image_size,
+        "compute_dtype": config.compute_dtype,
+        "batch_size": config.batch_size,
+        "img_per_s": round(config.batch_size / step_s, 1),
+        "step_ms": round(step_s * 1e3, 2),
+        "compile_s": round(compile_s, 2),
+        "backend": jax.default_backend(),
+        "devices": jax.device_count(),
+        "device_kind": jax.devices()[0].device_kind,
+        "peak_memory_bytes": memory.get("peak_bytes_in_use"),
+        "jax": jax.__version__,
+    }
+
+
+def main(argv):
+    del argv
+    config = _CONFIG.value
+    if _BATCH_SIZE.value is not None:
+        config.batch_size = _BATCH_SIZE.value
+    try:
+        print(json.dumps(benchmark(config, _STEPS.value, _WARMUP.value)), flush=True)
+    except UserError as error:
+        print(f"jaxgan: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main)
