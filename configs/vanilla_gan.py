@@ -17,6 +17,7 @@ def get_config(arg: str | None = None):
     config.model = "mlp"
     config.g_width = 1200
     config.d_width = 240
+    config.d_norm = "none"
     config.batch_size = 100
     config.num_train_steps = 20000
     # The paper trained both nets with momentum SGD; Adam at DCGAN's settings is

@@ -52,13 +52,47 @@ def base_config() -> ml_collections.ConfigDict:
     # GPU/TPU (parameters, optimiser states, logits and losses stay float32).
     config.compute_dtype = "float32"
 
+    # Discriminator normalization: none, batch_norm, layer_norm or spectral_norm
+    # (jaxgan/normalization.py). DCGAN's is batch_norm.
+    config.d_norm = "batch_norm"
+    # Spectral normalization of the generator's weights too (SAGAN, BigGAN).
+    config.g_spectral_norm = False
+    # Cross-sample features before D's last layer, against mode collapse
+    # (jaxgan/minibatch.py): none, minibatch_discrimination (Salimans et al. 2016:
+    # `minibatch_kernels` B x `minibatch_kernel_dim` C) or minibatch_stddev (Karras et
+    # al. 2018: groups of `minibatch_group_size`).
+    config.minibatch_features = "none"
+    config.minibatch_kernels = 100
+    config.minibatch_kernel_dim = 5
+    config.minibatch_group_size = 4
+
     # --- Objective ---------------------------------------------------------------
-    # Loss name, a function in jaxgan/losses.py: `non_saturating` or `minimax`.
+    # Loss name, a function in jaxgan/losses.py: non_saturating, minimax, wasserstein,
+    # hinge or least_squares.
     config.loss = "non_saturating"
+    # Target of real samples in D's loss: 0.9 is one-sided label smoothing (Salimans
+    # et al. 2016). For non_saturating, minimax and least_squares.
+    config.real_label = 1.0
+    # Gradient penalty on D (jaxgan/penalties.py): none, wgan_gp, r1 or dragan, times
+    # penalty_weight (lambda = 10 in WGAN-GP and DRAGAN; gamma in R1).
+    config.penalty = "none"
+    config.penalty_weight = 10.0
+    # Clip D's weights to [-c, c] after each update (WGAN: 0.01); 0 is off.
+    config.d_weight_clip = 0.0
     # Discriminator updates per generator update, each on its own real batch.
     config.d_steps = 1
+    # Unrolled GAN (Metz et al. 2017): G's loss differentiates through this many
+    # extra D optimiser steps (0 = off). The unrolled steps reuse the step's last real
+    # batch and are not kept: D's real update is the d_steps above.
+    config.unroll_steps = 0
+    # Exponential moving average of G's parameters, used for samples and evaluation
+    # (Yazici et al. 2019); 0 is off, e.g. 0.999. The averaged G uses the live G's
+    # BatchNorm running statistics.
+    config.g_ema_decay = 0.0
 
-    # --- Optimisers (Adam; separate for G and D) --------------------------------
+    # --- Optimisers (separate for G and D; different rates are TTUR) -----------
+    # adam (betas below) or rmsprop (decay 0.99, as PyTorch's and WGAN's).
+    config.optimizer = "adam"
     config.g_learning_rate = 2e-4
     config.d_learning_rate = 2e-4
     config.g_beta1 = 0.5

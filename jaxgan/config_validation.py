@@ -1,8 +1,10 @@
 """Checks of a config's values that types alone do not catch, each a clear error."""
 
+import warnings
+
 import ml_collections
 
-from jaxgan import datasets, losses, models
+from jaxgan import datasets, losses, minibatch, models, normalization, penalties
 from jaxgan.errors import UserError
 
 
@@ -38,7 +40,20 @@ def validate(config: ml_collections.ConfigDict) -> None:
         )
     if config.prefetch_batches < 0:
         raise UserError("config.prefetch_batches must be >= 0")
-    losses.get(config.loss)
+    losses.get(config.loss, config.real_label)
+    penalties.get(config.penalty)
+    normalization.check(config.d_norm)
+    minibatch.Options.from_config(config)
+    if not 0 < config.real_label <= 1:
+        raise UserError(f"config.real_label must be in (0, 1], got {config.real_label!r}")
+    if config.unroll_steps < 0:
+        raise UserError(f"config.unroll_steps must be >= 0, got {config.unroll_steps!r}")
+    if not 0 <= config.g_ema_decay < 1:
+        raise UserError(f"config.g_ema_decay must be in [0, 1), got {config.g_ema_decay!r}")
+    if config.d_weight_clip < 0 or config.penalty_weight < 0:
+        raise UserError("config.d_weight_clip and config.penalty_weight must be >= 0")
+    if config.optimizer not in ("adam", "rmsprop"):
+        raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
     models.get_module(config.model)
     name = config.dataset.partition(":")[0]
     if name not in datasets.available():
@@ -49,3 +64,20 @@ def validate(config: ml_collections.ConfigDict) -> None:
     check_model = getattr(models.get_module(config.model), "check_config", None)
     if check_model is not None:
         check_model(config)
+
+
+def warn_about_combinations(config: ml_collections.ConfigDict) -> None:
+    """Warns (does not refuse) about settings that run but are known to be ill-posed."""
+    if config.penalty != "none" and config.d_norm == "batch_norm":
+        warnings.warn(
+            f"config.penalty={config.penalty!r} with config.d_norm='batch_norm': BatchNorm "
+            "makes each D output depend on the whole batch, so per-sample gradient "
+            "penalties are ill-defined (Gulrajani et al. 2017 use layer_norm or none)",
+            stacklevel=2,
+        )
+    if config.loss == "wasserstein" and config.penalty == "none" and config.d_weight_clip == 0:
+        warnings.warn(
+            "config.loss='wasserstein' without weight clipping or a gradient penalty: the "
+            "critic is unconstrained and its loss can grow without bound",
+            stacklevel=2,
+        )

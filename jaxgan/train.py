@@ -72,6 +72,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     """Trains (or resumes) the run of `config` in `workdir` up to num_train_steps."""
     workdir = pathlib.Path(workdir)
     config_validation.validate(config)
+    config_validation.warn_about_combinations(config)
     mesh = sharding.data_mesh()
     sharding.check_batch_size(config.batch_size, mesh)
     workdir_lib.check(workdir, config)

@@ -12,6 +12,7 @@ import optax
 from jax.sharding import Mesh
 
 from jaxgan import models, sharding
+from jaxgan.errors import UserError
 
 
 @flax.struct.dataclass
@@ -29,18 +30,27 @@ class GANState:
 
     `key` holds raw key data (uint32) so checkpoints need no special handling; the
     step's randomness is `fold_in(key, step)`, so a resumed run draws the same numbers.
+    `g_ema` is the moving average of G's parameters (None when config.g_ema_decay is 0).
     """
 
     step: jax.Array
     key: jax.Array
     g: NetState
     d: NetState
+    g_ema: Any = None
 
 
 def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransformation, ...]:
-    """Adam for G and for D, each with its own learning rate and betas (TTUR-ready)."""
-    g_tx = optax.adam(config.g_learning_rate, b1=config.g_beta1, b2=config.g_beta2)
-    d_tx = optax.adam(config.d_learning_rate, b1=config.d_beta1, b2=config.d_beta2)
+    """G's and D's optimisers, each with its own learning rate (TTUR when they differ)."""
+    if config.optimizer == "adam":
+        g_tx = optax.adam(config.g_learning_rate, b1=config.g_beta1, b2=config.g_beta2)
+        d_tx = optax.adam(config.d_learning_rate, b1=config.d_beta1, b2=config.d_beta2)
+    elif config.optimizer == "rmsprop":
+        # PyTorch's RMSprop defaults (alpha 0.99, eps 1e-8), which WGAN's code used.
+        g_tx = optax.rmsprop(config.g_learning_rate, decay=0.99, eps=1e-8)
+        d_tx = optax.rmsprop(config.d_learning_rate, decay=0.99, eps=1e-8)
+    else:
+        raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
     return g_tx, d_tx
 
 
@@ -93,9 +103,11 @@ def initial_state(
     g_tx, d_tx = optimizers(config)
     z = jnp.zeros((1, config.latent_dim), jnp.float32)
     image = jnp.zeros((1, config.image_size, config.image_size, config.num_channels))
+    g = init_net(generator, g_tx, g_key, z)
     return GANState(
         step=jnp.zeros((), jnp.int32),
         key=jax.random.key_data(run_key),
-        g=init_net(generator, g_tx, g_key, z),
+        g=g,
         d=init_net(discriminator, d_tx, d_key, image),
+        g_ema=g.params if config.g_ema_decay > 0 else None,
     )

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxgan import layers
+from jaxgan import layers, minibatch, normalization
 from jaxgan.errors import UserError
 
 # N(0, 0.02) for every weight, BatchNorm scale N(1, 0.02) and shift 0, as the paper.
@@ -24,14 +24,7 @@ def bn_scale_init(key, shape, dtype=jnp.float32):
 
 
 def batch_norm(train: bool, dtype: jnp.dtype) -> nn.BatchNorm:
-    # PyTorch's BatchNorm2d defaults: momentum 0.1 (Flax counts 1 - 0.1), eps 1e-5.
-    return nn.BatchNorm(
-        use_running_average=not train,
-        momentum=0.9,
-        epsilon=1e-5,
-        scale_init=bn_scale_init,
-        dtype=dtype,
-    )
+    return normalization.batch_norm(train, dtype, scale_init=bn_scale_init)
 
 
 def resolution_plan(image_size: int) -> tuple[int, int]:
@@ -76,9 +69,15 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
+    """`norm` (config.d_norm) normalises every layer but the first and last, as the
+    paper's BatchNorm does; spectral normalization wraps every layer.
+    `minibatch_features` appends cross-sample features before the last layer."""
+
     image_size: int = 64
     num_channels: int = 3
     width: int = 64
+    norm: str = "batch_norm"
+    minibatch_features: minibatch.Options = minibatch.Options()
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
@@ -86,7 +85,7 @@ class Discriminator(nn.Module):
         start, stages = resolution_plan(self.image_size)
         channels = self.width
         for stage in range(stages):
-            x = nn.Conv(
+            conv = nn.Conv(
                 channels,
                 (4, 4),
                 (2, 2),
@@ -94,21 +93,36 @@ class Discriminator(nn.Module):
                 use_bias=False,
                 kernel_init=conv_init,
                 dtype=self.dtype,
-            )(x)
-            if stage > 0:
+            )
+            x = normalization.weighted(conv, self.norm, train)(x)
+            if stage > 0 and self.norm == "batch_norm":
                 x = batch_norm(train, self.dtype)(x)
+            elif stage > 0:
+                x = normalization.hidden_norm(self.norm, train, self.dtype)(x)
             x = nn.leaky_relu(x, 0.2)
             channels *= 2
-        last = nn.Conv(
-            1,
-            (start, start),
-            padding="VALID",
-            use_bias=False,
-            kernel_init=conv_init,
-            dtype=self.dtype,
-        )
+        options = self.minibatch_features
+        if options.kind == "minibatch_stddev":
+            x = minibatch.MinibatchStddev(options.group_size)(x)
+        if options.kind == "minibatch_discrimination":
+            # The cross-sample features join the flattened penultimate activations,
+            # and a dense layer takes the place of the last convolution.
+            x = minibatch.MinibatchDiscrimination(
+                options.kernels, options.kernel_dim, dtype=self.dtype
+            )(x.reshape(x.shape[0], -1))
+            last = nn.Dense(1, use_bias=False, kernel_init=conv_init, dtype=self.dtype)
+        else:
+            last = nn.Conv(
+                1,
+                (start, start),
+                padding="VALID",
+                use_bias=False,
+                kernel_init=conv_init,
+                dtype=self.dtype,
+            )
+        x = normalization.weighted(last, self.norm, train)(x)
         # Logits in float32: losses and their gradients are computed at full precision.
-        return last(x).reshape(x.shape[0]).astype(jnp.float32)
+        return x.reshape(x.shape[0]).astype(jnp.float32)
 
 
 def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
@@ -117,4 +131,10 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
         num_channels=config.num_channels,
         dtype=jnp.dtype(config.compute_dtype),
     )
-    return Generator(width=config.g_width, **shape), Discriminator(width=config.d_width, **shape)
+    discriminator = Discriminator(
+        width=config.d_width,
+        norm=config.d_norm,
+        minibatch_features=minibatch.Options.from_config(config),
+        **shape,
+    )
+    return Generator(width=config.g_width, **shape), discriminator

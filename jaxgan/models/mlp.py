@@ -3,13 +3,16 @@
 G: z -> two ReLU hidden layers of `g_width` -> tanh image. D: flattened image -> two
 maxout layers of `d_width` units (5 pieces each, the paper's MNIST discriminator) ->
 one logit. The paper's dropout in D is left out: it would make D stochastic and its
-gradient penalty ill-defined.
+gradient penalty ill-defined. D's normalization and mini-batch features follow the
+config (`d_norm`, `minibatch_features`); the paper's D has neither.
 """
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
+
+from jaxgan import minibatch, normalization
 
 
 class Generator(nn.Module):
@@ -33,25 +36,44 @@ class Maxout(nn.Module):
 
     units: int
     pieces: int = 5
+    norm: str = "none"  # spectral_norm wraps the affine maps
+    train: bool = True
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = nn.Dense(self.units * self.pieces, dtype=self.dtype)(x)
+        dense = nn.Dense(self.units * self.pieces, dtype=self.dtype)
+        y = normalization.weighted(dense, self.norm, self.train)(x)
         return y.reshape(*x.shape[:-1], self.units, self.pieces).max(axis=-1)
 
 
 class Discriminator(nn.Module):
+    """`norm` (config.d_norm) follows each maxout layer, or wraps every weight for
+    spectral normalization; `minibatch_features` appends cross-sample features before the last
+    layer."""
+
     width: int = 240
+    norm: str = "none"
+    minibatch_features: minibatch.Options = minibatch.Options()
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        del train
         x = x.reshape(x.shape[0], -1)
-        x = Maxout(self.width, dtype=self.dtype)(x)
-        x = Maxout(self.width, dtype=self.dtype)(x)
-        return nn.Dense(1, dtype=self.dtype)(x).reshape(x.shape[0]).astype(jnp.float32)
+        for _ in range(2):
+            x = Maxout(self.width, norm=self.norm, train=train, dtype=self.dtype)(x)
+            x = normalization.hidden_norm(self.norm, train, self.dtype)(x)
+        if self.minibatch_features.kind == "minibatch_discrimination":
+            x = minibatch.MinibatchDiscrimination(
+                self.minibatch_features.kernels,
+                self.minibatch_features.kernel_dim,
+                dtype=self.dtype,
+            )(x)
+        elif self.minibatch_features.kind == "minibatch_stddev":
+            x = minibatch.MinibatchStddev(self.minibatch_features.group_size)(x[:, None, None, :])
+            x = x.reshape(x.shape[0], -1)
+        last = normalization.weighted(nn.Dense(1, dtype=self.dtype), self.norm, train)
+        return last(x).reshape(x.shape[0]).astype(jnp.float32)
 
 
 def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
@@ -62,4 +84,10 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
         width=config.g_width,
         dtype=dtype,
     )
-    return generator, Discriminator(width=config.d_width, dtype=dtype)
+    discriminator = Discriminator(
+        width=config.d_width,
+        norm=config.d_norm,
+        minibatch_features=minibatch.Options.from_config(config),
+        dtype=dtype,
+    )
+    return generator, discriminator
