@@ -45,7 +45,12 @@ def test_losses_are_finite_for_extreme_logits(name):
 
 def test_available_lists_the_public_losses_and_get_refuses_others():
     assert losses.available() == [
-        "hinge", "least_squares", "minimax", "non_saturating", "wasserstein"]
+        "hinge",
+        "least_squares",
+        "minimax",
+        "non_saturating",
+        "wasserstein",
+    ]
     with pytest.raises(UserError, match="unknown loss 'wgan'"):
         losses.get("wgan")
     with pytest.raises(UserError):

@@ -61,8 +61,15 @@ def test_steps_change_both_nets_and_lower_the_d_loss_on_a_fixed_batch(monkeypatc
     )
     assert d_loss_on(after, batch, config) < d_before
     assert set(metrics) == {
-        "d_loss", "g_loss", "d_penalty", "d_real", "d_fake", "d_real_logit", "d_fake_logit",
-        "d_grad_norm", "g_grad_norm",
+        "d_loss",
+        "g_loss",
+        "d_penalty",
+        "d_real",
+        "d_fake",
+        "d_real_logit",
+        "d_fake_logit",
+        "d_grad_norm",
+        "g_grad_norm",
     }
     assert all(np.isfinite(float(v)) for v in metrics.values())
 

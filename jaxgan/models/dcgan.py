@@ -42,29 +42,34 @@ def check_config(config: ml_collections.ConfigDict) -> None:
 
 
 class Generator(nn.Module):
+    """`spectral_norm` (config.g_spectral_norm) wraps every layer's weight, as SAGAN."""
+
     image_size: int = 64
     num_channels: int = 3
     width: int = 64
+    spectral_norm: bool = False
     dtype: jnp.dtype = jnp.float32  # compute dtype; parameters stay float32
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
         start, stages = resolution_plan(self.image_size)
+        norm = "spectral_norm" if self.spectral_norm else "none"
         channels = self.width * 2 ** (stages - 1)
         # A transposed start x start convolution of a 1x1 input is this dense layer,
         # with the same number of parameters (nz * channels * start**2).
         dense = nn.Dense(
             start * start * channels, use_bias=False, kernel_init=conv_init, dtype=self.dtype
         )
-        x = dense(z).reshape(z.shape[0], start, start, channels)
+        x = normalization.weighted(dense, norm, train)(z)
+        x = x.reshape(z.shape[0], start, start, channels)
         x = nn.relu(batch_norm(train, self.dtype)(x))
-        for _ in range(stages - 1):
-            channels //= 2
-            x = layers.UpsampleConvTranspose(channels, kernel_init=conv_init, dtype=self.dtype)(x)
-            x = nn.relu(batch_norm(train, self.dtype)(x))
-        x = layers.UpsampleConvTranspose(
-            self.num_channels, kernel_init=conv_init, dtype=self.dtype
-        )(x)
+        for stage in range(stages):
+            last = stage == stages - 1
+            channels = self.num_channels if last else channels // 2
+            up = layers.UpsampleConvTranspose(channels, kernel_init=conv_init, dtype=self.dtype)
+            x = normalization.weighted(up, norm, train)(x)
+            if not last:
+                x = nn.relu(batch_norm(train, self.dtype)(x))
         return jnp.tanh(x).astype(jnp.float32)
 
 
@@ -137,4 +142,5 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
         minibatch_features=minibatch.Options.from_config(config),
         **shape,
     )
-    return Generator(width=config.g_width, **shape), discriminator
+    generator = Generator(width=config.g_width, spectral_norm=config.g_spectral_norm, **shape)
+    return generator, discriminator

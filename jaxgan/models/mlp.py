@@ -19,14 +19,18 @@ class Generator(nn.Module):
     image_size: int = 28
     num_channels: int = 1
     width: int = 1200
+    spectral_norm: bool = False
     dtype: jnp.dtype = jnp.float32  # compute dtype; parameters stay float32
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
-        del train  # no batch statistics: the same function in training and sampling
-        x = nn.relu(nn.Dense(self.width, dtype=self.dtype)(z))
-        x = nn.relu(nn.Dense(self.width, dtype=self.dtype)(x))
-        x = nn.Dense(self.image_size * self.image_size * self.num_channels, dtype=self.dtype)(x)
+        norm = "spectral_norm" if self.spectral_norm else "none"
+        outputs = self.image_size * self.image_size * self.num_channels
+        x = z
+        for units in (self.width, self.width):
+            x = normalization.weighted(nn.Dense(units, dtype=self.dtype), norm, train)(x)
+            x = nn.relu(x)
+        x = normalization.weighted(nn.Dense(outputs, dtype=self.dtype), norm, train)(x)
         x = jnp.tanh(x).astype(jnp.float32)
         return x.reshape(z.shape[0], self.image_size, self.image_size, self.num_channels)
 
@@ -82,6 +86,7 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
         image_size=config.image_size,
         num_channels=config.num_channels,
         width=config.g_width,
+        spectral_norm=config.g_spectral_norm,
         dtype=dtype,
     )
     discriminator = Discriminator(

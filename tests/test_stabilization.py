@@ -1,0 +1,281 @@
+"""The stabilization toolkit: each remedy's mathematics, and every combination runs."""
+
+import itertools
+import math
+import warnings
+
+import chex
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import config_validation, losses, minibatch, normalization, penalties
+from jaxgan.errors import UserError
+from jaxgan.train_state import create_train_state
+from jaxgan.train_step import ema_update, make_train_step
+from tests.conftest import tiny
+
+REAL = jnp.array([2.0, -1.0])
+FAKE = jnp.array([0.5, -3.0])
+
+
+# --- Losses -------------------------------------------------------------------------
+
+
+def test_wasserstein_hinge_least_squares_by_hand():
+    d, g = losses.wasserstein(REAL, FAKE)
+    np.testing.assert_allclose([d, g], [(0.5 - 3) / 2 - (2 - 1) / 2, -(0.5 - 3) / 2])
+    d, g = losses.hinge(REAL, FAKE)
+    # relu(1-2)=0, relu(1+1)=2 -> 1;  relu(1+0.5)=1.5, relu(1-3)=0 -> 0.75
+    np.testing.assert_allclose([d, g], [1.0 + 0.75, 1.25])
+    d, g = losses.least_squares(REAL, FAKE)
+    np.testing.assert_allclose(
+        [d, g], [0.5 * (1 + 4) / 2 + 0.5 * (0.25 + 9) / 2, 0.5 * (0.25 + 16) / 2]
+    )
+
+
+def test_one_sided_label_smoothing_changes_only_the_real_term():
+    d_smooth, g_smooth = losses.get("non_saturating", 0.9)(REAL, FAKE)
+    d_plain, g_plain = losses.non_saturating(REAL, FAKE)
+    real_term = lambda t: np.mean(  # noqa: E731
+        [
+            -t * math.log(1 / (1 + math.exp(-r))) - (1 - t) * math.log(1 - 1 / (1 + math.exp(-r)))
+            for r in (2.0, -1.0)
+        ]
+    )
+    np.testing.assert_allclose(d_smooth - d_plain, real_term(0.9) - real_term(1.0), rtol=1e-5)
+    assert g_smooth == g_plain
+    # The smoothed D loss is minimised at D(x) = 0.9, i.e. logit log 9.
+    logit = jnp.log(9.0)
+    grad = jax.grad(lambda r: losses.get("non_saturating", 0.9)(r, FAKE)[0])(jnp.full(2, logit))
+    np.testing.assert_allclose(grad, 0.0, atol=1e-6)
+    with pytest.raises(UserError, match="label smoothing"):
+        losses.get("hinge", 0.9)
+
+
+# --- Penalties ----------------------------------------------------------------------
+
+
+def linear_d(w):
+    return lambda x: x.reshape(x.shape[0], -1) @ w
+
+
+@pytest.mark.parametrize("name", ["wgan_gp", "dragan"])
+def test_one_centered_penalties_on_a_linear_critic(name):
+    # D(x) = <w, x> has gradient w everywhere: the penalty is (||w|| - 1)^2, and its
+    # gradient with respect to w is 2 (||w|| - 1) w / ||w||.
+    w = jnp.array([3.0, 4.0, 0.0, 0.0])
+    real = jax.random.normal(jax.random.key(0), (5, 2, 2, 1))
+    fake = jax.random.normal(jax.random.key(1), (5, 2, 2, 1))
+    fn = penalties.get(name)
+    value = fn(linear_d(w), real, fake, jax.random.key(2))
+    np.testing.assert_allclose(value, (5.0 - 1.0) ** 2, rtol=1e-5)
+    grad = jax.grad(lambda w: fn(linear_d(w), real, fake, jax.random.key(2)))(w)
+    np.testing.assert_allclose(grad, 2 * (5 - 1) * w / 5, rtol=1e-5)
+
+
+def test_r1_on_a_quadratic_critic():
+    # D(x) = 1/2 a ||x||^2 has gradient a x: R1 = 1/2 a^2 E||x||^2, zero for the fakes.
+    real = jax.random.normal(jax.random.key(0), (6, 3))
+    a = 1.5
+    d = lambda x: 0.5 * a * jnp.sum(x**2, axis=1)  # noqa: E731
+    value = penalties.r1(d, real, real * 100, jax.random.key(1))
+    expected = 0.5 * a**2 * np.mean(np.sum(np.asarray(real) ** 2, axis=1))
+    np.testing.assert_allclose(value, expected, rtol=1e-5)
+
+
+def test_wgan_gp_interpolates_between_real_and_fake():
+    # D(x) = 1/2 ||x||^2: the gradient at x_hat is x_hat, so the penalty reveals where
+    # x_hat lies. With real = 0 and fake = 2 (per coordinate), x_hat = 2 (1 - e).
+    real, fake = jnp.zeros((4000, 1)), jnp.full((4000, 1), 2.0)
+    d = lambda x: 0.5 * jnp.sum(x**2, axis=1)  # noqa: E731
+    value = penalties.wgan_gp(d, real, fake, jax.random.key(0))
+    # E[(|2(1-e)| - 1)^2] for e ~ U[0,1] = E[(2u - 1)^2] = 1/3.
+    np.testing.assert_allclose(value, 1 / 3, rtol=0.03)
+
+
+def test_penalty_names():
+    assert penalties.available() == ["none", "dragan", "r1", "wgan_gp"]
+    assert penalties.get("none") is None
+    with pytest.raises(UserError, match="unknown penalty"):
+        penalties.get("gp")
+
+
+# --- Spectral normalization ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "layer,x_shape",
+    [(nn.Dense(7), (2, 5)), (nn.Conv(6, (3, 3)), (2, 8, 8, 4))],
+    ids=["dense", "conv"],
+)
+def test_spectral_norm_sigma_converges_to_the_largest_singular_value(layer, x_shape):
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x, train):
+            return normalization.weighted(layer.clone(), "spectral_norm", train)(x)
+
+    net = Net()
+    x = jnp.ones(x_shape)
+    variables = net.init(jax.random.key(0), x, train=False)
+
+    @jax.jit
+    def power_step(variables):
+        _, updates = net.apply(variables, x, train=True, mutable=["batch_stats"])
+        return {**variables, **updates}
+
+    for _ in range(60):
+        variables = power_step(variables)
+    kernel = next(np.asarray(w) for w in jax.tree.leaves(variables["params"]) if w.ndim > 1)
+    sigma_true = np.linalg.norm(kernel.reshape(-1, kernel.shape[-1]), 2)
+    sigma = [
+        v
+        for k, v in jax.tree_util.tree_leaves_with_path(variables["batch_stats"])
+        if "sigma" in jax.tree_util.keystr(k)
+    ][0]
+    np.testing.assert_allclose(float(sigma), sigma_true, rtol=1e-4)
+    # In evaluation the layer computes with W / sigma, frozen: W / sigma_true here.
+    kernel_only = jax.tree.map(lambda w: w / sigma_true if w.ndim > 1 else w, variables["params"])
+    expected = layer.apply({"params": next(iter(kernel_only.values()))}, x)
+    np.testing.assert_allclose(net.apply(variables, x, train=False), expected, rtol=1e-4, atol=1e-5)
+
+
+# --- Mini-batch layers ----------------------------------------------------------------
+
+
+def test_minibatch_discrimination_matches_the_papers_sum():
+    layer = minibatch.MinibatchDiscrimination(kernels=3, kernel_dim=2)
+    f = jax.random.normal(jax.random.key(0), (4, 5))
+    params = layer.init(jax.random.key(1), f)
+    out = np.asarray(layer.apply(params, f))
+    t = np.asarray(params["params"]["T"]).reshape(5, 3, 2)
+    m = np.einsum("na,abc->nbc", np.asarray(f), t)
+    expected = np.zeros((4, 3))
+    for i, j, b in itertools.product(range(4), range(4), range(3)):
+        expected[i, b] += math.exp(-np.abs(m[i, b] - m[j, b]).sum())
+    np.testing.assert_allclose(out[:, :5], f, rtol=1e-6)
+    np.testing.assert_allclose(out[:, 5:], expected, rtol=1e-5)
+    assert np.all(out[:, 5:] >= 1.0)  # the j = i term contributes exp(0) = 1
+
+
+def test_minibatch_stddev_matches_numpy():
+    x = np.asarray(jax.random.normal(jax.random.key(0), (8, 3, 3, 2)))
+    out = np.asarray(minibatch.MinibatchStddev(group_size=4).apply({}, jnp.asarray(x)))
+    assert out.shape == (8, 3, 3, 3)
+    np.testing.assert_allclose(out[..., :2], x)
+    groups = x.reshape(4, 2, 3, 3, 2)  # sample i is in group i mod 2
+    per_group = np.sqrt(groups.var(axis=0) + 1e-8).mean(axis=(1, 2, 3))
+    for i in range(8):
+        np.testing.assert_allclose(out[i, ..., 2], per_group[i % 2], rtol=1e-5)
+
+
+# --- EMA ------------------------------------------------------------------------------
+
+
+def test_ema_update_closed_form():
+    average, target = {"w": jnp.array([0.0, 10.0])}, {"w": jnp.array([1.0, -1.0])}
+    for _ in range(5):
+        average = ema_update(average, target, 0.9)
+    # a_n = p + decay^n (a_0 - p)
+    np.testing.assert_allclose(
+        average["w"],
+        np.array([1.0, -1.0]) + 0.9**5 * (np.array([0.0, 10.0]) - [1.0, -1.0]),
+        rtol=1e-5,
+    )
+
+
+def test_ema_in_the_step():
+    config = tiny(g_ema_decay=0.9)
+    state = create_train_state(config)
+    initial = jax.device_get(state.g.params)
+    batch = {"image": np.zeros((1, 16, 28, 28, 1), np.float32)}
+    new_state, _ = make_train_step(config)(state, batch)
+    expected = jax.tree.map(
+        lambda a, p: 0.9 * a + 0.1 * p, initial, jax.device_get(new_state.g.params)
+    )
+    chex.assert_trees_all_close(jax.device_get(new_state.g_ema), expected, rtol=1e-6)
+
+
+# --- Unrolling ------------------------------------------------------------------------
+
+
+def run_steps(config, steps=2):
+    state = create_train_state(config)
+    step = make_train_step(config)
+    rng = np.random.default_rng(0)
+    for _ in range(steps):
+        images = rng.uniform(-1, 1, (config.d_steps, 16, 28, 28, 1)).astype(np.float32)
+        state, _ = step(state, {"image": images})
+    return jax.device_get(state)
+
+
+def test_unrolling_tends_to_the_plain_step_as_the_unrolled_steps_vanish():
+    # Tiny D steps make the unrolled D equal to the current one: same G update.
+    common = dict(model="mlp", g_width=32, d_width=16, d_norm="none", optimizer="rmsprop")
+    plain = run_steps(tiny(**common, d_learning_rate=1e-9))
+    unrolled = run_steps(tiny(**common, d_learning_rate=1e-9, unroll_steps=3))
+    chex.assert_trees_all_close(plain.g.params, unrolled.g.params, atol=1e-6, rtol=1e-5)
+    # At a real learning rate the look-ahead changes G's update.
+    plain = run_steps(tiny(**common, d_learning_rate=1e-2))
+    unrolled = run_steps(tiny(**common, d_learning_rate=1e-2, unroll_steps=3))
+    difference = max(
+        jax.tree.leaves(
+            jax.tree.map(
+                lambda a, b: float(np.max(np.abs(a - b))), plain.g.params, unrolled.g.params
+            )
+        )
+    )
+    assert difference > 1e-4
+    # D's own update in a step does not depend on unrolling (after a step, it would: D
+    # then trains against a different G).
+    plain = run_steps(tiny(**common, d_learning_rate=1e-2), steps=1)
+    unrolled = run_steps(tiny(**common, d_learning_rate=1e-2, unroll_steps=3), steps=1)
+    chex.assert_trees_all_close(plain.d.params, unrolled.d.params, atol=1e-6, rtol=1e-5)
+
+
+# --- Every combination runs (the compare_gan habit) -----------------------------------
+
+LOSSES = ["minimax", "non_saturating", "wasserstein", "hinge", "least_squares"]
+PENALTIES = ["none", "wgan_gp", "r1", "dragan"]
+NORMS = ["none", "batch_norm", "layer_norm", "spectral_norm"]
+
+
+# Every pair of (loss, penalty), (loss, norm) and (penalty, norm) appears in these 20;
+# the full 80-way product runs with --runslow.
+PAIRWISE = [
+    (loss, penalty, NORMS[(i + j) % len(NORMS)])
+    for i, loss in enumerate(LOSSES)
+    for j, penalty in enumerate(PENALTIES)
+]
+FULL = [
+    pytest.param(*combination, marks=pytest.mark.slow)
+    for combination in itertools.product(LOSSES, PENALTIES, NORMS)
+    if combination not in PAIRWISE
+]
+
+
+@pytest.mark.parametrize("loss,penalty,norm", PAIRWISE + FULL)
+def test_every_loss_penalty_and_norm_trains(loss, penalty, norm):
+    config = tiny(
+        model="mlp",
+        g_width=16,
+        d_width=8,
+        loss=loss,
+        penalty=penalty,
+        d_norm=norm,
+        penalty_weight=1.0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        config_validation.validate(config)
+    state = run_steps(config, steps=1)
+    assert int(state.step) == 1
+    leaves = jax.tree.leaves(state)
+    assert all(np.all(np.isfinite(x)) for x in leaves if np.issubdtype(x.dtype, np.floating))
+
+
+def test_penalty_with_batch_norm_warns():
+    with pytest.warns(UserWarning, match="ill-defined"):
+        config_validation.warn_about_combinations(tiny(penalty="wgan_gp", d_norm="batch_norm"))
