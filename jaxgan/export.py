@@ -43,7 +43,12 @@ def check_free(out: pathlib.Path, kind: str, overwrite: bool) -> None:
             raise UserError(f"--out={out} is a folder: give a {kind} file's path")
         if out.exists() and not overwrite:
             raise UserError(f"--out={out} exists: choose another name, or pass --overwrite")
-    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    # Files are renamed into their folder, so that folder (or its nearest existing
+    # ancestor, where it will be made) must be writable.
+    folder = (out if kind == "dir" else out.parent).absolute()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise UserError(f"--out={out}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UserError(f"--out={out}: {existing} is not writable")
 

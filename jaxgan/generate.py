@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import tqdm
@@ -69,7 +68,8 @@ def restore_generator(
 def batches(
     sample: Callable[[NetState, jax.Array], jax.Array],
     net: NetState,
-    latents: Callable[[jax.Array], jax.Array],
+    latents: Callable[[jax.Array, jax.Array], jax.Array],
+    latent_input: jax.Array,
     num: int,
     batch_size: int,
     mesh: jax.sharding.Mesh,
@@ -77,13 +77,18 @@ def batches(
     """Yields (index of the first image, uint8 images) for images 0..num-1, with a
     progress bar.
 
-    `latents(indices)` gives the batch's z. Every batch has batch_size rows (the last is
-    padded and cut), so `sample` compiles once; rows are split over the mesh's devices.
+    `latents(latent_input, indices)` gives the batch's z; `latent_input` (a PRNG key, or
+    a table of latents) is an argument rather than a constant, so another seed reuses
+    the compiled program. Every batch has batch_size rows (the last is padded and cut),
+    so it compiles once; rows are split over the mesh's devices.
     """
     rows = NamedSharding(mesh, P("data"))
+    # One program for latents and generator together.
+    generate_batch = jax.jit(lambda net, source, indices: sample(net, latents(source, indices)))
     with tqdm.tqdm(total=num, desc="sampling", unit="image") as progress:
         for start in range(0, num, batch_size):
-            z = jax.device_put(latents(jnp.arange(start, start + batch_size)), rows)
-            pixels = images.to_uint8(jax.device_get(sample(net, z)))[: num - start]
+            indices = jax.device_put(np.arange(start, start + batch_size), rows)
+            batch = generate_batch(net, latent_input, indices)
+            pixels = images.to_uint8(jax.device_get(batch))[: num - start]
             progress.update(len(pixels))
             yield start, pixels

@@ -4,10 +4,13 @@ Latent `i` is drawn from `fold_in(key, i)`, so image i of a seed is the same wha
 the number of images or the batch size.
 """
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 
+@functools.partial(jax.jit, static_argnames=("latent_dim", "truncation"))
 def gaussian(
     key: jax.Array, indices: jax.Array, latent_dim: int, truncation: float | None = None
 ) -> jax.Array:
@@ -27,6 +30,7 @@ def gaussian(
     return jax.vmap(one)(indices)
 
 
+@jax.jit
 def slerp(z0: jax.Array, z1: jax.Array, t: jax.Array) -> jax.Array:
     """Spherical interpolation from z0 (t=0) to z1 (t=1), one row per t.
 
@@ -47,6 +51,7 @@ def slerp(z0: jax.Array, z1: jax.Array, t: jax.Array) -> jax.Array:
     return w0 * z0 + w1 * z1
 
 
+@functools.partial(jax.jit, static_argnames=("num", "latent_dim", "truncation"))
 def interpolation(
     key: jax.Array, num: int, latent_dim: int, truncation: float | None = None
 ) -> jax.Array:
@@ -54,3 +59,9 @@ def interpolation(
     of `key`, endpoints included."""
     z0, z1 = gaussian(key, jnp.arange(2), latent_dim, truncation)
     return slerp(z0, z1, jnp.linspace(0.0, 1.0, num))
+
+
+def rows(table: jax.Array, indices: jax.Array) -> jax.Array:
+    """Rows `indices` of a table of latents; indices past its end (the padding of a last
+    batch) repeat its last row."""
+    return table[jnp.minimum(indices, table.shape[0] - 1)]

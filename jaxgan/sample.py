@@ -18,7 +18,6 @@ import pathlib
 import sys
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from absl import app, flags, logging
 
@@ -77,14 +76,15 @@ def run(
     restored = generate.restore_generator(workdir, step, mesh)
     latent_dim, key = restored.config.latent_dim, jax.random.key(seed)
     if interpolate:
-        path = latents.interpolation(key, num, latent_dim, truncation)
-        latent_fn = jax.jit(lambda indices: path[jnp.minimum(indices, num - 1)])
+        latent_fn = latents.rows
+        latent_input = latents.interpolation(key, num, latent_dim, truncation)
     else:
-        latent_fn = jax.jit(
-            functools.partial(latents.gaussian, key, latent_dim=latent_dim, truncation=truncation)
+        latent_fn = functools.partial(
+            latents.gaussian, latent_dim=latent_dim, truncation=truncation
         )
+        latent_input = key
     sample = sampling.make_sampler(restored.generator, restored.config.sample_with_running_stats)
-    stream = generate.batches(sample, restored.net, latent_fn, num, batch_size, mesh)
+    stream = generate.batches(sample, restored.net, latent_fn, latent_input, num, batch_size, mesh)
     if kind == "dir":
         for start, pixels in stream:
             export.write_pngs(out, start, pixels)
