@@ -6,10 +6,11 @@
 
 --out decides the form: a folder gets one PNG per image (000000.png, ...), an .npz gets
 uint8 `images` (N, H, W, C), a .png gets one picture (with --grid or --interpolate).
-Image i of a --seed is the same for any --num or --batch_size; with
-`sample_with_running_stats` False (BatchNorm on the batch itself) it also depends on the
-other images of its batch. The generator is the checkpoint's EMA one (`g_ema`) when the
-state has it, else `g`. An existing --out is refused unless --overwrite.
+Image i of a --seed has the same latent for any --num or --batch_size, and the same
+command gives the same files; with `sample_with_running_stats` False (BatchNorm on the
+batch itself) an image also depends on the other images of its batch. The generator is
+the checkpoint's EMA one (`g_ema`) when the state has it, else `g`. An existing --out is
+refused unless --overwrite.
 """
 
 import functools
@@ -50,8 +51,8 @@ def check_numbers(num: int, batch_size: int, truncation: float | None, interpola
 
 
 def run(
-    workdir: str,
-    out: str,
+    workdir: str | pathlib.Path,
+    out: str | pathlib.Path,
     num: int = 64,
     *,
     seed: int = 0,

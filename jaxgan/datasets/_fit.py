@@ -10,12 +10,13 @@ from PIL import Image, ImageOps
 
 def flatten_alpha(image: Image.Image) -> Image.Image:
     """Composites an image with transparency over white, as a viewer shows it, so
-    transparent pixels do not take whatever colour they happen to store."""
+    transparent pixels do not take whatever colour they happen to store. Grey stays grey."""
     if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
         return image
     rgba = image.convert("RGBA")
     white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return Image.alpha_composite(white, rgba).convert("RGB")
+    flat = Image.alpha_composite(white, rgba)
+    return flat.convert("L" if image.mode in ("L", "LA") else "RGB")
 
 
 def square(image: Image.Image, image_size: int) -> Image.Image:
