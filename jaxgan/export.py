@@ -53,15 +53,11 @@ def check_free(out: pathlib.Path, kind: str, overwrite: bool) -> None:
         raise UserError(f"--out={out}: {existing} is not writable")
 
 
-def png_name(index: int) -> str:
-    return f"{index:06d}.png"
-
-
 def write_pngs(directory: pathlib.Path, start: int, pixels: np.ndarray) -> None:
     """uint8 images as DIRECTORY/<start + i>.png (six digits), each atomically."""
     directory.mkdir(parents=True, exist_ok=True)
     for offset, image in enumerate(pixels):
-        images.save_png(directory / png_name(start + offset), image)
+        images.save_png(directory / f"{start + offset:06d}.png", image)
 
 
 def write_npz(path: pathlib.Path, pixels: np.ndarray) -> None:

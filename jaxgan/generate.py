@@ -23,7 +23,6 @@ class Restored(NamedTuple):
     config: ml_collections.ConfigDict
     generator: Any  # the Flax module
     net: NetState  # the generator's variables to sample with
-    step: int
 
 
 def restore_generator(
@@ -58,11 +57,11 @@ def restore_generator(
     step = steps[-1] if step is None else step
     mngr = checkpoints.manager(workdir, config)
     try:
-        state, progress = checkpoints.restore(mngr, abstract, step)
+        state, _ = checkpoints.restore(mngr, abstract, step)
     finally:
         mngr.close()
     net = getattr(state, "g_ema", None)
-    return Restored(config, generator, state.g if net is None else net, progress["step"])
+    return Restored(config, generator, state.g if net is None else net)
 
 
 def batches(

@@ -150,7 +150,10 @@ def decoded(root: pathlib.Path, config: ml_collections.ConfigDict) -> dict[str, 
     """The folder's decoded arrays, from the cache when it has them."""
     files = list_files(root)
     if not files:
-        raise UserError(f"{root} holds no files: put PNG, JPEG or WebP images in it")
+        raise UserError(
+            f"{root} holds no files (names starting with . are ignored): put PNG, JPEG or "
+            "WebP images in it"
+        )
     key = cache_key(root, files, config.image_size, config.num_channels)
     path = _cache.writable_dir() / f"folder-{root.name}-{key}.npz"
     arrays = _cache.read(path)
