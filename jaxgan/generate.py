@@ -31,8 +31,9 @@ def restore_generator(
     """The generator of checkpoint `step` (latest by default) of a workdir, replicated on
     the mesh's devices; reads the workdir and writes nothing.
 
-    When the state has an EMA of the generator (a `g_ema` NetState), that is the one
-    returned: it gives better samples than the raw weights.
+    When the state holds a moving average of G's parameters (`state.g_ema`, not None),
+    those are the parameters returned, with the live G's BatchNorm statistics: the
+    average gives better samples than the raw weights.
     """
     workdir = pathlib.Path(workdir)
     config = workdir_lib.read_config(workdir)
@@ -60,8 +61,9 @@ def restore_generator(
         state, _ = checkpoints.restore(mngr, abstract, step)
     finally:
         mngr.close()
-    net = getattr(state, "g_ema", None)
-    return Restored(config, generator, state.g if net is None else net)
+    ema_params = getattr(state, "g_ema", None)
+    net = state.g if ema_params is None else state.g.replace(params=ema_params)
+    return Restored(config, generator, net)
 
 
 def batches(

@@ -8,8 +8,8 @@
 uint8 `images` (N, H, W, C), a .png gets one picture (with --grid or --interpolate).
 Image i of a --seed has the same latent for any --num or --batch_size, and the same
 command gives the same files; with `sample_with_running_stats` False (BatchNorm on the
-batch itself) an image also depends on the other images of its batch. The generator is
-the checkpoint's EMA one (`g_ema`) when the state has it, else `g`. An existing --out is
+batch itself) an image also depends on the other images of its batch. G's parameters are
+the checkpoint's moving average (`g_ema`) when the state has one, else G's own. An existing --out is
 refused unless --overwrite.
 """
 

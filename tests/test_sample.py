@@ -15,6 +15,7 @@ from PIL import Image
 
 from jaxgan import generate, latents, sample, train
 from jaxgan.errors import UserError
+from jaxgan.train_state import NetState
 from tests.conftest import tiny
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -95,10 +96,13 @@ def test_slerp_keeps_the_norm_and_truncation_bounds_the_latents():
     np.testing.assert_array_equal(again, truncated[3:5])
 
 
-def test_the_ema_generator_is_used_when_the_state_has_one(workdir, monkeypatch):
-    state = types.SimpleNamespace(g="raw generator", g_ema="ema generator")
-    monkeypatch.setattr(generate.checkpoints, "restore", lambda *a: (state, {"step": 2}))
-    assert generate.restore_generator(workdir).net == "ema generator"
+def test_the_ema_parameters_are_used_when_the_state_has_them(workdir, monkeypatch):
+    g = NetState(params="raw params", collections={"batch_stats": "live"}, opt_state=None)
+    for g_ema, expected in [("ema params", "ema params"), (None, "raw params")]:
+        state = types.SimpleNamespace(g=g, g_ema=g_ema)
+        monkeypatch.setattr(generate.checkpoints, "restore", lambda *a, s=state: (s, {}))
+        net = generate.restore_generator(workdir).net
+        assert net.params == expected and net.collections == {"batch_stats": "live"}
 
 
 def test_existing_outputs_are_refused_unless_overwrite(workdir, tmp_path):
