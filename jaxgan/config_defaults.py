@@ -28,8 +28,20 @@ def base_config() -> ml_collections.ConfigDict:
     config.keep_checkpoints = 3
 
     # --- Data ------------------------------------------------------------------
-    # Dataset name; see jaxgan/datasets/ (`mnist` is embedded and works offline).
+    # Dataset: `NAME` or `NAME:ARGUMENT`, NAME a module in jaxgan/datasets/:
+    # `mnist[:test]` (embedded, offline), `fashion_mnist[:test]`, `folder:PATH`,
+    # `npz:PATH`, `tfds:NAME[:SPLIT]`. See the README's "Datasets".
     config.dataset = "mnist"
+    # Folder of the dataset's files when not the default ("" = default): for
+    # fashion_mnist, the folder of its IDX files (/usr/share/datasets/fashion-mnist);
+    # for tfds, TFDS's data_dir ($TFDS_DATA_DIR or ~/tensorflow_datasets).
+    config.data_dir = ""
+    # folder: labels from the first-level sub-folder names (PATH/<class>/...), classes
+    # numbered from 0 in sorted order. Off: the images have no labels.
+    config.folder_labels = False
+    # folder: leave out files that are not readable PNG/JPEG/WebP images (counted on
+    # every load) instead of stopping with an error naming the first one.
+    config.folder_skip_bad_files = False
     # Side of the square images fed to the models, in pixels (28, 32 or 64).
     # Dataset images are resized to it.
     config.image_size = 28

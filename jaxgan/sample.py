@@ -1,0 +1,137 @@
+"""Generates images from a trained run:
+
+  python -m jaxgan.sample --workdir=runs/dcgan --num=1000 --out=samples/
+  python -m jaxgan.sample --workdir=runs/dcgan --num=64 --grid --out=grid.png
+  python -m jaxgan.sample --workdir=runs/dcgan --num=10 --interpolate --out=strip.png
+
+--out decides the form: a folder gets one PNG per image (000000.png, ...), an .npz gets
+uint8 `images` (N, H, W, C), a .png gets one picture (with --grid or --interpolate).
+Image i of a --seed has the same latent for any --num or --batch_size, and the same
+command gives the same files; with `sample_with_running_stats` False (BatchNorm on the
+batch itself) an image also depends on the other images of its batch. G's parameters are
+the checkpoint's moving average (`g_ema`) when the state has one, else G's own. An existing --out is
+refused unless --overwrite.
+"""
+
+import functools
+import math
+import pathlib
+import sys
+
+import jax
+import numpy as np
+from absl import app, flags, logging
+
+from jaxgan import export, generate, latents, sampling, sharding
+from jaxgan.errors import UserError
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory of a trained run.", required=True)
+_OUT = flags.DEFINE_string("out", None, "Output: a folder, an .npz or a .png.", required=True)
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step to sample from (default: latest).")
+_NUM = flags.DEFINE_integer("num", 64, "Number of images (of frames with --interpolate).")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the latents.")
+_GRID = flags.DEFINE_bool("grid", False, "Write all images as one grid PNG.")
+_INTERPOLATE = flags.DEFINE_bool(
+    "interpolate", False, "Images along the slerp path between two latents of --seed."
+)
+_TRUNCATION = flags.DEFINE_float(
+    "truncation", None, "Truncation trick: latent components drawn from N(0,1) cut to [-T, T]."
+)
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Write over an existing --out.")
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 128, "Images per step, over all devices.")
+
+
+def check_numbers(num: int, batch_size: int, truncation: float | None, interpolate: bool):
+    if num < (2 if interpolate else 1):
+        raise UserError(f"--num must be >= {2 if interpolate else 1}, got {num}")
+    if batch_size < 1:
+        raise UserError(f"--batch_size must be a positive integer, got {batch_size}")
+    if truncation is not None and not truncation > 0:
+        raise UserError(f"--truncation must be positive, got {truncation}")
+
+
+def run(
+    workdir: str | pathlib.Path,
+    out: str | pathlib.Path,
+    num: int = 64,
+    *,
+    seed: int = 0,
+    step: int | None = None,
+    grid: bool = False,
+    interpolate: bool = False,
+    truncation: float | None = None,
+    overwrite: bool = False,
+    batch_size: int = 128,
+) -> pathlib.Path:
+    """The command, callable from Python; returns the path written."""
+    out = pathlib.Path(out)
+    check_numbers(num, batch_size, truncation, interpolate)
+    kind = export.output_kind(out, grid, interpolate)
+    export.check_free(out, kind, overwrite)
+    mesh = sharding.data_mesh()
+    devices = mesh.devices.size
+    # No bigger than needed, and a multiple of the devices so rows split evenly.
+    batch_size = min(batch_size, math.ceil(num / devices) * devices)
+    if batch_size % devices:
+        raise UserError(f"--batch_size={batch_size} must be a multiple of the {devices} devices")
+    restored = generate.restore_generator(workdir, step, mesh)
+    latent_dim, key = restored.config.latent_dim, jax.random.key(seed)
+    if interpolate:
+        latent_fn = latents.rows
+        latent_input = latents.interpolation(key, num, latent_dim, truncation)
+    else:
+        latent_fn = functools.partial(
+            latents.gaussian, latent_dim=latent_dim, truncation=truncation
+        )
+        latent_input = key
+    sample = sampling.make_sampler(restored.generator, restored.config.sample_with_running_stats)
+    stream = generate.batches(sample, restored.net, latent_fn, latent_input, num, batch_size, mesh)
+    if kind == "dir":
+        for start, pixels in stream:
+            export.write_pngs(out, start, pixels)
+        return out
+    pixels = np.concatenate([p for _, p in stream])
+    if kind == "npz":
+        export.write_npz(out, pixels)
+    else:
+        export.write_grid(out, pixels, columns=num if interpolate else None)
+    return out
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO
+    try:
+        written = run(
+            _WORKDIR.value,
+            _OUT.value,
+            _NUM.value,
+            seed=_SEED.value,
+            step=_STEP.value,
+            grid=_GRID.value,
+            interpolate=_INTERPOLATE.value,
+            truncation=_TRUNCATION.value,
+            overwrite=_OVERWRITE.value,
+            batch_size=_BATCH_SIZE.value,
+        )
+    except UserError as error:
+        print(f"jaxgan: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("jaxgan: interrupted", file=sys.stderr)
+        sys.exit(130)
+    print(f"wrote {written}", file=sys.stderr)
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl's parsing, with a bad flag reported as one line instead of a usage dump."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        print(f"jaxgan: error: {str(error).splitlines()[0]}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)
