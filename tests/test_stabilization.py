@@ -279,3 +279,44 @@ def test_every_loss_penalty_and_norm_trains(loss, penalty, norm):
 def test_penalty_with_batch_norm_warns():
     with pytest.warns(UserWarning, match="ill-defined"):
         config_validation.warn_about_combinations(tiny(penalty="wgan_gp", d_norm="batch_norm"))
+
+
+# --- The paper configs ------------------------------------------------------------------
+
+CONFIGS = [
+    "configs/wgan.py",
+    "configs/wgan_gp.py",
+    "configs/lsgan.py",
+    "configs/dragan.py",
+    "configs/sngan.py",
+    "configs/sngan.py:32",
+    "configs/unrolled_gan.py",
+    "configs/minibatch_discrimination.py",
+    "configs/minibatch_discrimination.py:stddev",
+]
+
+
+@pytest.mark.parametrize("spec", CONFIGS)
+def test_paper_configs_validate_and_take_a_step(spec):
+    from jaxgan.config_loading import load_config
+
+    config = load_config(spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the paper settings raise no combination warning
+        config_validation.validate(config)
+        config_validation.warn_about_combinations(config)
+    for name, value in dict(
+        g_width=8,
+        d_width=8,
+        latent_dim=16,
+        batch_size=16,
+        minibatch_kernels=4,
+        d_steps=min(config.d_steps, 2),
+        unroll_steps=min(config.unroll_steps, 1),
+    ).items():
+        config[name] = value
+    state = create_train_state(config)
+    shape = (config.d_steps, 16, config.image_size, config.image_size, config.num_channels)
+    images = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
+    state, metrics = make_train_step(config)(state, {"image": images})
+    assert all(np.isfinite(float(v)) for v in metrics.values())

@@ -1,0 +1,21 @@
+"""DRAGAN (Kodali et al. 2017, arXiv:1705.07215).
+
+Run:
+  python -m jaxgan.main --config=configs/dragan.py --workdir=runs/dragan
+
+The non-saturating loss with a gradient penalty around the real data (lambda = 10,
+perturbations of 0.5 std), Adam (2e-4, beta1 0.5), and no BatchNorm in D (the penalty
+is per sample). Sample quality has not
+been measured in jaxgan yet.
+"""
+
+from jaxgan.config_defaults import base_config
+
+
+def get_config(arg: str | None = None):
+    del arg
+    config = base_config()
+    config.penalty = "dragan"
+    config.penalty_weight = 10.0
+    config.d_norm = "none"
+    return config

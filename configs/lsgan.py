@@ -1,0 +1,18 @@
+"""Least-squares GAN (Mao et al. 2017, arXiv:1611.04076).
+
+Run:
+  python -m jaxgan.main --config=configs/lsgan.py --workdir=runs/lsgan
+
+The 0-1 coding of eq. 9 (a=0, b=c=1) on the DCGAN architecture with Adam (2e-4,
+beta1 0.5), as the paper's experiments. Sample quality has not
+been measured in jaxgan yet.
+"""
+
+from jaxgan.config_defaults import base_config
+
+
+def get_config(arg: str | None = None):
+    del arg
+    config = base_config()
+    config.loss = "least_squares"
+    return config
