@@ -1,9 +1,12 @@
-"""The step on 8 (fake CPU) devices equals the step on one device."""
+"""The step on 8 (fake CPU) devices equals the step on one device: batch statistics,
+mini-batch discrimination and the minibatch stddev layer all see the global batch."""
 
 import os
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 SCRIPT = textwrap.dedent(
     """
@@ -14,7 +17,7 @@ SCRIPT = textwrap.dedent(
     from tests.conftest import tiny
 
     assert jax.device_count() == 8, jax.devices()
-    config = tiny(batch_size=16, d_steps=2)
+    config = tiny(batch_size=16, d_steps=2, **OVERRIDES)
     rng = np.random.default_rng(0)
     batches = [{"image": rng.uniform(-1, 1, (2, 16, 28, 28, 1)).astype(np.float32)}
                for _ in range(3)]
@@ -36,12 +39,21 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_eight_devices_match_one_device():
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"minibatch_features": "minibatch_discrimination", "minibatch_kernels": 4},
+        {"minibatch_features": "minibatch_stddev", "d_norm": "spectral_norm"},
+    ],
+    ids=["batch_norm", "minibatch_discrimination", "minibatch_stddev"],
+)
+def test_eight_devices_match_one_device(overrides):
     env = dict(
         os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu"
     )
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", f"OVERRIDES = {overrides!r}\n" + SCRIPT],
         env=env,
         capture_output=True,
         text=True,
