@@ -107,15 +107,15 @@ def test_penalty_names():
 
 
 @pytest.mark.parametrize(
-    "layer,x_shape",
-    [(nn.Dense(7), (2, 5)), (nn.Conv(6, (3, 3)), (2, 8, 8, 4))],
+    "make_layer,x_shape",
+    [(lambda: nn.Dense(7), (2, 5)), (lambda: nn.Conv(6, (3, 3)), (2, 8, 8, 4))],
     ids=["dense", "conv"],
 )
-def test_spectral_norm_sigma_converges_to_the_largest_singular_value(layer, x_shape):
+def test_spectral_norm_sigma_converges_to_the_largest_singular_value(make_layer, x_shape):
     class Net(nn.Module):
         @nn.compact
         def __call__(self, x, train):
-            return normalization.weighted(layer.clone(), "spectral_norm", train)(x)
+            return normalization.weighted(make_layer(), "spectral_norm", train)(x)
 
     net = Net()
     x = jnp.ones(x_shape)
@@ -138,7 +138,7 @@ def test_spectral_norm_sigma_converges_to_the_largest_singular_value(layer, x_sh
     np.testing.assert_allclose(float(sigma), sigma_true, rtol=1e-4)
     # In evaluation the layer computes with W / sigma, frozen: W / sigma_true here.
     kernel_only = jax.tree.map(lambda w: w / sigma_true if w.ndim > 1 else w, variables["params"])
-    expected = layer.apply({"params": next(iter(kernel_only.values()))}, x)
+    expected = make_layer().apply({"params": next(iter(kernel_only.values()))}, x)
     np.testing.assert_allclose(net.apply(variables, x, train=False), expected, rtol=1e-4, atol=1e-5)
 
 
