@@ -51,8 +51,9 @@ def base_config() -> ml_collections.ConfigDict:
     config.prefetch_batches = 2
 
     # --- Models ----------------------------------------------------------------
-    # Model module under jaxgan/models/: `dcgan` (Radford et al. 2015) or `mlp`
-    # (Goodfellow et al. 2014). It must define `Generator` and `Discriminator`.
+    # Model module under jaxgan/models/: `dcgan` (Radford et al. 2015), `mlp`
+    # (Goodfellow et al. 2014) or `resnet` (the SNGAN ResNet for 32x32, Miyato et al.
+    # 2018). It must define `Generator` and `Discriminator`.
     config.model = "dcgan"
     # Dimension of the generator's latent input z ~ N(0, I) (nz in DCGAN).
     config.latent_dim = 100
@@ -78,6 +79,20 @@ def base_config() -> ml_collections.ConfigDict:
     config.minibatch_kernel_dim = 5
     config.minibatch_group_size = 4
 
+    # --- Class conditioning (jaxgan/conditioning.py) ----------------------------------
+    # Class-conditional G and D (Mirza & Osindero 2014): G draws fakes of given
+    # classes, D judges (image, class) pairs. Needs a dataset with labels.
+    config.conditional = False
+    # Number of classes; 0 takes the dataset's. Training refuses a number that differs
+    # from the dataset's, and records the resolved number in the workdir's config.json.
+    config.num_classes = 0
+    # How G and D take the label: `concat` (a learned label embedding appended to z and
+    # to D's input; dcgan, mlp, resnet) or `projection` (conditional BatchNorm in G and
+    # the projection discriminator, Miyato & Koyama 2018; dcgan, resnet).
+    config.conditional_form = "concat"
+    # Size of the label embedding of the concat form (in G and in D).
+    config.label_embedding_dim = 32
+
     # --- Objective ---------------------------------------------------------------
     # Loss name, a function in jaxgan/losses.py: non_saturating, minimax, wasserstein,
     # hinge or least_squares.
@@ -91,6 +106,11 @@ def base_config() -> ml_collections.ConfigDict:
     config.penalty_weight = 10.0
     # Clip D's weights to [-c, c] after each update (WGAN: 0.01); 0 is off.
     config.d_weight_clip = 0.0
+    # Differentiable augmentation (Zhao et al. 2020, jaxgan/diffaugment.py) of every
+    # image D sees, real and fake, in D's and G's updates and the penalties: a
+    # comma-separated policy of `color`, `translation`, `cutout`, e.g.
+    # "color,translation,cutout" (the paper's for little data); "" is off.
+    config.diffaugment = ""
     # Discriminator updates per generator update, each on its own real batch.
     config.d_steps = 1
     # Unrolled GAN (Metz et al. 2017): G's loss differentiates through this many

@@ -4,7 +4,16 @@ import warnings
 
 import ml_collections
 
-from jaxgan import datasets, losses, minibatch, models, normalization, penalties
+from jaxgan import (
+    conditioning,
+    datasets,
+    diffaugment,
+    losses,
+    minibatch,
+    models,
+    normalization,
+    penalties,
+)
 from jaxgan.errors import UserError
 
 
@@ -61,9 +70,38 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"unknown dataset {config.dataset!r}: config.dataset must be one of "
             f"{datasets.available()}"
         )
+    validate_conditioning(config)
+    diffaugment.parse(config.diffaugment)
     check_model = getattr(models.get_module(config.model), "check_config", None)
     if check_model is not None:
         check_model(config)
+
+
+def validate_conditioning(config: ml_collections.ConfigDict) -> None:
+    """The conditioning fields; the number of classes is checked against the dataset
+    when training loads it (conditioning.resolve_num_classes)."""
+    if not isinstance(config.conditional, bool):
+        raise UserError(f"config.conditional must be True or False, got {config.conditional!r}")
+    if not isinstance(config.num_classes, int) or config.num_classes < 0:
+        raise UserError(
+            f"config.num_classes must be an integer >= 0 (0: the dataset's), "
+            f"got {config.num_classes!r}"
+        )
+    if config.label_embedding_dim <= 0:
+        raise UserError(
+            f"config.label_embedding_dim must be positive, got {config.label_embedding_dim!r}"
+        )
+    if config.conditional_form not in conditioning.FORMS:
+        raise UserError(
+            f"config.conditional_form must be one of {list(conditioning.FORMS)}, "
+            f"got {config.conditional_form!r}"
+        )
+    forms = getattr(models.get_module(config.model), "CONDITIONAL_FORMS", ())
+    if config.conditional and config.conditional_form not in forms:
+        raise UserError(
+            f"the {config.model} model supports config.conditional_form in {list(forms)}, "
+            f"not {config.conditional_form!r}"
+        )
 
 
 def warn_about_combinations(config: ml_collections.ConfigDict) -> None:

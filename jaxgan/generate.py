@@ -74,18 +74,25 @@ def batches(
     num: int,
     batch_size: int,
     mesh: jax.sharding.Mesh,
+    labels: Callable[[jax.Array], jax.Array] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yields (index of the first image, uint8 images) for images 0..num-1, with a
     progress bar.
 
     `latents(latent_input, indices)` gives the batch's z; `latent_input` (a PRNG key, or
     a table of latents) is an argument rather than a constant, so another seed reuses
-    the compiled program. Every batch has batch_size rows (the last is padded and cut),
-    so it compiles once; rows are split over the mesh's devices.
+    the compiled program. `labels(indices)` gives a conditional G's classes. Every batch
+    has batch_size rows (the last is padded and cut), so it compiles once; rows are
+    split over the mesh's devices.
     """
     rows = NamedSharding(mesh, P("data"))
-    # One program for latents and generator together.
-    generate_batch = jax.jit(lambda net, source, indices: sample(net, latents(source, indices)))
+
+    def generate_batch(net, source, indices):
+        classes = None if labels is None else labels(indices)
+        return sample(net, latents(source, indices), classes)
+
+    # One program for latents, labels and generator together.
+    generate_batch = jax.jit(generate_batch)
     with tqdm.tqdm(total=num, desc="sampling", unit="image") as progress:
         for start in range(0, num, batch_size):
             indices = jax.device_put(np.arange(start, start + batch_size), rows)

@@ -3,6 +3,7 @@
   python -m jaxgan.sample --workdir=runs/dcgan --num=1000 --out=samples/
   python -m jaxgan.sample --workdir=runs/dcgan --num=64 --grid --out=grid.png
   python -m jaxgan.sample --workdir=runs/dcgan --num=10 --interpolate --out=strip.png
+  python -m jaxgan.sample --workdir=runs/cgan --num=64 --label=3 --out=threes.npz
 
 --out decides the form: a folder gets one PNG per image (000000.png, ...), an .npz gets
 uint8 `images` (N, H, W, C), a .png gets one picture (with --grid or --interpolate).
@@ -11,14 +12,20 @@ command gives the same files; with `sample_with_running_stats` False (BatchNorm 
 batch itself) an image also depends on the other images of its batch. G's parameters are
 the checkpoint's moving average (`g_ema`) when the state has one, else G's own. An existing --out is
 refused unless --overwrite.
+
+A conditional run's images are of class --label, or by default of every class in turn
+(image i of class i mod num_classes; a --grid then has one column per class);
+--interpolate needs --label.
 """
 
 import functools
 import math
 import pathlib
 import sys
+from collections.abc import Callable
 
 import jax
+import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
@@ -39,6 +46,9 @@ _TRUNCATION = flags.DEFINE_float(
 )
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Write over an existing --out.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 128, "Images per step, over all devices.")
+_LABEL = flags.DEFINE_integer(
+    "label", None, "Class of every image (conditional runs); default: every class in turn."
+)
 
 
 def check_numbers(num: int, batch_size: int, truncation: float | None, interpolate: bool):
@@ -48,6 +58,21 @@ def check_numbers(num: int, batch_size: int, truncation: float | None, interpola
         raise UserError(f"--batch_size must be a positive integer, got {batch_size}")
     if truncation is not None and not truncation > 0:
         raise UserError(f"--truncation must be positive, got {truncation}")
+
+
+def label_function(
+    config: ml_collections.ConfigDict, label: int | None, interpolate: bool
+) -> Callable[[jax.Array], jax.Array] | None:
+    """indices -> classes for a conditional run's G (None for an unconditional one)."""
+    if not config.conditional:
+        if label is not None:
+            raise UserError("--label is for conditional runs: this run is unconditional")
+        return None
+    if label is None and interpolate:
+        raise UserError("--interpolate of a conditional run needs --label: the class of the path")
+    if label is not None and not 0 <= label < config.num_classes:
+        raise UserError(f"--label must be a class in [0, {config.num_classes - 1}], got {label}")
+    return functools.partial(sampling.class_labels, num_classes=config.num_classes, label=label)
 
 
 def run(
@@ -62,6 +87,7 @@ def run(
     truncation: float | None = None,
     overwrite: bool = False,
     batch_size: int = 128,
+    label: int | None = None,
 ) -> pathlib.Path:
     """The command, callable from Python; returns the path written."""
     out = pathlib.Path(out)
@@ -75,6 +101,7 @@ def run(
     if batch_size % devices:
         raise UserError(f"--batch_size={batch_size} must be a multiple of the {devices} devices")
     restored = generate.restore_generator(workdir, step, mesh)
+    labels = label_function(restored.config, label, interpolate)
     latent_dim, key = restored.config.latent_dim, jax.random.key(seed)
     if interpolate:
         latent_fn = latents.rows
@@ -85,7 +112,9 @@ def run(
         )
         latent_input = key
     sample = sampling.make_sampler(restored.generator, restored.config.sample_with_running_stats)
-    stream = generate.batches(sample, restored.net, latent_fn, latent_input, num, batch_size, mesh)
+    stream = generate.batches(
+        sample, restored.net, latent_fn, latent_input, num, batch_size, mesh, labels
+    )
     if kind == "dir":
         for start, pixels in stream:
             export.write_pngs(out, start, pixels)
@@ -94,7 +123,12 @@ def run(
     if kind == "npz":
         export.write_npz(out, pixels)
     else:
-        export.write_grid(out, pixels, columns=num if interpolate else None)
+        columns = None
+        if interpolate:
+            columns = num
+        elif labels is not None and label is None:
+            columns = restored.config.num_classes  # every class in turn: one per column
+        export.write_grid(out, pixels, columns=columns)
     return out
 
 
@@ -114,6 +148,7 @@ def main(argv):
             truncation=_TRUNCATION.value,
             overwrite=_OVERWRITE.value,
             batch_size=_BATCH_SIZE.value,
+            label=_LABEL.value,
         )
     except UserError as error:
         print(f"jaxgan: error: {error}", file=sys.stderr)

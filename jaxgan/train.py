@@ -15,6 +15,7 @@ import numpy as np
 
 from jaxgan import (
     checkpoints,
+    conditioning,
     config_validation,
     datasets,
     images,
@@ -61,8 +62,9 @@ def check_finite(step: int, metrics: dict[str, float], last_saved: int | None) -
         )
 
 
-def write_samples(writer, workdir, step, sampler, state, fixed_z) -> None:
-    grid = images.grid(images.to_uint8(jax.device_get(sampler(state.g, fixed_z))))
+def write_samples(writer, workdir, step, sampler, state, fixed: sampling.GridInputs) -> None:
+    pixels = jax.device_get(sampler(state.g, fixed.z, fixed.labels))
+    grid = images.grid(images.to_uint8(pixels), fixed.columns)
     if jax.process_index() == 0:
         images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", grid)
     writer.image(step, "samples", grid)
@@ -77,6 +79,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     sharding.check_batch_size(config.batch_size, mesh)
     workdir_lib.check(workdir, config)
     dataset = datasets.load(config)
+    config = conditioning.resolve_num_classes(config, dataset)
 
     workdir_lib.create(workdir, config)
     generator, discriminator = models.build(config)
@@ -116,7 +119,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
         local_batches, config.prefetch_batches, lambda b: jax.tree.map(to_devices, b)
     )
     sampler = sampling.make_sampler(generator, config.sample_with_running_stats)
-    fixed_z = sampling.latents(jax.random.key(config.seed + 1), config.num_samples, config)
+    fixed = sampling.grid_inputs(jax.random.key(config.seed + 1), config)
     progress = summary.Progress(start_step, config.num_train_steps, config.batch_size)
     last_saved = mngr.latest_step()
     history = []
@@ -142,7 +145,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
                     check_finite(step, {"parameters": float("nan")}, last_saved)
                 checkpoints.save(mngr, state, batches_consumed)
                 last_saved = step
-                write_samples(writer, workdir, step, sampler, state, fixed_z)
+                write_samples(writer, workdir, step, sampler, state, fixed)
         mngr.wait_until_finished()
         writer.console(f"done: step {config.num_train_steps}; checkpoints in {mngr.directory}")
     finally:

@@ -60,9 +60,16 @@ def split_variables(variables: dict) -> tuple[Any, dict]:
 
 
 def init_net(
-    module: nn.Module, tx: optax.GradientTransformation, key: jax.Array, example: jax.Array
+    module: nn.Module,
+    tx: optax.GradientTransformation,
+    key: jax.Array,
+    example: jax.Array,
+    labels: jax.Array | None = None,
 ) -> NetState:
-    params, collections = split_variables(module.init(key, example, train=False))
+    """A module's variables and optimiser state; `labels` (example labels) for
+    conditional modules only."""
+    kwargs = {} if labels is None else {"labels": labels}
+    params, collections = split_variables(module.init(key, example, train=False, **kwargs))
     return NetState(params=params, collections=collections, opt_state=tx.init(params))
 
 
@@ -103,11 +110,12 @@ def initial_state(
     g_tx, d_tx = optimizers(config)
     z = jnp.zeros((1, config.latent_dim), jnp.float32)
     image = jnp.zeros((1, config.image_size, config.image_size, config.num_channels))
-    g = init_net(generator, g_tx, g_key, z)
+    labels = jnp.zeros((1,), jnp.int32) if config.conditional else None
+    g = init_net(generator, g_tx, g_key, z, labels)
     return GANState(
         step=jnp.zeros((), jnp.int32),
         key=jax.random.key_data(run_key),
         g=g,
-        d=init_net(discriminator, d_tx, d_key, image),
+        d=init_net(discriminator, d_tx, d_key, image, labels),
         g_ema=g.params if config.g_ema_decay > 0 else None,
     )

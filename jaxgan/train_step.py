@@ -6,6 +6,12 @@ fakes of the last discriminator update are reused, and G's gradient is D's input
 gradient at those fakes (under the freshly updated D) pulled back through G's VJP. So
 G runs forward once per step, and D's weight gradients are never computed during G's
 update, where nobody uses them.
+
+Conditional runs (config.conditional) give D the batch's real labels with the real
+images, and G (and D, with the fakes) labels drawn uniformly over the classes. With
+DiffAugment (config.diffaugment), every image D sees is augmented first, inside the
+differentiated functions: D's input gradient at the fakes in G's update is the gradient
+through the augmentation.
 """
 
 from collections.abc import Callable
@@ -18,18 +24,28 @@ import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxgan import losses, models, penalties, sharding
+from jaxgan import conditioning, diffaugment, losses, models, penalties, sharding
 from jaxgan.train_state import GANState, NetState, optimizers
 
 Metrics = dict[str, jax.Array]
 
+# Streams of the step's key besides its 3-way split (which is kept, so unconditional,
+# unaugmented runs draw what they always drew): each is fold_in(key, stream).
+LABEL_STREAM = 1
+AUGMENT_STREAM = 2
+# Sub-streams of the augmentation: D's passes, G's pass and the unrolled D steps draw
+# independently of each other.
+AUGMENT_D, AUGMENT_G, AUGMENT_UNROLLED = 0, 1, 2
 
-def _apply(module: nn.Module, params, collections, x, train: bool):
-    """Runs a net in training mode, returning (output, updated collections)."""
+
+def _apply(module: nn.Module, params, collections, x, train: bool, labels=None):
+    """Runs a net in training mode, returning (output, updated collections). Labels
+    are passed only when given, so unconditional modules need not take them."""
     variables = {"params": params, **collections}
+    kwargs = {} if labels is None else {"labels": labels}
     if not collections:
-        return module.apply(variables, x, train=train), collections
-    return module.apply(variables, x, train=train, mutable=list(collections))
+        return module.apply(variables, x, train=train, **kwargs), collections
+    return module.apply(variables, x, train=train, mutable=list(collections), **kwargs)
 
 
 def gan_step(
@@ -45,36 +61,62 @@ def gan_step(
     """The pure step function `(state, batch) -> (state, metrics)`.
 
     batch['image']: float32 (d_steps, batch, H, W, C) in [-1, 1], one real batch per
-    discriminator update.
+    discriminator update; batch['label']: int (d_steps, batch), the real images'
+    classes, needed when config.conditional.
     """
     loss_fn = losses.get(config.loss, config.real_label)
     penalty_fn = penalties.get(config.penalty)
+    augment = diffaugment.make(config.diffaugment)
     real_images = batch["image"]
     d_steps, batch_size = real_images.shape[:2]
     key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
     z_key, penalty_key, unroll_key = jax.random.split(key, 3)
+    label_key = jax.random.fold_in(key, LABEL_STREAM)
+    augment_key = jax.random.fold_in(key, AUGMENT_STREAM)
+    d_augment_key, g_augment_key, unroll_augment_key = (
+        jax.random.fold_in(augment_key, stream)
+        for stream in (AUGMENT_D, AUGMENT_G, AUGMENT_UNROLLED)
+    )
+    real_labels = [None] * d_steps
+    if config.conditional:
+        if "label" not in batch:
+            raise ValueError("config.conditional needs the batch's labels in batch['label']")
+        real_labels = batch["label"]
 
-    def generate(g_params, g_collections, z):
-        return _apply(generator, g_params, g_collections, z, train=True)
+    def generate(g_params, g_collections, z, labels):
+        return _apply(generator, g_params, g_collections, z, True, labels)
 
-    def d_objective(d_params, collections, real, fake, key):
-        """D's loss (plus penalty) and, as aux, (collections, d_loss, penalty, logits)."""
-        real_logits, collections = _apply(discriminator, d_params, collections, real, True)
-        fake_logits, collections = _apply(discriminator, d_params, collections, fake, True)
+    def discriminate(d_params, collections, images, labels, key):
+        """D on augmented images (the identity without DiffAugment)."""
+        return _apply(discriminator, d_params, collections, augment(images, key), True, labels)
+
+    def d_objective(d_params, collections, real, fake, labels, keys):
+        """D's loss (plus penalty) and, as aux, (collections, d_loss, penalty, logits).
+        labels: (real's, fake's), None when unconditional; keys: (penalty's,
+        augmentation's)."""
+        (real_y, fake_y), (penalty_rng, augment_rng) = labels, keys
+        real_rng, fake_rng = jax.random.split(augment_rng)
+        real_logits, collections = discriminate(d_params, collections, real, real_y, real_rng)
+        fake_logits, collections = discriminate(d_params, collections, fake, fake_y, fake_rng)
         d_loss, _ = loss_fn(real_logits, fake_logits)
         penalty = jnp.zeros((), jnp.float32)
         if penalty_fn is not None:
             frozen = collections
 
+            # The penalty's inputs (reals, or points between reals and fakes) are
+            # classed as the reals and augmented as the reals were, so R1 is the
+            # gradient of the very D(T(x)) of the loss, as in DiffAugment's code.
             def d(images):
-                return _apply(discriminator, d_params, frozen, images, True)[0]
+                return discriminate(d_params, frozen, images, real_y, real_rng)[0]
 
-            penalty = penalty_fn(d, real, fake, key)
+            penalty = penalty_fn(d, real, fake, penalty_rng)
         total = d_loss + config.penalty_weight * penalty
         return total, (collections, d_loss, penalty, real_logits, fake_logits)
 
-    def d_update(d_params, opt_state, collections, real, fake, key):
-        grads, aux = jax.grad(d_objective, has_aux=True)(d_params, collections, real, fake, key)
+    def d_update(d_params, opt_state, collections, real, fake, labels, keys):
+        grads, aux = jax.grad(d_objective, has_aux=True)(
+            d_params, collections, real, fake, labels, keys
+        )
         updates, opt_state = d_tx.update(grads, opt_state, d_params)
         d_params = optax.apply_updates(d_params, updates)
         if config.d_weight_clip > 0:
@@ -85,13 +127,20 @@ def gan_step(
     g_collections, d = state.g.collections, state.d
     for i in range(d_steps):
         z = jax.random.normal(jax.random.fold_in(z_key, i), (batch_size, config.latent_dim))
+        fake_labels = None
+        if config.conditional:
+            fake_labels = conditioning.fake_labels(
+                jax.random.fold_in(label_key, i), batch_size, config.num_classes
+            )
         g_collections_before = g_collections
         if i == d_steps - 1 and config.unroll_steps == 0:
             fake, g_vjp, g_collections = jax.vjp(
-                lambda p, z=z, c=g_collections: generate(p, c, z), state.g.params, has_aux=True
+                lambda p, z=z, c=g_collections, y=fake_labels: generate(p, c, z, y),
+                state.g.params,
+                has_aux=True,
             )
         else:
-            fake, g_collections = generate(state.g.params, g_collections, z)
+            fake, g_collections = generate(state.g.params, g_collections, z, fake_labels)
         fake = jax.lax.stop_gradient(fake)
         d_params, d_opt_state, d_grads, aux = d_update(
             d.params,
@@ -99,15 +148,19 @@ def gan_step(
             d.collections,
             real_images[i],
             fake,
-            jax.random.fold_in(penalty_key, i),
+            (real_labels[i], fake_labels),
+            (jax.random.fold_in(penalty_key, i), jax.random.fold_in(d_augment_key, i)),
         )
         d_collections, d_loss, penalty, real_logits, fake_logits = aux
         d = NetState(d_params, d_collections, d_opt_state)
 
     if config.unroll_steps == 0:
-        # G's gradient: D's input gradient at the fakes, pulled back through G's VJP.
+        # G's gradient: D's input gradient at the fakes (through the augmentation),
+        # pulled back through G's VJP.
         def g_objective(fake_images):
-            logits, collections = _apply(discriminator, d.params, d.collections, fake_images, True)
+            logits, collections = discriminate(
+                d.params, d.collections, fake_images, fake_labels, g_augment_key
+            )
             _, g_loss = loss_fn(jax.lax.stop_gradient(real_logits), logits)
             return g_loss, collections
 
@@ -119,7 +172,7 @@ def gan_step(
         def unrolled_g_objective(g_params):
             """G's loss against D after `unroll_steps` more optimiser steps, which depend
             on G through the fakes (Metz et al. 2017, eq. 5-7)."""
-            fake, collections = generate(g_params, g_collections_before, z)
+            fake, collections = generate(g_params, g_collections_before, z, fake_labels)
             d_params, opt_state = d.params, d.opt_state
             for k in range(config.unroll_steps):
                 d_params, opt_state, _, _ = d_update(
@@ -128,9 +181,13 @@ def gan_step(
                     d.collections,
                     real_images[-1],
                     fake,
-                    jax.random.fold_in(unroll_key, k),
+                    (real_labels[-1], fake_labels),
+                    (
+                        jax.random.fold_in(unroll_key, k),
+                        jax.random.fold_in(unroll_augment_key, k),
+                    ),
                 )
-            logits, _ = _apply(discriminator, d_params, d.collections, fake, True)
+            logits, _ = discriminate(d_params, d.collections, fake, fake_labels, g_augment_key)
             _, g_loss = loss_fn(jax.lax.stop_gradient(real_logits), logits)
             return g_loss, collections
 

@@ -60,6 +60,8 @@ def config_differences(stored: dict, requested: dict) -> list[str]:
         if field in RESUMABLE_FIELDS:
             continue
         old, new = stored.get(field, "<absent>"), requested.get(field, "<absent>")
+        if field == "num_classes" and new == 0:
+            continue  # 0 asks for the dataset's number, which the stored run resolved
         if old != new:
             lines.append(f"{field}: workdir has {old!r}, requested {new!r}")
     return lines

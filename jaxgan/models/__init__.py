@@ -2,8 +2,13 @@
 `jaxgan/models/<model>.py`, which defines `Generator` and `Discriminator`.
 
 The module's `build(config)` returns both, pure Flax linen modules:
-`Generator(z, train) -> images in [-1, 1]` and
-`Discriminator(images, train) -> logits of shape (batch,)`.
+`Generator(z, labels=None, train) -> images in [-1, 1]` and
+`Discriminator(images, labels=None, train) -> logits of shape (batch,)`.
+
+`labels` (int (batch,)) are given to conditional models (`config.conditional`) and
+refused by unconditional ones. A module lists the forms of conditioning it supports
+(see jaxgan/conditioning.py) in `CONDITIONAL_FORMS`, and may define
+`check_config(config)` to refuse settings it does not support.
 """
 
 import importlib

@@ -5,6 +5,9 @@ maxout layers of `d_width` units (5 pieces each, the paper's MNIST discriminator
 one logit. The paper's dropout in D is left out: it would make D stochastic and its
 gradient penalty ill-defined. D's normalization and mini-batch features follow the
 config (`d_norm`, `minibatch_features`); the paper's D has neither.
+
+Conditional form: `concat` only (the MLP's G has no BatchNorm to make conditional): a
+label embedding is appended to z and to D's flattened image, as in Mirza & Osindero 2014.
 """
 
 import flax.linen as nn
@@ -12,7 +15,9 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxgan import minibatch, normalization
+from jaxgan import conditioning, minibatch, normalization
+
+CONDITIONAL_FORMS = ("concat",)
 
 
 class Generator(nn.Module):
@@ -20,13 +25,21 @@ class Generator(nn.Module):
     num_channels: int = 1
     width: int = 1200
     spectral_norm: bool = False
+    num_classes: int = 0  # 0: unconditional
+    conditional_form: str = "concat"
+    label_embedding_dim: int = 32
     dtype: jnp.dtype = jnp.float32  # compute dtype; parameters stay float32
 
     @nn.compact
-    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+    def __call__(
+        self, z: jax.Array, labels: jax.Array | None = None, train: bool = True
+    ) -> jax.Array:
+        conditioning.check_labels(labels, self.num_classes, z.shape[0])
         norm = "spectral_norm" if self.spectral_norm else "none"
         outputs = self.image_size * self.image_size * self.num_channels
         x = z
+        if self.num_classes:
+            x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
         for units in (self.width, self.width):
             x = normalization.weighted(nn.Dense(units, dtype=self.dtype), norm, train)(x)
             x = nn.relu(x)
@@ -59,11 +72,19 @@ class Discriminator(nn.Module):
     width: int = 240
     norm: str = "none"
     minibatch_features: minibatch.Options = minibatch.Options()
+    num_classes: int = 0  # 0: unconditional
+    conditional_form: str = "concat"
+    label_embedding_dim: int = 32
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
-    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+    def __call__(
+        self, x: jax.Array, labels: jax.Array | None = None, train: bool = True
+    ) -> jax.Array:
+        conditioning.check_labels(labels, self.num_classes, x.shape[0])
         x = x.reshape(x.shape[0], -1)
+        if self.num_classes:
+            x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
         for _ in range(2):
             x = Maxout(self.width, norm=self.norm, train=train, dtype=self.dtype)(x)
             x = normalization.hidden_norm(self.norm, train, self.dtype)(x)
@@ -81,18 +102,18 @@ class Discriminator(nn.Module):
 
 
 def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
-    dtype = jnp.dtype(config.compute_dtype)
+    common = dict(dtype=jnp.dtype(config.compute_dtype), **conditioning.model_options(config))
     generator = Generator(
         image_size=config.image_size,
         num_channels=config.num_channels,
         width=config.g_width,
         spectral_norm=config.g_spectral_norm,
-        dtype=dtype,
+        **common,
     )
     discriminator = Discriminator(
         width=config.d_width,
         norm=config.d_norm,
         minibatch_features=minibatch.Options.from_config(config),
-        dtype=dtype,
+        **common,
     )
     return generator, discriminator
