@@ -72,7 +72,8 @@ def error_line(result):
         (["--config.batch_size=0"], "batch_size must be a positive integer"),
         (["--config.batch_size=-8"], "batch_size must be a positive integer"),
         (["--config.image_size=48"], "image_size"),
-        (["--config.model=resnet"], "unknown model"),
+        (["--config.model=resnet9"], "unknown model"),
+        (["--config.model=resnet"], "the ResNet is for 32x32 images"),
     ],
 )
 def test_bad_config_gets_one_clear_line(tmp_path, flags, expected):

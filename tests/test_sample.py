@@ -134,6 +134,7 @@ def test_existing_outputs_are_refused_unless_overwrite(workdir, tmp_path):
         ({"out": "one.png"}, "is one PNG: add --grid"),
         ({"out": "folder", "grid": True}, "--grid writes one PNG"),
         ({"step": 7}, r"no checkpoint of step 7: it has steps \[1, 2\]"),
+        ({"label": 1}, "--label is for conditional runs: this run is unconditional"),
     ],
 )
 def test_bad_options(workdir, tmp_path, options, expected):
