@@ -39,8 +39,11 @@ def benchmark(config: ml_collections.ConfigDict, steps: int = 20, warmup: int = 
         config.image_size,
         config.num_channels,
     )
-    images = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
-    batch = {"image": jax.device_put(images, sharding.batch_sharding(mesh))}
+    rng = np.random.default_rng(0)
+    batch = {"image": rng.uniform(-1, 1, shape).astype(np.float32)}
+    if config.conditional:  # needs config.num_classes (there is no dataset to take it from)
+        batch["label"] = rng.integers(0, config.num_classes, shape[:2]).astype(np.int32)
+    batch = jax.device_put(batch, sharding.batch_sharding(mesh))
     train_step = make_train_step(config, mesh)
 
     start = time.perf_counter()

@@ -133,7 +133,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.d_beta2 = 0.999
 
     # --- Samples -----------------------------------------------------------------
-    # Images in the fixed-latent sample grid written at every checkpoint.
+    # Images in the fixed-latent sample grid written at every checkpoint. A
+    # conditional run's grid has one row per class of ceil(num_samples / num_classes).
     config.num_samples = 64
     # Sample with G's running BatchNorm statistics (eval mode, as at test time).
     # False normalises with the statistics of the sample batch itself.

@@ -87,12 +87,12 @@ def batches(
     """
     rows = NamedSharding(mesh, P("data"))
 
+    # One program for latents, labels and generator together.
+    @jax.jit
     def generate_batch(net, source, indices):
         classes = None if labels is None else labels(indices)
         return sample(net, latents(source, indices), classes)
 
-    # One program for latents, labels and generator together.
-    generate_batch = jax.jit(generate_batch)
     with tqdm.tqdm(total=num, desc="sampling", unit="image") as progress:
         for start in range(0, num, batch_size):
             indices = jax.device_put(np.arange(start, start + batch_size), rows)

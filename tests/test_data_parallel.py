@@ -1,5 +1,6 @@
 """The step on 8 (fake CPU) devices equals the step on one device: batch statistics,
-mini-batch discrimination and the minibatch stddev layer all see the global batch."""
+mini-batch discrimination and the minibatch stddev layer all see the global batch, and
+labels and DiffAugment's per-image draws split with the images."""
 
 import os
 import subprocess
@@ -19,7 +20,8 @@ SCRIPT = textwrap.dedent(
     assert jax.device_count() == 8, jax.devices()
     config = tiny(batch_size=16, d_steps=2, **OVERRIDES)
     rng = np.random.default_rng(0)
-    batches = [{"image": rng.uniform(-1, 1, (2, 16, 28, 28, 1)).astype(np.float32)}
+    batches = [{"image": rng.uniform(-1, 1, (2, 16, 28, 28, 1)).astype(np.float32),
+                "label": rng.integers(0, 10, (2, 16)).astype(np.int32)}
                for _ in range(3)]
     results = []
     for devices in (jax.devices()[:1], jax.devices()):
@@ -45,8 +47,17 @@ SCRIPT = textwrap.dedent(
         {},
         {"minibatch_features": "minibatch_discrimination", "minibatch_kernels": 4},
         {"minibatch_features": "minibatch_stddev", "d_norm": "spectral_norm"},
+        pytest.param(
+            {
+                "conditional": True,
+                "num_classes": 10,
+                "conditional_form": "projection",
+                "diffaugment": "color,translation,cutout",
+            },
+            marks=pytest.mark.slow,
+        ),
     ],
-    ids=["batch_norm", "minibatch_discrimination", "minibatch_stddev"],
+    ids=["batch_norm", "minibatch_discrimination", "minibatch_stddev", "conditional_diffaugment"],
 )
 def test_eight_devices_match_one_device(overrides):
     env = dict(
