@@ -81,12 +81,15 @@ def cache_line(sweep: Sweep) -> str:
 
 
 def slurm_script(sweep: Sweep, runs: list[Run], eval_samples: int, cwd: pathlib.Path) -> str:
+    script = shlex.quote(str(sweep.root / SLURM_SCRIPT))
     cases = "\n".join(f"  {run.index}) {shell_line(sweep, run, eval_samples)} ;;" for run in runs)
     return f"""#!/bin/bash
 # {len(runs)} runs of the jaxgan sweep in {sweep.root}, one SLURM array task each.
-# Add your partition, GPUs and time limit, and activate the Python environment that has
-# jaxgan before the `case`; submit with `sbatch {shlex.quote(str(sweep.root / SLURM_SCRIPT))}`.
-# When the tasks are done, tabulate without running anything:
+# Submit from the Python environment that has jaxgan (sbatch passes it on), with your
+# site's options, e.g.:
+#   sbatch --partition=gpu --gres=gpu:1 --time=12:00:00 {script}
+# (`--array=0-{len(runs) - 1}%4` runs at most 4 at a time). When the tasks are done,
+# tabulate without running anything:
 #   python -m jaxgan.launch.sweep --root={shlex.quote(str(sweep.root))} --collect
 #SBATCH --job-name=jaxgan-sweep
 #SBATCH --array=0-{len(runs) - 1}
@@ -103,9 +106,10 @@ esac
 def commands_script(sweep: Sweep, runs: list[Run], eval_samples: int, cwd: pathlib.Path) -> str:
     lines = "\n".join(shell_line(sweep, run, eval_samples) for run in runs)
     return f"""#!/bin/sh
-# {len(runs)} runs of the jaxgan sweep in {sweep.root}, one command per line:
-# `sh {COMMANDS_SCRIPT}` runs them one after another; a scheduler can take a line each (start
-# it in {cwd}). Then: python -m jaxgan.launch.sweep --root={shlex.quote(str(sweep.root))} --collect
+# {len(runs)} runs of the jaxgan sweep in {sweep.root}: `sh {COMMANDS_SCRIPT}` runs them one
+# after another. Each run's line below also works alone (its paths are absolute), e.g.
+# handed to a scheduler. Then tabulate without running anything:
+#   python -m jaxgan.launch.sweep --root={shlex.quote(str(sweep.root))} --collect
 cd {shlex.quote(str(cwd))} || exit 2
 {cache_line(sweep)}
 {lines}

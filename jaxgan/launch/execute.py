@@ -108,10 +108,15 @@ def run_all(
     with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
         order = first_seeds_first(pending, sweep.grid.get("seed", []))
         futures = {pool.submit(timed, run): run for run in order}
-        for future in concurrent.futures.as_completed(futures):
-            run = futures[future]
-            error, seconds = future.result()
-            if error is not None:
-                errors[run.name] = error
-            progress.done(run, error, seconds)
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                run = futures[future]
+                error, seconds = future.result()
+                if error is not None:
+                    errors[run.name] = error
+                progress.done(run, error, seconds)
+        except KeyboardInterrupt:
+            # Ctrl-C reached the runs under way too (one process group): start no others.
+            pool.shutdown(cancel_futures=True)
+            raise
     return errors

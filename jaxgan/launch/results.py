@@ -117,6 +117,7 @@ def to_markdown(table: Table, title: str) -> str:
     for row in table.rows:
         cells = [grid_lib.format_value(row.point[field]) for field in table.axes]
         cells += [seeds_cell(row)] + [format_mean_std(row.mean_std(m)) for m in table.metrics]
+        cells = [cell.replace("|", "\\|") for cell in cells]  # a value's | ends no cell
         if row.best:
             cells = [f"**{cell}**" for cell in cells]
         lines.append("| " + " | ".join(cells) + " |")
