@@ -141,6 +141,7 @@ def test_a_second_invocation_runs_nothing(sweep_root):
     assert (root / "results.csv").read_text() == table
 
 
+@pytest.mark.slow  # one more tiny run (10-20 s on the shared 2 cores)
 def test_an_unfinished_run_is_run_again_with_the_sweep_read_from_root(sweep_root):
     root, _ = sweep_root
     redo = root / "loss=least_squares,d_norm=none,seed=0"
