@@ -123,7 +123,8 @@ def read_grid_file(path: pathlib.Path, config: ml_collections.ConfigDict) -> Gri
 def grid_from_pairs(
     pairs: Iterable[tuple[object, object]], config: ml_collections.ConfigDict
 ) -> Grid:
-    """The grid of (field, values) pairs read from a file; a lone value is one value."""
+    """The grid of (field, values) pairs of a grid file or sweep.json; a lone value is
+    one value."""
     grid: Grid = {}
     for field, values in pairs:
         values = values if isinstance(values, list) else [values]
