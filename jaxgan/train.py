@@ -144,7 +144,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
                     speed = progress.update(step)
                     if logged:
                         history = []
-                        writer.scalars(step, {**averaged, **speed})
+                        timed = {k: v for k, v in speed.items() if np.isfinite(v)}
+                        writer.scalars(step, {**averaged, **timed})
                     writer.console(
                         summary.train_line(step, config.num_train_steps, averaged, speed)
                     )
