@@ -1,0 +1,268 @@
+"""Strided transposed convolution computed one output phase at a time, where that is faster.
+
+On XLA:CPU the kernel gradient of ``nn.ConvTranspose`` (a convolution with input dilation) is
+10-50x slower than its forward pass; splitting the layer into stride-1 convolutions, one per
+output phase (sub-pixel convolution, Shi et al. 2016), makes every pass a plain convolution.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import linen as nn
+from flax.linen.dtypes import promote_dtype
+from flax.linen.linear import default_kernel_init
+from jax import lax
+
+Array = jax.Array
+Implementation = Literal["auto", "phase", "xla"]
+Packing = Literal["separate", "shared", "union"]
+
+_DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
+
+# The one place that decides what implementation="auto" means, by jax backend name. Measured with
+# `python -m jaxgan.bench_layers` (jax 0.10.2, batch 32, the four DCGAN generator layers): on
+# XLA:CPU 'phase' is faster for forward + both gradients on every layer, because the stock
+# lowering's kernel gradient takes 0.1-2 s. GPU and TPU have not been measured, so they keep the
+# stock lowering ('xla') until someone runs the benchmark there and edits this table.
+AUTO_IMPLEMENTATION: dict[str, str] = {"cpu": "phase"}
+
+
+def resolve_implementation(implementation: str, backend: str | None = None) -> str:
+    """Maps 'auto' to 'phase' or 'xla' for `backend` (default: jax's default backend)."""
+    if implementation not in ("auto", "phase", "xla"):
+        raise ValueError(f"implementation must be 'auto', 'phase' or 'xla', got {implementation!r}")
+    if implementation != "auto":
+        return implementation
+    return AUTO_IMPLEMENTATION.get(backend or jax.default_backend(), "xla")
+
+
+class _AxisPlan(NamedTuple):
+    """How one spatial axis of a transposed convolution splits into `stride` phases."""
+
+    out_size: int  # length of the transposed convolution's output on this axis
+    per_phase: int  # outputs per phase, ceil(out_size / stride); the last may be cropped
+    taps: int  # kernel taps per phase (phases with fewer get zero taps appended)
+    first_tap: tuple[int, ...]  # per phase r: kernel index of its first tap
+    shift: tuple[int, ...]  # per phase r: input index its first tap reads for output 0
+
+
+def _axis_plan(size: int, kernel: int, stride: int, pad: tuple[int, int]) -> _AxisPlan:
+    # lax.conv_transpose (transpose_kernel=False) correlates the stride-dilated input, padded by
+    # `pad`, with the kernel: y[o] = sum_t k[t] * x[(o + t - lo) / stride] over the t for which
+    # that index is an integer. For o = stride * m + r only t = first_tap[r] + stride * j
+    # qualify, and they read x[m + shift[r] + j]: a stride-1 correlation per phase r.
+    lo, hi = pad
+    out_size = (size - 1) * stride + 1 + lo + hi - kernel + 1
+    first_tap = tuple((lo - r) % stride for r in range(stride))
+    shift = tuple((r + t - lo) // stride for r, t in enumerate(first_tap))
+    taps = max(1, max(-(-(kernel - t) // stride) for t in first_tap))
+    return _AxisPlan(out_size, -(-out_size // stride), taps, first_tap, shift)
+
+
+def _phase_taps(kernel: Array, axis: int, stride: int, first: int, taps: int) -> Array:
+    """Kernel taps first, first + stride, ... along `axis`, zero where past the kernel's end."""
+    stop = first + stride * (taps - 1) + 1
+    if stop > kernel.shape[axis]:
+        widths = [(0, 0)] * kernel.ndim
+        widths[axis] = (0, stop - kernel.shape[axis])
+        kernel = jnp.pad(kernel, widths)
+    return lax.slice_in_dim(kernel, first, stop, stride, axis)
+
+
+def _correlate(
+    x: Array, kernel: Array, starts: tuple[int, int], out_shape: tuple[int, int], precision: Any
+) -> Array:
+    """Stride-1 correlation whose output (i, j) reads x[starts[0] + i, starts[1] + j] onwards.
+
+    Reads outside x are zeros. The part of the window outside x is passed as the convolution's
+    padding only when non-negative: XLA:CPU (jax 0.10.2) returns garbage for a convolution with
+    padding (-1, 1), so a negative side is cropped off x instead.
+    """
+    crops, pads = [], []
+    for axis, (start, out) in enumerate(zip(starts, out_shape, strict=True)):
+        size, length = x.shape[1 + axis], out + kernel.shape[axis] - 1
+        begin, end = min(max(start, 0), size), min(max(start + length, 0), size)
+        if begin >= end:  # the window misses x entirely: every read is padding
+            return jnp.zeros((x.shape[0], *out_shape, kernel.shape[-1]), x.dtype)
+        crops.append((begin, end))
+        pads.append((begin - start, start + length - end))
+    x = x[:, crops[0][0] : crops[0][1], crops[1][0] : crops[1][1]]
+    return lax.conv_general_dilated(
+        x, kernel, (1, 1), pads, dimension_numbers=_DIMENSION_NUMBERS, precision=precision
+    )
+
+
+def _interleave(phases: list[list[Array]], out_shape: tuple[int, int]) -> Array:
+    """phases[a][b] of shape (N, M, M', C) holds outputs (s*m + a, s'*m' + b): depth-to-space."""
+    y = jnp.stack([jnp.stack(row, axis=3) for row in phases], axis=2)
+    n, m_h, s_h, m_w, s_w, c = y.shape
+    return y.reshape(n, m_h * s_h, m_w * s_w, c)[:, : out_shape[0], : out_shape[1]]
+
+
+def conv_transpose_phase(
+    x: Array,
+    kernel: Array,
+    strides: Sequence[int],
+    padding: Sequence[tuple[int, int]],
+    *,
+    packing: Packing = "separate",
+    precision: Any = None,
+) -> Array:
+    """Equals lax.conv_transpose(x, kernel, strides, padding, dimension_numbers=NHWC/HWIO/NHWC).
+
+    x is (N, H, W, C_in), kernel (kh, kw, C_in, C_out), padding explicit (lo, hi) pairs, as in
+    nn.ConvTranspose with transpose_kernel=False and no kernel dilation. `packing` chooses how
+    the stride_h * stride_w phase convolutions run: 'separate' (one convolution each),
+    'shared' (one convolution with all phase kernels side by side on the output channels, on
+    a window one step wider, then each phase's offset slice) or 'union' (one convolution with
+    each phase kernel zero-embedded in their common window, then a plain depth-to-space).
+    """
+    s_h, s_w = strides
+    plan_h = _axis_plan(x.shape[1], kernel.shape[0], s_h, tuple(padding[0]))
+    plan_w = _axis_plan(x.shape[2], kernel.shape[1], s_w, tuple(padding[1]))
+    if plan_h.out_size < 1 or plan_w.out_size < 1:
+        raise ValueError(f"padding {padding} leaves an empty output for input {x.shape}")
+    out_shape = (plan_h.out_size, plan_w.out_size)
+    per_phase = (plan_h.per_phase, plan_w.per_phase)
+    sub = [
+        [
+            _phase_taps(
+                _phase_taps(kernel, 0, s_h, plan_h.first_tap[a], plan_h.taps),
+                1,
+                s_w,
+                plan_w.first_tap[b],
+                plan_w.taps,
+            )
+            for b in range(s_w)
+        ]
+        for a in range(s_h)
+    ]
+    phases = [(a, b) for a in range(s_h) for b in range(s_w)]
+    if packing == "separate":
+        ys = [
+            [
+                _correlate(x, sub[a][b], (plan_h.shift[a], plan_w.shift[b]), per_phase, precision)
+                for b in range(s_w)
+            ]
+            for a in range(s_h)
+        ]
+        return _interleave(ys, out_shape)
+    low = (min(plan_h.shift), min(plan_w.shift))
+    spread = (max(plan_h.shift) - low[0], max(plan_w.shift) - low[1])
+    c_out = kernel.shape[-1]
+    if packing == "shared":
+        # Phase (a, b) output m is the shared output m + shift - low: slice it back out.
+        shared = (per_phase[0] + spread[0], per_phase[1] + spread[1])
+        packed = jnp.concatenate([sub[a][b] for a, b in phases], axis=-1)
+        y = _correlate(x, packed, low, shared, precision)
+        ys = [[None] * s_w for _ in range(s_h)]
+        for i, (a, b) in enumerate(phases):
+            oh, ow = plan_h.shift[a] - low[0], plan_w.shift[b] - low[1]
+            ys[a][b] = y[
+                :, oh : oh + per_phase[0], ow : ow + per_phase[1], i * c_out : (i + 1) * c_out
+            ]
+        return _interleave(ys, out_shape)
+    if packing == "union":
+        # Each phase kernel sits at its own offset inside a (taps + spread)-wide window, so all
+        # phases share output positions and depth-to-space is a reshape.
+        packed = jnp.concatenate(
+            [
+                jnp.pad(
+                    sub[a][b],
+                    (
+                        (plan_h.shift[a] - low[0], low[0] + spread[0] - plan_h.shift[a]),
+                        (plan_w.shift[b] - low[1], low[1] + spread[1] - plan_w.shift[b]),
+                        (0, 0),
+                        (0, 0),
+                    ),
+                )
+                for a, b in phases
+            ],
+            axis=-1,
+        )
+        y = _correlate(x, packed, low, per_phase, precision)
+        n = x.shape[0]
+        y = y.reshape(n, per_phase[0], per_phase[1], s_h, s_w, c_out)
+        y = y.transpose(0, 1, 3, 2, 4, 5).reshape(n, per_phase[0] * s_h, per_phase[1] * s_w, c_out)
+        return y[:, : out_shape[0], : out_shape[1]]
+    raise ValueError(f"packing must be 'separate', 'shared' or 'union', got {packing!r}")
+
+
+def _explicit_padding(padding: Any) -> tuple[tuple[int, int], ...]:
+    if isinstance(padding, str):
+        raise ValueError(
+            f"padding {padding!r} is not supported: give explicit (low, high) pairs, e.g. "
+            "((2, 2), (2, 2)) for the output size 2H of PyTorch ConvTranspose2d(k=4, s=2, p=1)"
+        )
+    if isinstance(padding, int):
+        return ((padding, padding),) * 2
+    pairs = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+    if len(pairs) != 2 or any(len(p) != 2 for p in pairs):
+        raise ValueError(f"padding must be two (low, high) pairs, got {padding!r}")
+    return pairs
+
+
+class UpsampleConvTranspose(nn.Module):
+    """Drop-in for nn.ConvTranspose in the upsampling layers of a GAN generator.
+
+    Computes exactly ``nn.ConvTranspose(features, kernel_size, strides, padding, use_bias=False,
+    transpose_kernel=False, kernel_dilation=None, mask=None)`` with the same single parameter
+    ``kernel`` of shape (kh, kw, in_features, features), the same default initializer and the
+    same dtype promotion, on 2-D NHWC inputs with any number of leading batch dimensions.
+    Defaults are the DCGAN layer, PyTorch ConvTranspose2d(k=4, s=2, p=1): output (2H, 2W).
+    Any kernel size, strides and explicit integer padding pairs work; string padding
+    ('SAME', 'VALID', 'CIRCULAR'), a bias, a mask, kernel dilation and transpose_kernel=True
+    are not offered (add a bias as a separate term). The Flax module name differs, so name the
+    layer explicitly (``name=``) to keep the parameter paths of an auto-named nn.ConvTranspose.
+
+    implementation: 'xla' is nn.ConvTranspose's lowering (lax.conv_transpose); 'phase' is
+    conv_transpose_phase; 'auto' looks up AUTO_IMPLEMENTATION for jax's default backend.
+    """
+
+    features: int
+    kernel_size: Sequence[int] = (4, 4)
+    strides: Sequence[int] = (2, 2)
+    padding: Sequence[tuple[int, int]] = ((2, 2), (2, 2))
+    dtype: Any = None
+    param_dtype: Any = jnp.float32
+    precision: Any = None
+    kernel_init: Callable[..., Array] = default_kernel_init
+    implementation: Implementation = "auto"
+
+    @nn.compact
+    def __call__(self, inputs: Array) -> Array:
+        kernel_size, strides = tuple(self.kernel_size), tuple(self.strides)
+        padding = _explicit_padding(self.padding)
+        if len(kernel_size) != 2 or len(strides) != 2:
+            raise ValueError(
+                f"2-D only: kernel_size {kernel_size} and strides {strides} need two entries"
+            )
+        if min(kernel_size) < 1 or min(strides) < 1:
+            raise ValueError(f"kernel_size {kernel_size} and strides {strides} must be >= 1")
+        if inputs.ndim < 3:
+            raise ValueError(f"expected (..., H, W, C) inputs, got shape {inputs.shape}")
+        implementation = resolve_implementation(self.implementation)
+        kernel = self.param(
+            "kernel",
+            self.kernel_init,
+            kernel_size + (inputs.shape[-1], self.features),
+            self.param_dtype,
+        )
+        inputs, kernel = promote_dtype(inputs, kernel, dtype=self.dtype)
+        # Like nn.ConvTranspose: all leading dimensions form one batch axis (none: add one).
+        batch_shape = inputs.shape[:-3]
+        x = inputs.reshape((-1,) + inputs.shape[-3:])
+        if implementation == "xla":
+            y = lax.conv_transpose(
+                x,
+                kernel,
+                strides,
+                padding,
+                dimension_numbers=_DIMENSION_NUMBERS,
+                precision=self.precision,
+            )
+        else:
+            y = conv_transpose_phase(x, kernel, strides, padding, precision=self.precision)
+        return y.reshape(batch_shape + y.shape[1:])
