@@ -89,7 +89,7 @@ def test_other_kernels_strides_and_paddings_match(config):
 @pytest.mark.parametrize("packing", ["shared", "union"])
 def test_packed_phase_variants_match(packing):
     x = _normal(0, (3, 5, 6, 3))
-    for kernel_size, strides, padding in [((4, 4), (2, 2), ((2, 2), (2, 2))), *CONFIGS]:
+    for kernel_size, strides, padding in [((4, 4), (2, 2), ((2, 2), (2, 2))), CONFIGS[1]]:
         kernel = _normal(1, (*kernel_size, 3, 2))
         expected = jax.lax.conv_transpose(
             x, kernel, strides, padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
