@@ -17,6 +17,7 @@ from flax import linen as nn
 from flax.linen.dtypes import promote_dtype
 from flax.linen.linear import default_kernel_init
 from jax import lax
+from jax.custom_derivatives import SymbolicZero
 
 Array = jax.Array
 Packing = Literal["separate", "shared", "union"]
@@ -334,32 +335,37 @@ def _conv(x: Array, kernel: Array, strides: tuple, padding: tuple, precision: An
     )
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4))
 def conv_input_grad_space_to_depth(
     x: Array, kernel: Array, strides: tuple, padding: tuple, precision: Any = None
 ) -> Array:
-    """Stock strided convolution whose input gradient goes through conv_space_to_depth.
+    """XLA's strided convolution, differentiated so that its input gradient is a stride-1 one.
 
-    Forward and kernel gradient are XLA's own (faster on XLA:CPU than the space-to-depth form);
-    only the input gradient, an input-dilated convolution in the stock lowering, is replaced.
-    Reverse mode to any order works; forward mode (jax.jvp, jacfwd) does not (custom_vjp).
+    The forward pass and the kernel gradient are XLA's own (faster on XLA:CPU than the
+    space-to-depth form); only the input gradient, an input-dilated convolution when XLA
+    transposes the stock lowering, goes through conv_space_to_depth. Any order and mode of
+    differentiation works (a custom JVP, which reverse mode transposes).
     """
     return _conv(x, kernel, strides, padding, precision)
 
 
-def _conv_fwd(x, kernel, strides, padding, precision):
-    return _conv(x, kernel, strides, padding, precision), (x, kernel)
+def _conv_jvp(strides, padding, precision, primals, tangents):
+    x, kernel = primals
+    dx, dkernel = tangents
+    y = _conv(x, kernel, strides, padding, precision)
+    # The tangent is linear in (dx, dkernel) and reverse mode transposes it term by term: the x
+    # term in space-to-depth form transposes to a stride-1 convolution. Symbolic zeros skip a
+    # term whose tangent is known to vanish (e.g. the input images when only the kernel is
+    # differentiated), which would otherwise cost a full convolution.
+    dy = jnp.zeros_like(y)
+    if not isinstance(dx, SymbolicZero):
+        dy += conv_space_to_depth(dx, kernel, strides, padding, precision=precision)
+    if not isinstance(dkernel, SymbolicZero):
+        dy += _conv(x, dkernel, strides, padding, precision)
+    return y, dy
 
 
-def _conv_bwd(strides, padding, precision, residuals, cotangent):
-    x, kernel = residuals
-    s2d = functools.partial(conv_space_to_depth, strides=strides, padding=padding)
-    dx = jax.vjp(lambda x: s2d(x, kernel, precision=precision), x)[1](cotangent)[0]
-    dkernel = jax.vjp(lambda k: _conv(x, k, strides, padding, precision), kernel)[1](cotangent)[0]
-    return dx, dkernel
-
-
-conv_input_grad_space_to_depth.defvjp(_conv_fwd, _conv_bwd)
+conv_input_grad_space_to_depth.defjvp(_conv_jvp, symbolic_zeros=True)
 
 
 class DownsampleConv(nn.Module):
@@ -374,8 +380,8 @@ class DownsampleConv(nn.Module):
     layer explicitly (``name=``) to keep the parameter paths of an auto-named nn.Conv.
 
     implementation: 'xla' is nn.Conv's lowering; 'space_to_depth' is
-    conv_input_grad_space_to_depth (same forward, input gradient via space-to-depth; no
-    forward-mode differentiation); 'auto' looks up AUTO_IMPLEMENTATION for jax's backend.
+    conv_input_grad_space_to_depth (same forward and kernel gradient, input gradient via
+    space-to-depth); 'auto' looks up AUTO_IMPLEMENTATION for jax's default backend.
     """
 
     features: int

@@ -253,6 +253,22 @@ def test_second_order_gradient_matches_conv():
     _assert_close(ours["params"]["kernel"], theirs["params"]["kernel"])
 
 
+def test_forward_mode_matches_conv():
+    x, tx = _normal(0, (2, 6, 5, 3)), _normal(1, (2, 6, 5, 3))
+    params, tparams = ({"params": {"kernel": _normal(i, (4, 4, 3, 4))}} for i in (2, 3))
+
+    @jax.jit
+    def jvps(params, x, tparams, tx):
+        def run(module: nn.Module):
+            return jax.jvp(module.apply, (params, x), (tparams, tx))
+
+        return run(DownsampleConv(4, implementation="space_to_depth")), run(_conv_reference(4))
+
+    ours, theirs = jvps(params, x, tparams, tx)
+    for actual, expected in zip(ours, theirs, strict=True):
+        _assert_close(actual, expected)
+
+
 def test_downsample_matches_torch_conv2d():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
