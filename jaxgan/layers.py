@@ -26,12 +26,12 @@ _DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
 
 # The one place that decides what implementation="auto" means: layer -> jax backend name ->
 # implementation; backends not listed get the stock lowering 'xla'. Measured on XLA:CPU (jax
-# 0.10.2, 2 cores, batch 32, DCGAN 64x64 layers) with `python -m jaxgan.bench_layers`:
-# - UpsampleConvTranspose: 'phase' is 3-20x faster for forward + both gradients on all four
-#   generator layers, because the stock kernel gradient takes 0.15-1.6 s per layer.
-# - DownsampleConv: 'space_to_depth' makes the input gradient of 32x32x64->16x16x128 3x faster
-#   (forward + both gradients ~25% faster for that layer, ~10% for the whole discriminator stack)
-#   and is within noise on the other layers.
+# 0.10.2, 2 shared cores, batch 32, DCGAN 64x64 layers) with `python -m jaxgan.bench_layers`:
+# - UpsampleConvTranspose: 'phase' is 4-30x faster for forward + both gradients on each of the
+#   four generator layers, because the stock kernel gradient takes 0.15-1.6 s per layer.
+# - DownsampleConv: 'space_to_depth' makes the input gradient of 32x32x64->16x16x128 1.5-3x
+#   faster, is a little slower on 8x8x256->4x4x512, and makes forward + backward of the whole
+#   four-layer discriminator stack 7-20% faster (interleaved A/B runs).
 # GPU and TPU have not been measured: they keep 'xla' until someone runs the benchmark there.
 AUTO_IMPLEMENTATION: dict[str, dict[str, str]] = {
     "conv_transpose": {"cpu": "phase"},
