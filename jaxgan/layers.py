@@ -214,8 +214,9 @@ def _check_settings(
     kernel_size, strides, padding = tuple(module.kernel_size), tuple(module.strides), module.padding
     if isinstance(padding, str):
         raise ValueError(
-            f"padding {padding!r} is not supported: give explicit (low, high) pairs, e.g. "
-            "((2, 2), (2, 2)) for the output size 2H of PyTorch ConvTranspose2d(k=4, s=2, p=1)"
+            f"padding {padding!r} is not supported: give explicit (low, high) pairs; PyTorch's "
+            "k=4, s=2, p=1 is ((2, 2), (2, 2)) for UpsampleConvTranspose (output 2H) and "
+            "((1, 1), (1, 1)) for DownsampleConv (output H/2)"
         )
     if isinstance(padding, int):
         padding = (padding, padding)
