@@ -134,7 +134,7 @@ def test_dtype_promotion_matches():
     shapes = jax.eval_shape(ours.init, jax.random.key(1), x)
     assert shapes == jax.eval_shape(theirs.init, jax.random.key(1), x)
     assert shapes["params"]["kernel"].dtype == jnp.float32
-    expected, actual = theirs.apply(params, x), ours.apply(params, x)
+    expected, actual = jax.jit(lambda p, x: (theirs.apply(p, x), ours.apply(p, x)))(params, x)
     assert actual.dtype == expected.dtype == jnp.bfloat16
     # bfloat16 rounding of differently ordered sums: a few ulps (2**-8) of the output scale.
     scale = float(jnp.max(jnp.abs(expected.astype(jnp.float32))))
