@@ -17,6 +17,7 @@ from jaxgan import (
     checkpoints,
     config_validation,
     datasets,
+    evaluation,
     images,
     input_pipeline,
     models,
@@ -142,6 +143,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
                 checkpoints.save(mngr, state, batches_consumed)
                 last_saved = step
                 write_samples(writer, workdir, step, sampler, state, fixed_z)
+                if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
+                    evaluation.evaluate_during_training(config, workdir, state, writer)
         mngr.wait_until_finished()
         writer.console(f"done: step {config.num_train_steps}; checkpoints in {mngr.directory}")
     finally:
