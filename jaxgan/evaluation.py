@@ -410,10 +410,12 @@ def watch(
 # -- FID during training ----------------------------------------------------------------------
 
 
-def training_batch_size(mesh: Mesh) -> int:
-    """DEFAULT_BATCH_SIZE rounded down to a multiple of the devices (at least one each)."""
+def training_batch_size(mesh: Mesh, num_samples: int) -> int:
+    """DEFAULT_BATCH_SIZE, or fewer when fewer samples are asked for, rounded to a multiple of
+    the devices: the training config's own batch may be far too large for Inception."""
     devices = mesh.devices.size
-    return max(devices, DEFAULT_BATCH_SIZE - DEFAULT_BATCH_SIZE % devices)
+    wanted = min(DEFAULT_BATCH_SIZE, num_samples)
+    return max(devices, wanted - wanted % devices)
 
 
 def evaluate_during_training(
@@ -433,7 +435,7 @@ def evaluate_during_training(
         state.g,
         step,
         num_samples=config.fid_num_samples,
-        batch_size=training_batch_size(mesh),
+        batch_size=training_batch_size(mesh, config.fid_num_samples),
         num_real=config.fid_num_real or None,
         mesh=mesh,
     )
@@ -452,8 +454,10 @@ def compare(real: str, fake: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> di
     real_set = image_sets.open_real(real)
     fake_set = image_sets.open_images(fake, "--fake")
     image_sets.check_same_size(real_set, fake_set)
-    features = inception_features(batch_size)
     real_is_images = isinstance(real_set, image_sets.ImageSet)
+    # Small sets need no padding up to a full batch: every batch is then one set's size.
+    batch_size = min(batch_size, max(fake_set.count, real_set.count if real_is_images else 0))
+    features = inception_features(batch_size)
     meter = featurize.Meter(fake_set.count + (real_set.count if real_is_images else 0))
     try:
         fake_features = featurize.features_of(
