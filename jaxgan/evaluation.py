@@ -30,6 +30,7 @@ from jaxgan import (
     files,
     image_sets,
     inception,
+    metrics,
     models,
     reference,
     sampling,
@@ -197,6 +198,47 @@ def _batches(images: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
 # -- Scoring ----------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class RealSide:
+    """What the generated images are compared with, before any feature is computed."""
+
+    features: np.ndarray | None  # the cached reference features
+    stats: metrics.FeatureStats | None  # or a user's mu/sigma (FID only)
+    images: np.ndarray | None  # or the images whose features are still to compute
+    cache: reference.Reference | None  # where computed features are cached
+    protocol: dict[str, Any]
+
+
+def real_side(
+    config: ml_collections.ConfigDict, num_real: int | None, real_stats: str | None
+) -> RealSide:
+    """The reference: `config`'s dataset split (`num_real` images of it, all when None;
+    cached, see jaxgan/reference.py), or the statistics file `real_stats`."""
+    if real_stats is not None:
+        if num_real is not None:
+            raise UserError("--num_real has no use with --real_stats, which fixes the reference")
+        note = (
+            f"the reference is {real_stats}; how it was computed (split, image size, resize, "
+            "feature network) is not recorded in it"
+        )
+        protocol = {"dataset": None, "split": None, "real": str(real_stats), "notes": [note]}
+        return RealSide(None, image_sets.load_stats(real_stats), None, None, protocol)
+    dataset = datasets.load(config)
+    ref = reference.describe(config, num_real, len(dataset))
+    features = reference.load_cached(ref)
+    if features is not None:
+        say(f"reference features from the cache {ref.features_path}")
+    subset = f" (a fixed random subset, seed {reference.SUBSET_SEED})" if ref.subset else ""
+    protocol = {
+        "dataset": ref.dataset,
+        "split": ref.split,
+        "real": f"{ref.num_images} of the {len(dataset)} images of {config.dataset}{subset}",
+        "notes": [],
+    }
+    images = reference.images_of(ref, dataset) if features is None else None
+    return RealSide(features, None, images, ref, protocol)
+
+
 def score_generator(
     config: ml_collections.ConfigDict,
     generator: nn.Module,
@@ -210,44 +252,14 @@ def score_generator(
     mesh: Mesh | None = None,
     source: str = "",
 ) -> dict[str, Any]:
-    """The metrics record of `num_samples` images of `g` against the training split.
-
-    The reference is the dataset split of `config` (`num_real` images of it, all by default;
-    computed once and cached, see jaxgan/reference.py), or the mu/sigma file `real_stats`,
-    which allows FID only.
-    """
+    """The metrics record of `num_samples` images of `g` against the reference (real_side)."""
     if num_samples < 2:
         raise UserError(f"--num_samples={num_samples}: FID needs at least 2 samples")
     # Weights first: their errors (missing, corrupt) come before any long computation.
     features = inception_features(batch_size)
-    real_features, stats, real_images, notes = None, None, None, []
-    if real_stats is not None:
-        stats = image_sets.load_stats(real_stats)
-        ref_protocol = {"dataset": None, "split": None, "real": str(real_stats)}
-        notes.append(
-            f"the reference is {real_stats}; how it was computed (split, image size, resize, "
-            "feature network) is not recorded in it"
-        )
-    else:
-        dataset = datasets.load(config)
-        ref = reference.describe(config, num_real, len(dataset))
-        real_features = reference.load_cached(ref)
-        if real_features is None:
-            real_images = reference.images_of(ref, dataset)
-        else:
-            say(f"reference features from the cache {ref.features_path}")
-        ref_protocol = {
-            "dataset": ref.dataset,
-            "split": ref.split,
-            "real": f"{ref.num_images} of the {len(dataset)} images of {config.dataset}"
-            + (f" (a fixed random subset, seed {reference.SUBSET_SEED})" if ref.subset else ""),
-        }
-        if ref.subset or num_samples != STANDARD_NUM_SAMPLES:
-            notes.append(
-                f"{num_samples} generated against {ref.num_images} real images: not the usual "
-                f"protocol ({scoring.PAPER_PROTOCOL}); compare only with the same counts"
-            )
-    meter = featurize.Meter(num_samples + (0 if real_images is None else len(real_images)))
+    real = real_side(config, num_real, real_stats)
+    to_compute = 0 if real.images is None else len(real.images)
+    meter = featurize.Meter(num_samples + to_compute)
     try:
         fake = featurize.features_of(
             generated_batches(config, generator, g, num_samples, batch_size, step, mesh),
@@ -256,15 +268,28 @@ def score_generator(
             batch_size,
             meter,
         )
-        if real_images is not None:
+        real_features = real.features
+        if real.images is not None:
             real_features = featurize.features_of(
-                _batches(real_images, batch_size), len(real_images), features, batch_size, meter
+                _batches(real.images, batch_size), to_compute, features, batch_size, meter
             )
-            reference.save_cached(ref, real_features)
+            reference.save_cached(real.cache, real_features)
     finally:
         meter.close()
-    protocol = {
-        **ref_protocol,
+    protocol = {**real.protocol, **_generator_protocol(config, step, source, batch_size)}
+    protocol["notes"] = list(real.protocol["notes"])
+    if real.cache is not None and (real.cache.subset or num_samples != STANDARD_NUM_SAMPLES):
+        protocol["notes"].append(
+            f"{num_samples} generated against {real.cache.num_images} real images: not the "
+            f"usual protocol ({scoring.PAPER_PROTOCOL}); compare only with the same counts"
+        )
+    return scoring.record(step, fake, real_features, real.stats, protocol)
+
+
+def _generator_protocol(
+    config: ml_collections.ConfigDict, step: int, source: str, batch_size: int
+) -> dict[str, Any]:
+    return {
         "fake": source or f"generator at step {step}",
         "image_size": [config.image_size, config.image_size],
         "num_channels": config.num_channels,
@@ -277,9 +302,7 @@ def score_generator(
         ),
         "latents": f"N(0, I), seed {config.seed} + {LATENT_SEED_OFFSET}, the same for every step",
         "jaxgan_version": jaxgan.__version__,
-        "notes": notes,
     }
-    return scoring.record(step, fake, real_features, stats, protocol)
 
 
 class EvalWriter(summary.Writer):

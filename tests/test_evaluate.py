@@ -152,20 +152,34 @@ def test_metrics_file_and_tensorboard_scalars(evaluated, workdir):
     assert training_events and "eval/fid" not in event_scalars(training_events)
 
 
-def test_metrics_equal_those_of_features_computed_directly(evaluated, workdir, features):
+@pytest.fixture(scope="module")
+def direct(workdir, features):
+    """The fixture run's 8 real and the first 8 generated images, their features computed here
+    without the evaluation code, and the FID between them."""
     checkpoint = evaluation.restore_generator(workdir)
     config = checkpoint.config
     sample = sampling.make_sampler(checkpoint.generator)
     key = jax.random.key(config.seed + evaluation.LATENT_SEED_OFFSET)
-    z = sampling.latents(jax.random.fold_in(key, 0), BATCH, config)  # batch 0
-    fake = features(inception.to_uint8(sample(checkpoint.g, z)))
+    z = sampling.latents(jax.random.fold_in(key, 0), BATCH, config)  # the first batch's latents
+    fake_images = np.asarray(inception.to_uint8(sample(checkpoint.g, z)))
     dataset = datasets.load(config)
-    ref = reference.describe(config, NUM_REAL, len(dataset))
-    real_images = reference.images_of(ref, dataset)
-    assert real_images.shape == (NUM_REAL, 28, 28, 1)
-    real = features(real_images)
+    real_images = dataset.images[reference.select(NUM_REAL, len(dataset))]  # already 28x28x1
+    real, fake = features(real_images), features(fake_images)
+    return {
+        "real_images": real_images,
+        "fake_images": fake_images,
+        "real": real,
+        "fake": fake,
+        "fid": metrics.fid(real, fake),
+    }
+
+
+def test_metrics_equal_those_of_features_computed_directly(evaluated, workdir, direct):
+    real, fake = direct["real"], direct["fake"]
+    config = tiny()
+    ref = reference.describe(config, NUM_REAL, 60_000)
     np.testing.assert_array_equal(np.load(ref.features_path), real)  # the cached reference
-    assert evaluated["fid"] == pytest.approx(metrics.fid(real, fake), rel=1e-9)
+    assert evaluated["fid"] == pytest.approx(direct["fid"], rel=1e-9)
     assert evaluated["kid"] == pytest.approx(metrics.kid(real, fake).mean, rel=1e-9)
     assert evaluated["recall"] == metrics.precision_recall(real, fake).recall
     assert evaluated["coverage"] == metrics.density_coverage(real, fake).coverage
@@ -189,15 +203,28 @@ def test_reference_is_computed_once_and_rescoring_replaces_only_its_file(
     assert sorted(p.name for p in (run / "eval").iterdir()) == ["metrics_1.json", "metrics_2.json"]
 
 
-@pytest.mark.slow  # ~30 s: a FID on a busy 2-core machine
-def test_fid_during_training_writes_the_same_record(workdir, features, tmp_path):
+def test_fid_during_training_scores_at_fid_steps_through_the_same_code(tmp_path, monkeypatch):
+    calls = []
+
+    def score(config, generator, g, step, **options):
+        calls.append((step, options["num_samples"], options["num_real"]))
+        return {**dict.fromkeys(scoring.KEYS), "step": step, "num_samples": 8, "fid": 12.5}
+
+    monkeypatch.setattr(evaluation, "score_generator", score)
+    config = tiny(num_train_steps=4, fid_every_steps=4, fid_num_samples=8, fid_num_real=NUM_REAL)
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+    assert calls == [(4, 8, NUM_REAL)]  # checkpoints at 2 and 4, FID at 4 only
+    assert json.loads((tmp_path / "run" / "eval" / "metrics_4.json").read_text())["fid"] == 12.5
+    tags = event_scalars((tmp_path / "run" / "tensorboard").glob("events.*"))
+    assert tags["eval/fid"] == [(4, 12.5)]
+
+
+@pytest.mark.slow  # ~30 s on a busy 2-core machine: one more FID
+def test_fid_during_training_end_to_end(features, evaluated, tmp_path):
     config = tiny(num_train_steps=2, fid_every_steps=2, fid_num_samples=8, fid_num_real=NUM_REAL)
     train.train_and_evaluate(config, str(tmp_path / "run"))
     record = json.loads((tmp_path / "run" / "eval" / "metrics_2.json").read_text())
-    assert tuple(record) == scoring.KEYS and record["num_samples"] == 8
-    assert record["protocol"]["num_real"] == NUM_REAL and record["fid"] > 0
-    tags = event_scalars((tmp_path / "run" / "tensorboard").glob("events.*"))
-    assert tags["eval/fid"] == [(2, pytest.approx(record["fid"], rel=1e-6))]
+    assert record["fid"] == pytest.approx(evaluated["fid"], rel=1e-9)  # the same G and latents
 
 
 # -- --watch ----------------------------------------------------------------------------------
@@ -260,17 +287,20 @@ def npz_sets(tmp_path):
     return paths
 
 
-def test_two_sets_fid_is_metrics_fid_of_their_features(npz_sets, features):
-    record = evaluation.compare(str(npz_sets["a"]), str(npz_sets["b"]), batch_size=BATCH)
-    real, fake = features(image_set(1)), features(image_set(2))
-    assert record["fid"] == pytest.approx(metrics.fid(real, fake), rel=1e-9)
+def test_two_sets_fid_is_metrics_fid_of_their_features(direct, tmp_path):
+    np.savez(tmp_path / "real.npz", images=direct["real_images"])
+    np.savez(tmp_path / "fake.npz", images=direct["fake_images"])
+    record = evaluation.compare(str(tmp_path / "real.npz"), str(tmp_path / "fake.npz"))
+    assert record["fid"] == pytest.approx(direct["fid"], rel=1e-9)
     assert record["step"] is None and record["num_samples"] == BATCH
-    assert record["protocol"]["num_real"] == BATCH and record["kid"] is not None
+    assert record["protocol"]["num_real"] == BATCH and record["protocol"]["image_size"] == [28, 28]
 
 
-def test_cli_fid_of_a_set_with_itself_is_zero(npz_sets, features, tmp_path):
+def test_cli_fid_of_a_set_with_itself_is_zero(direct, tmp_path):
+    np.savez(tmp_path / "a.npz", images=direct["real_images"])
     out = tmp_path / "record.json"
-    result = run_evaluate(f"--real={npz_sets['a']}", f"--fake={npz_sets['a']}", f"--out={out}")
+    a = tmp_path / "a.npz"
+    result = run_evaluate(f"--real={a}", f"--fake={a}", f"--out={out}")
     assert result.returncode == 0, result.stderr[-2000:]
     record = json.loads(result.stdout.strip().splitlines()[-1])
     assert abs(record["fid"]) < 1e-6
@@ -342,9 +372,11 @@ def test_malformed_real_stats(workdir, features, tmp_path):
     bad = tmp_path / "stats.npz"
     np.savez(bad, mu=np.zeros(2048))
     with pytest.raises(UserError, match="lacks sigma"):
-        evaluation.evaluate_checkpoint(workdir, real_stats=str(bad), **OPTIONS)
+        evaluation.evaluate_checkpoint(workdir, real_stats=str(bad), batch_size=BATCH)
     np.savez(bad, mu=np.zeros(64), sigma=np.eye(64))
     with pytest.raises(UserError, match="64-d features"):
+        evaluation.evaluate_checkpoint(workdir, real_stats=str(bad), batch_size=BATCH)
+    with pytest.raises(UserError, match="--num_real has no use with --real_stats"):
         evaluation.evaluate_checkpoint(workdir, real_stats=str(bad), **OPTIONS)
 
 
