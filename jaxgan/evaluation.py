@@ -107,9 +107,7 @@ def _abstract_state(
     return jax.eval_shape(replicated, jax.random.key(0))
 
 
-def restore_generator(
-    workdir: pathlib.Path, step: int | None = None, mesh: Mesh | None = None
-) -> Checkpoint:
+def restore_generator(workdir: pathlib.Path, step: int | None = None) -> Checkpoint:
     """The generator of checkpoint `step` (the latest by default), rebuilt from config.json."""
     workdir = pathlib.Path(workdir)
     config = workdir_lib.read_config(workdir)
@@ -131,7 +129,7 @@ def restore_generator(
             ) from error
         check_version(restored.progress or {}, directory / str(step))
         generator, discriminator = models.build(config)
-        abstract = _abstract_state(config, generator, discriminator, mesh or sharding.data_mesh())
+        abstract = _abstract_state(config, generator, discriminator, sharding.data_mesh())
         state, _ = checkpoints.restore(mngr, abstract, step)
     finally:
         mngr.close()
@@ -155,6 +153,15 @@ def _drawer(
     return jax.jit(draw)
 
 
+def check_batch_size(batch_size: int, mesh: Mesh) -> None:
+    devices = mesh.devices.size
+    if batch_size % devices:
+        raise UserError(
+            f"--batch_size={batch_size} must be a multiple of the {devices} devices: try "
+            f"--batch_size={max(devices, batch_size - batch_size % devices)}"
+        )
+
+
 def generated_batches(
     config: ml_collections.ConfigDict,
     generator: nn.Module,
@@ -170,12 +177,7 @@ def generated_batches(
     Non-finite images stop it with an error naming the step, before any feature is computed.
     """
     mesh = mesh or sharding.data_mesh()
-    devices = mesh.devices.size
-    if batch_size % devices:
-        raise UserError(
-            f"--batch_size={batch_size} must be a multiple of the {devices} devices: try "
-            f"--batch_size={max(devices, batch_size - batch_size % devices)}"
-        )
+    check_batch_size(batch_size, mesh)
     draw = _drawer(config, generator, batch_size, mesh)
     key = jax.random.key(config.seed + LATENT_SEED_OFFSET)
     for index, start in enumerate(range(0, num, batch_size)):
@@ -255,6 +257,8 @@ def score_generator(
     """The metrics record of `num_samples` images of `g` against the reference (real_side)."""
     if num_samples < 2:
         raise UserError(f"--num_samples={num_samples}: FID needs at least 2 samples")
+    mesh = mesh or sharding.data_mesh()
+    check_batch_size(batch_size, mesh)
     # Weights first: their errors (missing, corrupt) come before any long computation.
     features = inception_features(batch_size)
     real = real_side(config, num_real, real_stats)
