@@ -18,6 +18,7 @@ from jaxgan import (
     checkpoints,
     config_validation,
     datasets,
+    evaluation,
     images,
     input_pipeline,
     interruption,
@@ -157,6 +158,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
                     checkpoints.save(mngr, state, batches_consumed)
                     last_saved = step
                     write_samples(writer, workdir, step, sampler, state, fixed_z)
+                    if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
+                        evaluation.evaluate_during_training(config, workdir, state, writer)
                 if stop.requested:
                     mngr.wait_until_finished()
                     raise interruption.TrainingInterrupted(stop.requested, step)

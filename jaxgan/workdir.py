@@ -38,6 +38,9 @@ RESUMABLE_FIELDS = frozenset(
         "prefetch_batches",
         "num_samples",
         "sample_with_running_stats",
+        "fid_every_steps",
+        "fid_num_samples",
+        "fid_num_real",
     }
 )
 
