@@ -139,4 +139,18 @@ def base_config() -> ml_collections.ConfigDict:
     # Sample with G's running BatchNorm statistics (eval mode, as at test time).
     # False normalises with the statistics of the sample batch itself.
     config.sample_with_running_stats = True
+
+    # --- Evaluation --------------------------------------------------------------
+    # FID (and KID, precision/recall, density/coverage) of the generator every this
+    # many steps, at checkpoint steps, through the code of `python -m jaxgan.evaluate`:
+    # written to eval/metrics_<step>.json and TensorBoard `eval/`. 0 turns it off.
+    # It should be a multiple of checkpoint_every_steps. On CPU it is slow (the
+    # Inception network runs a few images/s); the reference features of the
+    # dataset are computed on the first use and cached.
+    config.fid_every_steps = 0
+    # Generated images per evaluation during training (papers report 50k; fewer
+    # bias FID upwards, so compare only runs scored with the same count).
+    config.fid_num_samples = 5000
+    # Real images of the reference (a fixed random subset of the split); 0 = all.
+    config.fid_num_real = 0
     return config

@@ -63,6 +63,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise UserError("config.d_weight_clip and config.penalty_weight must be >= 0")
     if config.optimizer not in ("adam", "rmsprop"):
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
+    _validate_evaluation(config)
     models.get_module(config.model)
     name = config.dataset.partition(":")[0]
     if name not in datasets.available():
@@ -119,3 +120,20 @@ def warn_about_combinations(config: ml_collections.ConfigDict) -> None:
             "critic is unconstrained and its loss can grow without bound",
             stacklevel=2,
         )
+
+
+def _validate_evaluation(config: ml_collections.ConfigDict) -> None:
+    # Workdirs written before these fields existed lack them; they then mean "off".
+    every = config.get("fid_every_steps", 0)
+    if not isinstance(every, int) or every < 0:
+        raise UserError(f"config.fid_every_steps must be an integer >= 0, got {every!r}")
+    if every and every % config.checkpoint_every_steps:
+        raise UserError(
+            f"config.fid_every_steps={every} must be a multiple of checkpoint_every_steps="
+            f"{config.checkpoint_every_steps}: FID is computed at checkpoint steps"
+        )
+    if config.get("fid_num_samples", 2) < 2:
+        raise UserError("config.fid_num_samples must be at least 2")
+    num_real = config.get("fid_num_real", 0)
+    if num_real < 0 or num_real == 1:
+        raise UserError(f"config.fid_num_real must be 0 (all) or at least 2, got {num_real}")

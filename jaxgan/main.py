@@ -9,7 +9,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from jaxgan import train, workdir
+from jaxgan import interruption, train, workdir
 from jaxgan.errors import UserError
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -39,8 +39,11 @@ def main(argv):
     except UserError as error:
         print(f"jaxgan: error: {error}", file=sys.stderr)
         sys.exit(2)
+    except interruption.TrainingInterrupted as stopped:
+        print(f"jaxgan: {stopped}", file=sys.stderr)
+        sys.exit(128 + stopped.signum)
     except KeyboardInterrupt:
-        print("jaxgan: interrupted", file=sys.stderr)
+        print("jaxgan: interrupted (no checkpoint saved by this second signal)", file=sys.stderr)
         sys.exit(130)
 
 

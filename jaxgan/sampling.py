@@ -45,8 +45,9 @@ def class_labels(indices: jax.Array, num_classes: int, label: int | None = None)
 def make_sampler(
     generator: nn.Module, with_running_stats: bool = True
 ) -> Callable[[NetState, jax.Array, jax.Array | None], jax.Array]:
-    """A jitted `(g: NetState, z, labels=None) -> images in [-1, 1]`; labels (int
-    (N,)) for a conditional G only.
+    """A jitted `(g: NetState, z, labels=None) -> images in [-1, 1]`. A conditional G
+    draws image i of class `labels[i]`, or without labels of every class in turn
+    (i mod num_classes, balanced over a batch: what the evaluation's samples get).
 
     With running statistics, BatchNorm uses the averages gathered in training (eval
     mode); without, it normalises by the statistics of the batch `z` itself, and the
@@ -55,6 +56,9 @@ def make_sampler(
 
     def sample(g: NetState, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
         variables = {"params": g.params, **g.collections}
+        num_classes = getattr(generator, "num_classes", 0)
+        if labels is None and num_classes:
+            labels = class_labels(jnp.arange(z.shape[0]), num_classes)
         kwargs = {} if labels is None else {"labels": labels}
         if with_running_stats or not g.collections:
             return generator.apply(variables, z, train=False, **kwargs)

@@ -52,8 +52,11 @@ class Progress:
         return elapsed
 
     def update(self, step: int) -> dict[str, float]:
+        """Speeds since the last update; NaN when no step was timed since (the step that
+        compiled is not timed)."""
         now = time.perf_counter()
-        steps_per_s = (step - self.last_step) / max(now - self.last_time, 1e-9)
+        steps = step - self.last_step
+        steps_per_s = steps / max(now - self.last_time, 1e-9) if steps else float("nan")
         self.last_step, self.last_time = step, now
         return {
             "steps_per_s": steps_per_s,
@@ -95,8 +98,11 @@ def train_line(step: int, total: int, metrics: dict[str, float], speed: dict[str
     losses = " ".join(
         f"{name} {metrics[name]:.4f}" for name in ("d_loss", "g_loss", "d_real", "d_fake")
     )
+    if np.isfinite(speed["steps_per_s"]):
+        rate = f"{speed['steps_per_s']:.2f} steps/s {speed['images_per_s']:.0f} img/s"
+        eta = format_duration(speed["eta_s"])
+    else:
+        rate, eta = "-- steps/s", "--"
     return (
-        f"step {step}/{total} ({100 * step / max(total, 1):.1f}%) | {losses} | "
-        f"{speed['steps_per_s']:.2f} steps/s {speed['images_per_s']:.0f} img/s | "
-        f"ETA {format_duration(speed['eta_s'])}"
+        f"step {step}/{total} ({100 * step / max(total, 1):.1f}%) | {losses} | {rate} | ETA {eta}"
     )

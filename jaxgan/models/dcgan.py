@@ -1,6 +1,8 @@
 """DCGAN generator and discriminator (Radford et al. 2015, arXiv:1511.06434).
 
-The layer plan follows pytorch/examples' DCGAN: G projects z to a `start`x`start`
+The strided (transposed) convolutions are jaxgan.layers' exact reformulations of
+nn.ConvTranspose / nn.Conv, which are faster on XLA:CPU. The layer plan follows
+pytorch/examples' DCGAN: G projects z to a `start`x`start`
 map with `width * 2**(n-1)` channels, then n-1 stride-2 transposed 4x4 convolutions
 (BatchNorm + ReLU) and a last one to the image (tanh); D mirrors it with stride-2 4x4
 convolutions, LeakyReLU(0.2), BatchNorm everywhere but the first layer, and a last
@@ -120,15 +122,7 @@ class Discriminator(nn.Module):
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
         channels = self.width
         for stage in range(stages):
-            conv = nn.Conv(
-                channels,
-                (4, 4),
-                (2, 2),
-                ((1, 1), (1, 1)),
-                use_bias=False,
-                kernel_init=conv_init,
-                dtype=self.dtype,
-            )
+            conv = layers.DownsampleConv(channels, kernel_init=conv_init, dtype=self.dtype)
             x = normalization.weighted(conv, self.norm, train)(x)
             if stage > 0 and self.norm == "batch_norm":
                 x = batch_norm(train, self.dtype)(x)

@@ -1,0 +1,119 @@
+"""Scores a GAN: FID, KID, precision/recall, density/coverage.
+
+  python -m jaxgan.evaluate --workdir=runs/dcgan [--step=N] [--num_samples=50000]
+  python -m jaxgan.evaluate --workdir=runs/dcgan --watch      # beside training
+  python -m jaxgan.evaluate --real=PATH --fake=PATH [--out=FILE]
+
+The metrics record (JSON) is the last line of stdout; progress and ETA go to stderr. A
+checkpoint's record is also written to WORKDIR/eval/metrics_<step>.json and TensorBoard.
+"""
+
+import json
+import pathlib
+import sys
+
+from absl import app, flags, logging
+
+from jaxgan import evaluation, files
+from jaxgan.errors import UserError
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Run to score (its checkpoints).")
+_STEP = flags.DEFINE_integer("step", None, "Checkpoint step to score; the latest by default.")
+_NUM_SAMPLES = flags.DEFINE_integer(
+    "num_samples",
+    evaluation.STANDARD_NUM_SAMPLES,
+    "Generated images. 50k is the papers' protocol; on CPU try 5000 for a quick look.",
+    lower_bound=2,
+)
+_NUM_REAL = flags.DEFINE_integer(
+    "num_real",
+    None,
+    "Real images of the reference (a fixed subset); all by default.",
+    lower_bound=2,
+)
+_BATCH_SIZE = flags.DEFINE_integer(
+    "batch_size", evaluation.DEFAULT_BATCH_SIZE, "Images per batch.", lower_bound=1
+)
+_REAL_STATS = flags.DEFINE_string(
+    "real_stats",
+    None,
+    "Reference mu/sigma .npz (pytorch-fid format) instead of the dataset: FID only.",
+)
+_WATCH = flags.DEFINE_boolean("watch", False, "Score each new checkpoint until the final step.")
+_POLL_SECONDS = flags.DEFINE_float(
+    "poll_seconds", 60.0, "With --watch: seconds between looks for checkpoints.", lower_bound=0.0
+)
+_REAL = flags.DEFINE_string("real", None, "Real set: image folder, .npz of images, or mu/sigma.")
+_FAKE = flags.DEFINE_string("fake", None, "Generated set: image folder or .npz of `images`.")
+_OUT = flags.DEFINE_string("out", None, "With --real/--fake: also write the record here.")
+
+
+def records():
+    """The records the flags ask for, each as soon as it is computed."""
+    two_sets = _REAL.value is not None or _FAKE.value is not None
+    if two_sets == (_WORKDIR.value is not None):
+        raise UserError("give either --workdir, or --real and --fake")
+    if two_sets:
+        if _REAL.value is None or _FAKE.value is None:
+            raise UserError("--real and --fake go together")
+        for name in ("step", "watch", "num_samples", "num_real", "real_stats"):
+            if flags.FLAGS[name].present:
+                raise UserError(f"--{name} is for --workdir; with --real/--fake it has no use")
+        out = _out_path()
+        record = evaluation.compare(_REAL.value, _FAKE.value, batch_size=_BATCH_SIZE.value)
+        if out is not None:
+            files.write_json(out, record)
+        yield record
+        return
+    if _OUT.value is not None:
+        raise UserError("--out is for --real/--fake; a checkpoint's record goes to WORKDIR/eval/")
+    options = {
+        "num_samples": _NUM_SAMPLES.value,
+        "batch_size": _BATCH_SIZE.value,
+        "num_real": _NUM_REAL.value,
+        "real_stats": _REAL_STATS.value,
+    }
+    if not _WATCH.value:
+        yield evaluation.evaluate_checkpoint(_WORKDIR.value, _STEP.value, **options)
+    elif _STEP.value is not None:
+        raise UserError("--watch scores every new checkpoint: leave out --step")
+    else:
+        yield from evaluation.watch(_WORKDIR.value, poll_seconds=_POLL_SECONDS.value, **options)
+
+
+def _out_path() -> pathlib.Path | None:
+    if _OUT.value is None:
+        return None
+    out = pathlib.Path(_OUT.value).expanduser()
+    if out.is_dir() or not out.parent.is_dir():
+        raise UserError(f"--out {out} must be a file in an existing directory")
+    return out
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    # Orbax logs read-only restores at WARNING through absl; stderr is for our progress.
+    logging.set_verbosity(logging.ERROR)
+    try:
+        for record in records():
+            print(json.dumps(record, allow_nan=False), flush=True)
+    except UserError as error:
+        print(f"jaxgan: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("jaxgan: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl's parsing, with a bad flag reported in one line."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        print(f"jaxgan: error: {str(error).splitlines()[0]}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)
