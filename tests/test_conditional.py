@@ -115,7 +115,7 @@ def test_the_projection_discriminator_is_psi_of_phi_plus_embed_y_dot_phi(model):
     phi, params = np.asarray(phi), jax.device_get(variables["params"])
     embedding = params["Projection_0"]["Embed_0"]["embedding"]
     if model is dcgan:  # the last layer: a bias-free convolution over the whole map
-        psi = phi @ params["Conv_2"]["kernel"].reshape(-1)
+        psi = phi @ params["Conv_0"]["kernel"].reshape(-1)
     else:
         psi = phi @ params["Dense_0"]["kernel"][:, 0] + params["Dense_0"]["bias"][0]
     expected = psi + np.sum(embedding[np.asarray(labels)] * phi, axis=1)
