@@ -8,7 +8,6 @@ batch_size, and peak_memory_bytes where the backend reports it (GPU/TPU).
 
 import json
 import statistics
-import sys
 import time
 
 import jax
@@ -17,8 +16,7 @@ import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
-from jaxgan import config_validation, sharding
-from jaxgan.errors import UserError
+from jaxgan import cli, config_validation, sharding
 from jaxgan.train_state import create_train_state
 from jaxgan.train_step import make_train_step
 
@@ -81,12 +79,9 @@ def main(argv):
     config = _CONFIG.value
     if _BATCH_SIZE.value is not None:
         config.batch_size = _BATCH_SIZE.value
-    try:
+    with cli.user_errors():
         print(json.dumps(benchmark(config, _STEPS.value, _WARMUP.value)), flush=True)
-    except UserError as error:
-        print(f"jaxgan: error: {error}", file=sys.stderr)
-        sys.exit(2)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=cli.parse_flags)

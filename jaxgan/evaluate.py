@@ -10,11 +10,10 @@ checkpoint's record is also written to WORKDIR/eval/metrics_<step>.json and Tens
 
 import json
 import pathlib
-import sys
 
 from absl import app, flags, logging
 
-from jaxgan import evaluation, files
+from jaxgan import cli, evaluation, files
 from jaxgan.errors import UserError
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run to score (its checkpoints).")
@@ -95,25 +94,10 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     # Orbax logs read-only restores at WARNING through absl; stderr is for our progress.
     logging.set_verbosity(logging.ERROR)
-    try:
+    with cli.user_errors():
         for record in records():
             print(json.dumps(record, allow_nan=False), flush=True)
-    except UserError as error:
-        print(f"jaxgan: error: {error}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("jaxgan: interrupted", file=sys.stderr)
-        sys.exit(130)
-
-
-def parse_flags(argv: list[str]) -> list[str]:
-    """absl's parsing, with a bad flag reported in one line."""
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as error:
-        print(f"jaxgan: error: {str(error).splitlines()[0]}", file=sys.stderr)
-        sys.exit(2)
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=cli.parse_flags)

@@ -6,7 +6,7 @@ import pathlib
 
 import numpy as np
 
-from jaxgan import atomic, images
+from jaxgan import files, images
 from jaxgan.errors import UserError
 
 
@@ -63,7 +63,7 @@ def write_pngs(directory: pathlib.Path, start: int, pixels: np.ndarray) -> None:
 def write_npz(path: pathlib.Path, pixels: np.ndarray) -> None:
     """uint8 (N, H, W, C) as `images` in an .npz, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic.save_npz(path, images=pixels)
+    files.save_npz(path, images=pixels)
 
 
 def write_grid(path: pathlib.Path, pixels: np.ndarray, columns: int | None = None) -> None:

@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Callable
 from typing import IO, Any
 
+import numpy as np
+
 
 def write_atomically(path: pathlib.Path, write: Callable[[IO[bytes]], None]) -> None:
     """Calls `write(file)` on a temporary file beside `path`, then renames it to `path`.
@@ -28,5 +30,14 @@ def write_atomically(path: pathlib.Path, write: Callable[[IO[bytes]], None]) -> 
 
 def write_json(path: pathlib.Path, record: dict[str, Any]) -> None:
     """`record` as indented JSON, atomically; NaN or infinity is refused (not valid JSON)."""
-    text = json.dumps(record, indent=2, allow_nan=False) + "\n"
+    write_text(path, json.dumps(record, indent=2, allow_nan=False) + "\n")
+
+
+def write_text(path: pathlib.Path, text: str) -> None:
+    """`text` (UTF-8) to `path`, atomically."""
     write_atomically(path, lambda f: f.write(text.encode()))
+
+
+def save_npz(path: pathlib.Path, **arrays: np.ndarray) -> None:
+    """np.savez (uncompressed) to `path`, atomically; the parent folder must exist."""
+    write_atomically(path, lambda f: np.savez(f, **arrays))

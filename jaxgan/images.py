@@ -6,6 +6,8 @@ import pathlib
 import numpy as np
 from PIL import Image
 
+from jaxgan import files
+
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
     """Generator output in [-1, 1] to uint8, the inverse of the input pipeline's scaling."""
@@ -29,8 +31,5 @@ def grid(images: np.ndarray, columns: int | None = None, padding: int = 2) -> np
 
 def save_png(path: pathlib.Path, image: np.ndarray) -> None:
     """Writes uint8 (H, W, 1|3) as PNG, atomically (temporary file, then rename)."""
-    path = pathlib.Path(path)
     image = image[..., 0] if image.shape[-1] == 1 else image
-    temporary = path.with_suffix(".tmp.png")
-    Image.fromarray(image).save(temporary, format="PNG")
-    temporary.replace(path)
+    files.write_atomically(path, lambda f: Image.fromarray(image).save(f, format="PNG"))

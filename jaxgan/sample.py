@@ -29,7 +29,7 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from jaxgan import export, generate, latents, sampling, sharding
+from jaxgan import cli, export, generate, latents, sampling, sharding
 from jaxgan.errors import UserError
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory of a trained run.", required=True)
@@ -136,7 +136,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO
-    try:
+    with cli.user_errors():
         written = run(
             _WORKDIR.value,
             _OUT.value,
@@ -150,23 +150,8 @@ def main(argv):
             batch_size=_BATCH_SIZE.value,
             label=_LABEL.value,
         )
-    except UserError as error:
-        print(f"jaxgan: error: {error}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("jaxgan: interrupted", file=sys.stderr)
-        sys.exit(130)
     print(f"wrote {written}", file=sys.stderr)
 
 
-def parse_flags(argv: list[str]) -> list[str]:
-    """absl's parsing, with a bad flag reported as one line instead of a usage dump."""
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as error:
-        print(f"jaxgan: error: {str(error).splitlines()[0]}", file=sys.stderr)
-        sys.exit(2)
-
-
 if __name__ == "__main__":
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=cli.parse_flags)

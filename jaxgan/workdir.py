@@ -22,7 +22,7 @@ import subprocess
 import ml_collections
 
 import jaxgan
-from jaxgan import checkpoints
+from jaxgan import checkpoints, files
 from jaxgan.errors import UserError
 
 CONFIG_FILE = "config.json"
@@ -142,7 +142,5 @@ def create(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> pathlib.
         "versions": versions(),
         "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
-    temporary = workdir / (CONFIG_FILE + ".tmp")
-    temporary.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    temporary.replace(workdir / CONFIG_FILE)
+    files.write_text(workdir / CONFIG_FILE, json.dumps(record, indent=2, sort_keys=True) + "\n")
     return workdir

@@ -29,9 +29,9 @@ import numpy as np
 import tqdm
 from PIL import Image, ImageOps
 
-from jaxgan import atomic
 from jaxgan.datasets import Dataset, _cache, _fit
 from jaxgan.errors import UserError
+from jaxgan.files import save_npz
 
 FORMATS = {"PNG", "JPEG", "WEBP"}
 # Modes of 8-bit images; 16-bit and float images would be clipped by a conversion.
@@ -161,7 +161,7 @@ def decoded(root: pathlib.Path, config: ml_collections.ConfigDict) -> dict[str, 
         arrays = decode_folder(
             root, files, config.image_size, config.num_channels, config.folder_skip_bad_files
         )
-        atomic.save_npz(path, **arrays)
+        save_npz(path, **arrays)
     return arrays
 
 

@@ -7,8 +7,8 @@ import pathlib
 import shlex
 import sys
 
+from jaxgan.files import write_text
 from jaxgan.launch import rundir
-from jaxgan.launch.files import write_text
 from jaxgan.launch.grid import format_value
 from jaxgan.launch.plan import Run, Sweep
 

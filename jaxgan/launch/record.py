@@ -10,7 +10,7 @@ import json
 import pathlib
 
 from jaxgan.errors import UserError
-from jaxgan.launch.files import write_text
+from jaxgan.files import write_text
 from jaxgan.launch.plan import Run, Sweep
 from jaxgan.workdir import RESUMABLE_FIELDS
 

@@ -13,6 +13,7 @@ import sys
 
 from absl import app, flags, logging
 
+from jaxgan import cli
 from jaxgan.errors import UserError
 from jaxgan.launch import launcher, plan, record
 
@@ -48,7 +49,7 @@ def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     logging.set_verbosity(logging.WARNING)
-    try:
+    with cli.user_errors():
         if _PARALLEL.value < 1 or _EVAL_NUM_SAMPLES.value < 0:
             raise UserError("--parallel must be >= 1 and --eval_num_samples >= 0")
         if _PRINT.value and _COLLECT.value:
@@ -62,12 +63,6 @@ def main(argv: list[str]) -> None:
         status = launcher.launch(
             sweep, runs, _PARALLEL.value, _EVAL_NUM_SAMPLES.value, _COLLECT.value
         )
-    except UserError as error:
-        print(f"jaxgan: error: {error}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("jaxgan: interrupted", file=sys.stderr)
-        sys.exit(130)
     sys.exit(status)
 
 
@@ -81,8 +76,7 @@ def parse_flags(argv: list[str]) -> list[str]:
         name = getattr(error, "flagname", "")
         if name.startswith("config."):
             message = f"unknown flag --{name}: fixed values are --set={name[7:]}=VALUE here"
-    print(f"jaxgan: error: {message}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail(message)
 
 
 if __name__ == "__main__":
