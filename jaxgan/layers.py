@@ -234,6 +234,25 @@ def _check_settings(
     return kernel_size, strides, padding
 
 
+def _strided_layer(module: nn.Module, inputs: Array, layer: str, compute: Callable) -> Array:
+    """What both layers share: settings checked, the implementation chosen, the `kernel`
+    parameter made and promoted as Flax's own layers do, and every leading dimension
+    folded into one batch axis (none: one is added) around `compute`."""
+    kernel_size, strides, padding = _check_settings(module, inputs)
+    implementation = resolve_implementation(layer, module.implementation)
+    kernel = module.param(
+        "kernel",
+        module.kernel_init,
+        kernel_size + (inputs.shape[-1], module.features),
+        module.param_dtype,
+    )
+    inputs, kernel = promote_dtype(inputs, kernel, dtype=module.dtype)
+    batch_shape = inputs.shape[:-3]
+    x = inputs.reshape((-1,) + inputs.shape[-3:])
+    y = compute(x, kernel, strides, padding, implementation)
+    return y.reshape(batch_shape + y.shape[1:])
+
+
 class UpsampleConvTranspose(nn.Module):
     """Drop-in for nn.ConvTranspose in the upsampling layers of a GAN generator.
 
@@ -263,30 +282,19 @@ class UpsampleConvTranspose(nn.Module):
 
     @nn.compact
     def __call__(self, inputs: Array) -> Array:
-        kernel_size, strides, padding = _check_settings(self, inputs)
-        implementation = resolve_implementation("conv_transpose", self.implementation)
-        kernel = self.param(
-            "kernel",
-            self.kernel_init,
-            kernel_size + (inputs.shape[-1], self.features),
-            self.param_dtype,
-        )
-        inputs, kernel = promote_dtype(inputs, kernel, dtype=self.dtype)
-        # Like nn.ConvTranspose: all leading dimensions form one batch axis (none: add one).
-        batch_shape = inputs.shape[:-3]
-        x = inputs.reshape((-1,) + inputs.shape[-3:])
-        if implementation == "xla":
-            y = lax.conv_transpose(
-                x,
-                kernel,
-                strides,
-                padding,
-                dimension_numbers=_DIMENSION_NUMBERS,
-                precision=self.precision,
-            )
-        else:
-            y = conv_transpose_phase(x, kernel, strides, padding, precision=self.precision)
-        return y.reshape(batch_shape + y.shape[1:])
+        def compute(x, kernel, strides, padding, implementation):
+            if implementation == "xla":
+                return lax.conv_transpose(
+                    x,
+                    kernel,
+                    strides,
+                    padding,
+                    dimension_numbers=_DIMENSION_NUMBERS,
+                    precision=self.precision,
+                )
+            return conv_transpose_phase(x, kernel, strides, padding, precision=self.precision)
+
+        return _strided_layer(self, inputs, "conv_transpose", compute)
 
 
 def conv_space_to_depth(
@@ -397,20 +405,9 @@ class DownsampleConv(nn.Module):
 
     @nn.compact
     def __call__(self, inputs: Array) -> Array:
-        kernel_size, strides, padding = _check_settings(self, inputs)
-        implementation = resolve_implementation("conv", self.implementation)
-        kernel = self.param(
-            "kernel",
-            self.kernel_init,
-            kernel_size + (inputs.shape[-1], self.features),
-            self.param_dtype,
-        )
-        inputs, kernel = promote_dtype(inputs, kernel, dtype=self.dtype)
-        # Like nn.Conv: all leading dimensions form one batch axis (none: add one).
-        batch_shape = inputs.shape[:-3]
-        x = inputs.reshape((-1,) + inputs.shape[-3:])
-        if implementation == "xla":
-            y = _conv(x, kernel, strides, padding, self.precision)
-        else:
-            y = conv_input_grad_space_to_depth(x, kernel, strides, padding, self.precision)
-        return y.reshape(batch_shape + y.shape[1:])
+        def compute(x, kernel, strides, padding, implementation):
+            if implementation == "xla":
+                return _conv(x, kernel, strides, padding, self.precision)
+            return conv_input_grad_space_to_depth(x, kernel, strides, padding, self.precision)
+
+        return _strided_layer(self, inputs, "conv", compute)
