@@ -30,6 +30,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         "d_width",
         "num_samples",
         "image_size",
+        "steps_per_dispatch",
     )
     for field in positive:
         value = config[field]

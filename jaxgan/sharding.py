@@ -13,9 +13,10 @@ def data_mesh(devices=None) -> Mesh:
     return Mesh(np.asarray(devices), ("data",))
 
 
-def batch_sharding(mesh: Mesh) -> NamedSharding:
-    """Step batches are (d_steps, batch, ...): the batch axis is split over 'data'."""
-    return NamedSharding(mesh, P(None, "data"))
+def batch_sharding(mesh: Mesh, leading_axes: int = 1) -> NamedSharding:
+    """Step batches are (d_steps, batch, ...): the batch axis is split over 'data'.
+    Batches of several steps have one more leading axis (`leading_axes=2`)."""
+    return NamedSharding(mesh, P(*[None] * leading_axes, "data"))
 
 
 def replicated(mesh: Mesh) -> NamedSharding:

@@ -53,8 +53,29 @@ def all_finite(tree) -> jax.Array:
 
 
 def mean_metrics(history: list[dict]) -> dict[str, float]:
+    """Means over the history; a call of several steps gives each metric per step."""
     fetched = jax.device_get(history)
-    return {name: float(np.mean([m[name] for m in fetched])) for name in fetched[0]}
+    return {
+        name: float(np.mean(np.concatenate([np.ravel(m[name]) for m in fetched])))
+        for name in fetched[0]
+    }
+
+
+def dispatch_sizes(start_step: int, config: ml_collections.ConfigDict):
+    """Steps per compiled call from start_step to num_train_steps: steps_per_dispatch at a
+    time, but never across a logging or checkpoint step (they run between calls); what is
+    left before such a step goes one step per call, so at most two step functions compile.
+    """
+    step, chunk = start_step, config.steps_per_dispatch
+    while step < config.num_train_steps:
+        boundary = min(
+            config.num_train_steps,
+            (step // config.log_every_steps + 1) * config.log_every_steps,
+            (step // config.checkpoint_every_steps + 1) * config.checkpoint_every_steps,
+        )
+        size = chunk if step + chunk <= boundary else 1
+        step += size
+        yield size
 
 
 def check_finite(step: int, metrics: dict[str, float], last_saved: int | None) -> None:
@@ -73,6 +94,13 @@ def write_samples(writer, workdir, step, sampler, state, fixed: sampling.GridInp
     if jax.process_index() == 0:
         images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", grid)
     writer.image(step, "samples", grid)
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def stack_steps(batches: list[dict], mesh) -> dict:
+    """One call's batches of several steps, stacked on a new leading axis on the devices."""
+    stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *batches)
+    return jax.lax.with_sharding_constraint(stacked, sharding.batch_sharding(mesh, 2))
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
@@ -114,7 +142,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
         writer.close()
         return
 
-    train_step = make_train_step(config, mesh, generator, discriminator)
+    step_functions = {}  # steps per call -> its compiled step
     batch_sharding = sharding.batch_sharding(mesh)
     to_devices = functools.partial(jax.make_array_from_process_local_data, batch_sharding)
     local_batches = input_pipeline.real_batches(
@@ -131,13 +159,25 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     last_console = time.monotonic()
     try:
         with interruption.StopRequest() as stop:
-            for step in range(start_step + 1, config.num_train_steps + 1):
-                state, metrics = train_step(state, next(batches))
-                batches_consumed += config.d_steps
-                if step == start_step + 1:
+            step = start_step
+            for size in dispatch_sizes(start_step, config):
+                if size not in step_functions:
+                    step_functions[size] = make_train_step(
+                        config, mesh, generator, discriminator, steps=size
+                    )
+                batch = (
+                    next(batches)
+                    if size == 1
+                    else stack_steps([next(batches) for _ in range(size)], mesh)
+                )
+                state, metrics = step_functions[size](state, batch)
+                step += size
+                batches_consumed += size * config.d_steps
+                if step == start_step + size:
                     jax.block_until_ready(metrics)
                     elapsed = progress.restart(step)
-                    writer.console(f"first step (with compilation) took {elapsed:.1f} s")
+                    what = "first step" if size == 1 else f"first {size} steps (one call)"
+                    writer.console(f"{what} (with compilation) took {elapsed:.1f} s")
                 history.append(metrics)
                 last = step == config.num_train_steps
                 logged = step % config.log_every_steps == 0 or last

@@ -225,10 +225,15 @@ def make_train_step(
     mesh: Mesh | None = None,
     generator: nn.Module | None = None,
     discriminator: nn.Module | None = None,
+    steps: int = 1,
 ) -> Callable[[GANState, dict], tuple[GANState, Metrics]]:
     """The jitted, data-parallel step: batch sharded over the mesh's 'data' axis,
     state replicated, state buffers donated. Statistics over the batch (BatchNorm's)
     are over the global batch. `mesh` defaults to every device.
+
+    With `steps` > 1 one call runs that many steps (a lax.scan): every batch leaf has a
+    leading axis of `steps` (one step's batch each) and every metric comes back with
+    that leading axis. The result equals `steps` calls of the one-step function.
     """
     if generator is None or discriminator is None:
         generator, discriminator = models.build(config)
@@ -247,10 +252,18 @@ def make_train_step(
             d_tx=d_tx,
         )
 
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    if steps > 1:
+        one_step = step
+
+        def step(state, batches):
+            return jax.lax.scan(one_step, state, batches, length=steps)
+
     replicated = NamedSharding(mesh, P())
     return jax.jit(
         step,
-        in_shardings=(replicated, sharding.batch_sharding(mesh)),
+        in_shardings=(replicated, sharding.batch_sharding(mesh, 1 + (steps > 1))),
         out_shardings=(replicated, replicated),
         donate_argnums=0,
     )

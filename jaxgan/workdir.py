@@ -36,6 +36,7 @@ RESUMABLE_FIELDS = frozenset(
         "checkpoint_every_steps",
         "keep_checkpoints",
         "prefetch_batches",
+        "steps_per_dispatch",
         "num_samples",
         "sample_with_running_stats",
         "fid_every_steps",
@@ -53,6 +54,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "conditional_form": "concat",
     "label_embedding_dim": 32,
     "diffaugment": "",
+    "steps_per_dispatch": 1,
 }
 
 

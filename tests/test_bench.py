@@ -1,0 +1,15 @@
+"""`python -m jaxgan.bench`'s measurement on a tiny config (timings are not asserted)."""
+
+import pytest
+
+from jaxgan import bench
+from tests.conftest import tiny
+
+
+@pytest.mark.parametrize("steps_per_dispatch", [1, 2])
+def test_benchmark_reports_per_step_numbers(steps_per_dispatch):
+    result = bench.benchmark(tiny(steps_per_dispatch=steps_per_dispatch), steps=2, warmup=1)
+    assert result["steps_per_dispatch"] == steps_per_dispatch
+    assert result["batch_size"] == 16 and result["backend"] == "cpu"
+    # img_per_s is batch / step time, where a call of K steps counts as K steps.
+    assert result["img_per_s"] == pytest.approx(16 / (result["step_ms"] / 1e3), rel=0.01)
