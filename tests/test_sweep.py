@@ -260,7 +260,7 @@ fid = {"non_saturating": 10.0, "hinge": 5.0}[workdir.name.split(",")[0][5:]] + s
 step = max(int(p.name) for p in (workdir / "checkpoints").iterdir())
 metrics = dict(step=step, num_samples=int(flags["num_samples"]), fid=fid, kid=0.01,
                kid_std=0.5, precision=0.5, recall=0.5, density=1.0, coverage=0.5,
-               protocol="stand-in")
+               protocol="stand-in " + " ".join(sys.argv[1:]))
 metrics["is"] = 2.0
 (workdir / "eval" / f"metrics_{step}.json").write_text(json.dumps(metrics))
 """
@@ -282,7 +282,8 @@ def test_evaluated_runs_are_tabulated_by_fid_and_the_best_is_bold(tmp_path, monk
         (run.workdir / "checkpoints" / "2").mkdir(parents=True)
         (run.workdir / "eval").mkdir()
 
-    assert launcher.launch(sweep, runs, parallel=2, eval_samples=7, collect=False) == 1
+    evaluation = commands.Evaluation(num_samples=7, num_real=5)
+    assert launcher.launch(sweep, runs, parallel=2, evaluation=evaluation, collect=False) == 1
     rows = read_csv(sweep.root)
     assert [r["loss"] for r in rows] == ["non_saturating", "hinge"]
     plain, hinge = rows
@@ -299,12 +300,12 @@ def test_evaluated_runs_are_tabulated_by_fid_and_the_best_is_bold(tmp_path, monk
     assert "| non_saturating | 3/3 | 11.0 ± 1.0 |" in markdown
     assert "Bold: lowest mean FID." in markdown
     record_of = json.loads(rundir.eval_metrics_path(runs[0]).read_text())
-    assert record_of["num_samples"] == 7
+    assert record_of["num_samples"] == 7 and "--num_real=5" in record_of["protocol"]
 
     # Again: only the failed evaluation is attempted.
     capsys.readouterr()
     logs = {run.name: (run.workdir / "eval.log").read_text() for run in runs}
-    assert launcher.launch(sweep, runs, parallel=1, eval_samples=7, collect=False) == 1
+    assert launcher.launch(sweep, runs, parallel=1, evaluation=evaluation, collect=False) == 1
     assert "5 already finished, 1 to run" in capsys.readouterr().err
     changed = [run.name for run in runs if (run.workdir / "eval.log").read_text() != logs[run.name]]
     assert changed == ["loss=hinge,seed=2"]

@@ -1,6 +1,7 @@
 """The commands of a run (train, then evaluate), and the scripts that run them on a
 cluster: `sweep.slurm` (a SLURM job array) and `commands.sh` (one line per run)."""
 
+import dataclasses
 import datetime
 import importlib.util
 import pathlib
@@ -17,6 +18,22 @@ SLURM_SCRIPT = "sweep.slurm"
 COMMANDS_SCRIPT = "commands.sh"
 XLA_CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
 XLA_CACHE = "xla_cache"
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """What `python -m jaxgan.evaluate` is asked for after each run: `num_samples`
+    generated images (0: no evaluation) against `num_real` real ones (0: the whole split,
+    which on a CPU takes hours the first time; cached after)."""
+
+    num_samples: int
+    num_real: int = 0
+
+    def __bool__(self) -> bool:
+        return self.num_samples > 0
+
+
+NO_EVALUATION = Evaluation(0)
 
 
 def evaluator_available() -> bool:
@@ -40,14 +57,15 @@ def train_argv(sweep: Sweep, run: Run, python: str = sys.executable) -> list[str
     ]
 
 
-def eval_argv(run: Run, num_samples: int, python: str = sys.executable) -> list[str]:
-    return [
+def eval_argv(run: Run, evaluation: Evaluation, python: str = sys.executable) -> list[str]:
+    argv = [
         python,
         "-m",
         EVALUATE_MODULE,
         f"--workdir={run.workdir}",
-        f"--num_samples={num_samples}",
+        f"--num_samples={evaluation.num_samples}",
     ]
+    return argv + ([f"--num_real={evaluation.num_real}"] if evaluation.num_real else [])
 
 
 def attempt_header(argv: list[str]) -> str:
@@ -55,7 +73,7 @@ def attempt_header(argv: list[str]) -> str:
     return f"{rundir.ATTEMPT_MARKER} {now}: {shlex.join(argv)}"
 
 
-def shell_line(sweep: Sweep, run: Run, eval_samples: int) -> str:
+def shell_line(sweep: Sweep, run: Run, evaluation: Evaluation) -> str:
     """One shell command doing what the launcher does for a run: train (main resumes or
     finds nothing to do) with its log, then evaluate unless already evaluated.
     `python` is the one on the job's PATH: activate the environment before."""
@@ -66,9 +84,9 @@ def shell_line(sweep: Sweep, run: Run, eval_samples: int) -> str:
         f"mkdir -p {workdir} && echo {shlex.quote(rundir.ATTEMPT_MARKER)} >> {log} && "
         f"{train} >> {log} 2>&1"
     )
-    if eval_samples:
+    if evaluation:
         metrics = shlex.quote(str(rundir.eval_metrics_path(run)))
-        evaluate = shlex.join(eval_argv(run, eval_samples, "python"))
+        evaluate = shlex.join(eval_argv(run, evaluation, "python"))
         eval_log = shlex.quote(str(run.workdir / rundir.EVAL_LOG))
         line += f" && {{ [ -f {metrics} ] || {evaluate} >> {eval_log} 2>&1; }}"
     return line
@@ -80,9 +98,9 @@ def cache_line(sweep: Sweep) -> str:
     return f'[ -n "${XLA_CACHE_VARIABLE}" ] || export {XLA_CACHE_VARIABLE}={cache}'
 
 
-def slurm_script(sweep: Sweep, runs: list[Run], eval_samples: int, cwd: pathlib.Path) -> str:
+def slurm_script(sweep: Sweep, runs: list[Run], evaluation: Evaluation, cwd: pathlib.Path) -> str:
     script = shlex.quote(str(sweep.root / SLURM_SCRIPT))
-    cases = "\n".join(f"  {run.index}) {shell_line(sweep, run, eval_samples)} ;;" for run in runs)
+    cases = "\n".join(f"  {run.index}) {shell_line(sweep, run, evaluation)} ;;" for run in runs)
     return f"""#!/bin/bash
 # {len(runs)} runs of the jaxgan sweep in {sweep.root}, one SLURM array task each.
 # Submit from the Python environment that has jaxgan (sbatch passes it on), with your
@@ -103,8 +121,10 @@ esac
 """
 
 
-def commands_script(sweep: Sweep, runs: list[Run], eval_samples: int, cwd: pathlib.Path) -> str:
-    lines = "\n".join(shell_line(sweep, run, eval_samples) for run in runs)
+def commands_script(
+    sweep: Sweep, runs: list[Run], evaluation: Evaluation, cwd: pathlib.Path
+) -> str:
+    lines = "\n".join(shell_line(sweep, run, evaluation) for run in runs)
     return f"""#!/bin/sh
 # {len(runs)} runs of the jaxgan sweep in {sweep.root}: `sh {COMMANDS_SCRIPT}` runs them one
 # after another. Each run's line below also works alone (its paths are absolute), e.g.
@@ -117,11 +137,11 @@ cd {shlex.quote(str(cwd))} || exit 2
 
 
 def write_scripts(
-    sweep: Sweep, runs: list[Run], eval_samples: int, cwd: pathlib.Path
+    sweep: Sweep, runs: list[Run], evaluation: Evaluation, cwd: pathlib.Path
 ) -> list[pathlib.Path]:
     paths = [sweep.root / SLURM_SCRIPT, sweep.root / COMMANDS_SCRIPT]
-    write_text(paths[0], slurm_script(sweep, runs, eval_samples, cwd))
-    write_text(paths[1], commands_script(sweep, runs, eval_samples, cwd))
+    write_text(paths[0], slurm_script(sweep, runs, evaluation, cwd))
+    write_text(paths[1], commands_script(sweep, runs, evaluation, cwd))
     for path in paths:
         path.chmod(0o755)
     return paths

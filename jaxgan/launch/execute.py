@@ -30,7 +30,7 @@ def run_logged(argv: list[str], log_name: str, run: Run, env: dict[str, str]) ->
     return result.returncode
 
 
-def complete(run: Run, sweep: Sweep, eval_samples: int) -> str | None:
+def complete(run: Run, sweep: Sweep, evaluation: commands.Evaluation) -> str | None:
     """Trains the run to its last step (main resumes it) and evaluates it: None when
     its metrics are there, else the error line that says why not."""
     env = environment(sweep.root)
@@ -39,12 +39,12 @@ def complete(run: Run, sweep: Sweep, eval_samples: int) -> str | None:
         if status != 0:
             error = rundir.error_line(run.workdir / rundir.TRAIN_LOG)
             return error or f"training exited with status {status}"
-    if eval_samples and not rundir.eval_metrics_path(run).exists():
-        status = run_logged(commands.eval_argv(run, eval_samples), rundir.EVAL_LOG, run, env)
+    if evaluation and not rundir.eval_metrics_path(run).exists():
+        status = run_logged(commands.eval_argv(run, evaluation), rundir.EVAL_LOG, run, env)
         if status != 0:
             error = rundir.error_line(run.workdir / rundir.EVAL_LOG)
             return error or f"evaluation exited with status {status}"
-    if rundir.final_metrics(run, bool(eval_samples)) is None:
+    if rundir.final_metrics(run, bool(evaluation)) is None:
         return f"finished, but left no metrics of step {run.num_train_steps} in {run.workdir}"
     return None
 
@@ -87,12 +87,12 @@ def run_all(
     sweep: Sweep,
     runs: list[Run],
     parallel: int,
-    eval_samples: int,
+    evaluation: commands.Evaluation,
     echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
 ) -> dict[str, str]:
     """Completes every run not complete yet; the error line of each run that failed,
     by name. A failing run does not stop the others."""
-    evaluate = bool(eval_samples)
+    evaluate = bool(evaluation)
     pending = [run for run in runs if rundir.final_metrics(run, evaluate) is None]
     progress = Progress(len(runs), len(pending), parallel, echo)
     echo(
@@ -102,7 +102,7 @@ def run_all(
 
     def timed(run: Run) -> tuple[str | None, float]:
         start = time.perf_counter()
-        return complete(run, sweep, eval_samples), time.perf_counter() - start
+        return complete(run, sweep, evaluation), time.perf_counter() - start
 
     errors = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:

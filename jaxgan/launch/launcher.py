@@ -42,23 +42,25 @@ def resolve(
     return plan.Sweep(spec, axes, fixed, root), base
 
 
-def evaluation_samples(requested: int) -> int:
-    """`requested`, or 0 (no evaluation) when this jaxgan has no evaluation binary."""
+def available_evaluation(requested: commands.Evaluation) -> commands.Evaluation:
+    """`requested`, or none when this jaxgan has no evaluation binary."""
     if requested and not commands.evaluator_available():
         echo(
             f"sweep: {commands.EVALUATE_MODULE} is not in this jaxgan: no evaluation, the "
             "table shows the final training losses"
         )
-        return 0
+        return commands.NO_EVALUATION
     return requested
 
 
-def print_commands(sweep: plan.Sweep, runs: list[plan.Run], eval_samples: int) -> None:
+def print_commands(
+    sweep: plan.Sweep, runs: list[plan.Run], evaluation: commands.Evaluation
+) -> None:
     """Writes ROOT/sweep.slurm and ROOT/commands.sh, and prints a command per run."""
-    samples = evaluation_samples(eval_samples)
-    paths = commands.write_scripts(sweep, runs, samples, pathlib.Path.cwd())
+    evaluation = available_evaluation(evaluation)
+    paths = commands.write_scripts(sweep, runs, evaluation, pathlib.Path.cwd())
     for run in runs:
-        print(commands.shell_line(sweep, run, samples))
+        print(commands.shell_line(sweep, run, evaluation))
     echo(f"sweep: wrote {paths[0]} (sbatch it) and {paths[1]}")
 
 
@@ -69,15 +71,19 @@ def title(sweep: plan.Sweep) -> str:
 
 
 def launch(
-    sweep: plan.Sweep, runs: list[plan.Run], parallel: int, eval_samples: int, collect: bool
+    sweep: plan.Sweep,
+    runs: list[plan.Run],
+    parallel: int,
+    evaluation: commands.Evaluation,
+    collect: bool,
 ) -> int:
     """Runs what is not finished (unless `collect`), then writes ROOT/results.csv and
     ROOT/results.md; the exit status: 1 if any run failed, else 0."""
-    eval_samples = evaluation_samples(eval_samples)
-    failures = {} if collect else execute.run_all(sweep, runs, parallel, eval_samples)
+    evaluation = available_evaluation(evaluation)
+    failures = {} if collect else execute.run_all(sweep, runs, parallel, evaluation)
     metrics = {}
     for run in runs:
-        found = rundir.final_metrics(run, bool(eval_samples))
+        found = rundir.final_metrics(run, bool(evaluation))
         if found is not None:
             metrics[run.name] = found
         elif run.name not in failures and (error := rundir.logged_error(run)):

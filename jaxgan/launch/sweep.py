@@ -15,7 +15,7 @@ from absl import app, flags, logging
 
 from jaxgan import cli
 from jaxgan.errors import UserError
-from jaxgan.launch import launcher, plan, record
+from jaxgan.launch import commands, launcher, plan, record
 
 _CONFIG = flags.DEFINE_string(
     "config", None, "Config file of every run, e.g. configs/dcgan.py or configs/dcgan.py:64."
@@ -43,6 +43,12 @@ _EVAL_NUM_SAMPLES = flags.DEFINE_integer(
     "Samples per run for `python -m jaxgan.evaluate` (when this jaxgan has it); 0: no "
     "evaluation, the table shows the final training losses.",
 )
+_EVAL_NUM_REAL = flags.DEFINE_integer(
+    "eval_num_real",
+    0,
+    "Real images of the reference statistics for `python -m jaxgan.evaluate` (its "
+    "--num_real); 0: the whole training split (hours on a CPU the first time, then cached).",
+)
 
 
 def main(argv: list[str]) -> None:
@@ -50,19 +56,18 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     logging.set_verbosity(logging.WARNING)
     with cli.user_errors():
-        if _PARALLEL.value < 1 or _EVAL_NUM_SAMPLES.value < 0:
-            raise UserError("--parallel must be >= 1 and --eval_num_samples >= 0")
+        if _PARALLEL.value < 1 or _EVAL_NUM_SAMPLES.value < 0 or _EVAL_NUM_REAL.value < 0:
+            raise UserError("--parallel must be >= 1, --eval_num_samples and --eval_num_real >= 0")
+        evaluation = commands.Evaluation(_EVAL_NUM_SAMPLES.value, _EVAL_NUM_REAL.value)
         if _PRINT.value and _COLLECT.value:
             raise UserError("--print and --collect exclude each other")
         sweep, base = launcher.resolve(_CONFIG.value, _GRID.value, _SET.value, _ROOT.value)
         runs = plan.plan_runs(sweep, base)
         record.check_and_write(sweep, runs)
         if _PRINT.value:
-            launcher.print_commands(sweep, runs, _EVAL_NUM_SAMPLES.value)
+            launcher.print_commands(sweep, runs, evaluation)
             return
-        status = launcher.launch(
-            sweep, runs, _PARALLEL.value, _EVAL_NUM_SAMPLES.value, _COLLECT.value
-        )
+        status = launcher.launch(sweep, runs, _PARALLEL.value, evaluation, _COLLECT.value)
     sys.exit(status)
 
 
