@@ -5,10 +5,12 @@
 Prints one JSON line: img_per_s, step_ms (median), compile_s, backend, devices,
 batch_size, and peak_memory_bytes where the backend reports it (GPU/TPU). With
 --config.steps_per_dispatch=K each timed call runs K steps; step_ms is per step.
+--profile_ops=N then prints where the step's time goes (jaxgan/op_profile.py).
 """
 
 import json
 import statistics
+import sys
 import time
 
 import jax
@@ -17,7 +19,7 @@ import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
-from jaxgan import cli, config_validation, sharding
+from jaxgan import cli, config_validation, op_profile, sharding
 from jaxgan.train_state import create_train_state
 from jaxgan.train_step import make_train_step
 
@@ -25,9 +27,19 @@ _CONFIG = config_flags.DEFINE_config_file("config", "configs/dcgan.py:64", "Conf
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Global batch; overrides the config's.")
 _STEPS = flags.DEFINE_integer("steps", 20, "Timed steps.")
 _WARMUP = flags.DEFINE_integer("warmup", 3, "Untimed steps after compilation.")
+_PROFILE_OPS = flags.DEFINE_integer(
+    "profile_ops",
+    0,
+    "After timing, profile a few more steps and print (to stderr) the time per op "
+    "category and the N slowest ops of the compiled step.",
+)
 
 
-def benchmark(config: ml_collections.ConfigDict, steps: int = 20, warmup: int = 3) -> dict:
+def benchmark(
+    config: ml_collections.ConfigDict, steps: int = 20, warmup: int = 3, profile_ops: int = 0
+) -> dict:
+    """The timing record; with `profile_ops`, the op profile's report is printed to
+    stderr after timing (a traced step is slower, so it is never timed)."""
     config_validation.validate(config)
     mesh = sharding.data_mesh()
     state = create_train_state(config, jax.random.key(config.seed), mesh)
@@ -63,6 +75,15 @@ def benchmark(config: ml_collections.ConfigDict, steps: int = 20, warmup: int = 
         jax.block_until_ready((state, metrics))
         times.append(time.perf_counter() - start)
     step_s = statistics.median(times) / per_call
+    if profile_ops:
+
+        def one_call():
+            nonlocal state
+            state, metrics = compiled(state, batch)
+            jax.block_until_ready((state, metrics))
+
+        rows = op_profile.profile(one_call, compiled.as_text(), steps=min(steps, 5))
+        print(op_profile.report(rows, profile_ops), file=sys.stderr, flush=True)
     memory = jax.devices()[0].memory_stats() or {}
     return {
         "config_model": config.model,
@@ -87,7 +108,8 @@ def main(argv):
     if _BATCH_SIZE.value is not None:
         config.batch_size = _BATCH_SIZE.value
     with cli.user_errors():
-        print(json.dumps(benchmark(config, _STEPS.value, _WARMUP.value)), flush=True)
+        record = benchmark(config, _STEPS.value, _WARMUP.value, _PROFILE_OPS.value)
+        print(json.dumps(record), flush=True)
 
 
 if __name__ == "__main__":
