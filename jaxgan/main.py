@@ -31,8 +31,9 @@ def requested_config():
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    # Orbax reports every checkpoint step at INFO through absl; keep the console for ours.
-    logging.set_verbosity(logging.WARNING)
+    # Orbax reports every checkpoint step at INFO through absl, and a failed save at ERROR
+    # from each of its threads before raising it to us: keep the console for our lines.
+    logging.set_verbosity(logging.FATAL)
     with cli.user_errors():
         try:
             config = requested_config() or workdir.read_config(_WORKDIR.value)

@@ -76,8 +76,16 @@ def write_samples(writer, workdir, step, sampler, state, fixed: sampling.GridInp
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
-    """Trains (or resumes) the run of `config` in `workdir` up to num_train_steps."""
-    workdir = pathlib.Path(workdir)
+    """Trains (or resumes) the run of `config` in `workdir` up to num_train_steps.
+
+    A write the disk refuses (full, read-only) stops training with a WriteFailed; the
+    checkpoints already complete stay.
+    """
+    with checkpoints.stop_on_write_errors(workdir):
+        _train_and_evaluate(config, pathlib.Path(workdir))
+
+
+def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
     config_validation.validate(config)
     config_validation.warn_about_combinations(config)
     mesh = sharding.data_mesh()
