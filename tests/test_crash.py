@@ -114,22 +114,66 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts_the_run(tmp_path):
     assert_same_as_uninterrupted(run, tmp_path / "straight")
 
 
-def test_a_save_the_disk_refuses_stops_training_and_keeps_the_last_checkpoint(tmp_path):
-    run = tmp_path / "run"
+def assert_refused_save_stops_training(run: pathlib.Path, problem: str, fault: str, undo=None):
     flags = ("--config.num_train_steps=6", "--config.keep_checkpoints=1")
-    # After checkpoint 2, no file may grow: checkpoint 4 fails as on a full disk.
-    process = start(run, *flags, CRASH_FILE_SIZE_LIMIT_AFTER_SAVES="1")
+    # Checkpoint 2 is saved, then the fault makes checkpoint 4 fail.
+    process = start(run, *flags, CRASH_AFTER_SAVES="1", CRASH_FAULT=fault)
     stderr = finish(process)
     assert process.returncode == 2, stderr[-3000:]
     line = next(line for line in stderr.splitlines() if line.startswith("jaxgan: error:"))
     assert line == (
-        f"jaxgan: error: File too large while writing to {run}; training stopped, the last "
+        f"jaxgan: error: {problem} while writing to {run}; training stopped, the last "
         "complete checkpoint is step 2: free space or make the workdir writable, then run "
         "the same command to resume from step 2"
     )
     assert not [line for line in stderr.splitlines() if "/jaxgan/" in line], stderr[-3000:]
     # keep_checkpoints=1 did not delete checkpoint 2 for the failed 4.
     assert checkpoints.existing_steps(run) == [2]
+    if undo is not None:
+        undo()
     stderr = finish(start(run, *flags))
     assert f"resumed {run} at step 2" in stderr, stderr[-2000:]
-    assert checkpoints.existing_steps(run) == [6]
+    assert checkpoints.existing_steps(run) == [6] and unfinished(run) == []
+
+
+def test_a_save_the_disk_refuses_stops_training_and_keeps_the_last_checkpoint(tmp_path):
+    # No file may grow after checkpoint 2: works without privileges, fails with EFBIG.
+    assert_refused_save_stops_training(tmp_path / "run", "File too large", "file_size")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 MiB tmpfs, where mounting is allowed (root in a privileged container)."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_a_save_stops_training_and_keeps_the_last_checkpoint(small_disk):
+    filler = small_disk / "filler"
+    fill = f"dd if=/dev/zero of={filler} bs=1M 2>/dev/null"
+    assert_refused_save_stops_training(
+        small_disk / "run", "No space left on device", fill, undo=filler.unlink
+    )
+
+
+@pytest.mark.slow
+def test_a_workdir_turned_read_only_during_a_save_stops_training(small_disk):
+    # A read-only bind mount over checkpoints/: files already open stay writable.
+    saves = small_disk / "run" / "checkpoints"
+    read_only = f"mount --bind {saves} {saves} && mount -o remount,bind,ro {saves}"
+    assert_refused_save_stops_training(
+        small_disk / "run",
+        "Read-only file system",
+        read_only,
+        undo=lambda: subprocess.run(["umount", str(saves)], check=True),
+    )
