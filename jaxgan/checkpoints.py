@@ -44,11 +44,15 @@ def existing_steps(workdir: pathlib.Path) -> list[int]:
     return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit())
 
 
-def manager(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> ocp.CheckpointManager:
+def manager(
+    workdir: pathlib.Path, config: ml_collections.ConfigDict, remove_unfinished: bool = False
+) -> ocp.CheckpointManager:
+    """`remove_unfinished`: delete the temporary directories of saves that never completed;
+    only for training, whose own saves they are (a reader beside it must not)."""
     options = ocp.CheckpointManagerOptions(
         max_to_keep=config.keep_checkpoints,
         create=True,
-        cleanup_tmp_directories=True,
+        cleanup_tmp_directories=remove_unfinished,
         enable_async_checkpointing=True,
     )
     return ocp.CheckpointManager(directory(workdir), options=options, item_names=ITEMS)

@@ -99,7 +99,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     state = create_train_state(
         config, jax.random.key(config.seed), mesh, generator=generator, discriminator=discriminator
     )
-    mngr = checkpoints.manager(workdir, config)
+    mngr = checkpoints.manager(workdir, config, remove_unfinished=True)
     restored = checkpoints.restore(mngr, state)
     batches_consumed = 0
     if restored is not None:

@@ -40,12 +40,16 @@ def finish(process: subprocess.Popen, timeout: float = 300) -> str:
     return stderr
 
 
-def kill_when(process: subprocess.Popen, condition, timeout: float = 300) -> None:
+def wait_for(process: subprocess.Popen, condition, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert process.poll() is None, f"exited first: {finish(process)[-2000:]}"
-        assert time.monotonic() < deadline, "the moment to kill never came"
+        assert time.monotonic() < deadline, "the moment never came"
         time.sleep(0.005)
+
+
+def kill_when(process: subprocess.Popen, condition) -> None:
+    wait_for(process, condition)
     process.send_signal(signal.SIGKILL)
     finish(process)
     assert process.returncode == -signal.SIGKILL
@@ -80,7 +84,11 @@ def test_sigkill_while_a_checkpoint_is_committed_resumes_from_the_last_complete_
     # Restarted: the partial checkpoint is not restored (it starts from scratch) and is
     # removed; killed again while committing checkpoint 4.
     process = start(run, *flags, CRASH_PAUSE_BEFORE_COMMIT=f"{tmp_path}:4")
-    kill_when(process, (tmp_path / "committing_4").exists)
+    wait_for(process, (tmp_path / "committing_4").exists)
+    # A reader beside training (generate, evaluate) sees step 2 and leaves the save be.
+    state, _ = final_state(run, workdir.read_config(run))
+    assert int(state.step) == 2 and unfinished(run) == ["4.orbax-checkpoint-tmp"]
+    kill_when(process, lambda: True)
     assert checkpoints.existing_steps(run) == [2]
     assert unfinished(run) == ["4.orbax-checkpoint-tmp"]
 
@@ -177,3 +185,23 @@ def test_a_workdir_turned_read_only_during_a_save_stops_training(small_disk):
         read_only,
         undo=lambda: subprocess.run(["umount", str(saves)], check=True),
     )
+
+
+def test_a_kill_while_a_file_is_replaced_leaves_the_old_one_whole(tmp_path):
+    # config.json, sample grids and evaluation records are all written this way.
+    target = tmp_path / "config.json"
+    target.write_text("old")
+    killed_mid_write = (
+        "import os, signal\n"
+        "from jaxgan import files\n"
+        "def write(f):\n"
+        "    f.write(b'new, half of it')\n"
+        "    f.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"files.write_atomically({str(target)!r}, write)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", killed_mid_write], cwd=ROOT, check=False)
+    assert result.returncode == -signal.SIGKILL
+    assert target.read_text() == "old"
+    (leftover,) = set(tmp_path.iterdir()) - {target}
+    assert leftover.name.startswith("config.json.") and leftover.name.endswith(".tmp")
