@@ -1,11 +1,13 @@
-"""Checks of a config's values that types alone do not catch, each a clear error."""
+"""Checks of a config's fields and values, each a clear error."""
 
+import math
 import warnings
 
 import ml_collections
 
 from jaxgan import (
     conditioning,
+    config_defaults,
     datasets,
     diffaugment,
     losses,
@@ -16,8 +18,33 @@ from jaxgan import (
 )
 from jaxgan.errors import UserError
 
+TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string", bool: "True or False"}
+
+
+def check_fields(config: ml_collections.ConfigDict) -> None:
+    """Every field is one base_config() has, of its type (an integer may stand for a
+    float): a typo or a hand-edited config.json gets one line naming the field."""
+    defaults = config_defaults.base_config()
+    unknown = sorted(set(config) - set(defaults))
+    if unknown:
+        raise UserError(
+            f"unknown config field(s) {', '.join(unknown)}: see jaxgan/config_defaults.py"
+        )
+    for field, value in config.items():
+        expected = type(defaults[field])
+        if expected is float:
+            fits = isinstance(value, int | float) and not isinstance(value, bool)
+            fits = fits and math.isfinite(value)
+        else:
+            fits = isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+        if not fits:
+            if isinstance(value, ml_collections.ConfigDict):  # its repr spans lines
+                value = value.to_dict()
+            raise UserError(f"config.{field} must be {TYPE_NAMES[expected]}, got {value!r}")
+
 
 def validate(config: ml_collections.ConfigDict) -> None:
+    check_fields(config)
     positive = (
         "batch_size",
         "num_train_steps",
@@ -36,6 +63,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
         value = config[field]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise UserError(f"config.{field} must be a positive integer, got {value!r}")
+    if not 0 <= config.seed < 2**63 - 1:  # numpy's data order takes no negative seed
+        raise UserError(f"config.seed must be in [0, 2**63 - 1), got {config.seed!r}")
     for field in ("g_learning_rate", "d_learning_rate"):
         if not config[field] > 0:
             raise UserError(f"config.{field} must be positive, got {config[field]!r}")

@@ -23,8 +23,11 @@ def write_atomically(path: pathlib.Path, write: Callable[[IO[bytes]], None]) -> 
         # mkstemp makes 0600; metrics and caches are meant to be read by others too.
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         pathlib.Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.filename is None:
+            # A failed write (a full disk) names no file: name the one being written.
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
 
 

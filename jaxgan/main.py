@@ -4,12 +4,13 @@ Run it again with the same --workdir to resume; --config may then be left out, a
 workdir's config.json is used. Override any config field with --config.FIELD=VALUE.
 """
 
+import os
 import sys
 
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from jaxgan import cli, interruption, train, workdir
+from jaxgan import checkpoints, cli, interruption, train, workdir
 from jaxgan.errors import UserError
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -31,8 +32,9 @@ def requested_config():
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    # Orbax reports every checkpoint step at INFO through absl; keep the console for ours.
-    logging.set_verbosity(logging.WARNING)
+    # Orbax reports every checkpoint step at INFO through absl, and a failed save at ERROR
+    # from each of its threads before raising it to us: keep the console for our lines.
+    logging.set_verbosity(logging.FATAL)
     with cli.user_errors():
         try:
             config = requested_config() or workdir.read_config(_WORKDIR.value)
@@ -40,6 +42,12 @@ def main(argv):
         except interruption.TrainingInterrupted as stopped:
             print(f"jaxgan: {stopped}", file=sys.stderr)
             sys.exit(128 + stopped.signum)
+        except checkpoints.WriteFailed as error:
+            # A failed save can leave Orbax threads waiting for ever for a directory that
+            # was never made (seen with a read-only workdir): exit without joining them.
+            print(f"jaxgan: error: {error}", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(2)
 
 
 if __name__ == "__main__":

@@ -104,8 +104,16 @@ def stack_steps(batches: list[dict], mesh) -> dict:
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
-    """Trains (or resumes) the run of `config` in `workdir` up to num_train_steps."""
-    workdir = pathlib.Path(workdir)
+    """Trains (or resumes) the run of `config` in `workdir` up to num_train_steps.
+
+    A write the disk refuses (full, read-only) stops training with a WriteFailed; the
+    checkpoints already complete stay.
+    """
+    with checkpoints.stop_on_write_errors(workdir):
+        _train_and_evaluate(config, pathlib.Path(workdir))
+
+
+def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
     config_validation.validate(config)
     config_validation.warn_about_combinations(config)
     mesh = sharding.data_mesh()
@@ -119,7 +127,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     state = create_train_state(
         config, jax.random.key(config.seed), mesh, generator=generator, discriminator=discriminator
     )
-    mngr = checkpoints.manager(workdir, config)
+    mngr = checkpoints.manager(workdir, config, remove_unfinished=True)
     restored = checkpoints.restore(mngr, state)
     batches_consumed = 0
     if restored is not None:

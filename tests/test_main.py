@@ -23,9 +23,9 @@ TINY = [
 ]
 
 
-def run_main(*args, env=None, timeout=300):
+def run_main(*args, env=None, timeout=300, module="jaxgan.main"):
     return subprocess.run(
-        [sys.executable, "-m", "jaxgan.main", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
