@@ -19,6 +19,7 @@ from jaxgan import (
     conditioning,
     config_validation,
     datasets,
+    distributed,
     evaluation,
     images,
     input_pipeline,
@@ -68,10 +69,11 @@ def check_finite(step: int, metrics: dict[str, float], last_saved: int | None) -
 
 
 def write_samples(writer, workdir, step, sampler, state, fixed: sampling.GridInputs) -> None:
-    pixels = jax.device_get(sampler(state.g, fixed.z, fixed.labels))
+    pixels = distributed.fetch(sampler(state.g, fixed.z, fixed.labels))
+    if not distributed.is_main_process():
+        return
     grid = images.grid(images.to_uint8(pixels), fixed.columns)
-    if jax.process_index() == 0:
-        images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", grid)
+    images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", grid)
     writer.image(step, "samples", grid)
 
 
@@ -86,7 +88,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     dataset = datasets.load(config)
     config = conditioning.resolve_num_classes(config, dataset)
 
-    workdir_lib.create(workdir, config)
+    # Every process has checked the workdir before process 0 writes to it.
+    distributed.barrier("workdir checked")
+    if distributed.is_main_process():
+        workdir_lib.create(workdir, config)
+    distributed.barrier("workdir created")
     generator, discriminator = models.build(config)
     state = create_train_state(
         config, jax.random.key(config.seed), mesh, generator=generator, discriminator=discriminator
@@ -99,14 +105,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
         batches_consumed = progress["batches_consumed"]
     start_step = int(jax.device_get(state.step))
 
-    writer = summary.Writer(workdir / "tensorboard", enabled=jax.process_index() == 0)
+    writer = summary.Writer(workdir / "tensorboard", enabled=distributed.is_main_process())
     if restored is not None:
         writer.console(f"resumed {workdir} at step {start_step}")
     else:
         writer.console(
             f"training {config.model} on {config.dataset} ({len(dataset)} images) for "
             f"{config.num_train_steps} steps on {mesh.devices.size} {jax.default_backend()} "
-            f"device(s); workdir {workdir}"
+            f"device(s) in {jax.process_count()} process(es); workdir {workdir}"
         )
     if start_step >= config.num_train_steps:
         writer.console(f"nothing to do: step {start_step} >= num_train_steps")
