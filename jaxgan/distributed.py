@@ -11,6 +11,7 @@ import sys
 import threading
 
 import jax
+import numpy as np
 from jax._src import clusters
 from jax.experimental import multihost_utils
 
@@ -155,6 +156,21 @@ def barrier(name: str) -> None:
 
 def is_main_process() -> bool:
     return jax.process_index() == 0
+
+
+def agreed_stop(requested: int | None, sync_point: bool) -> int | None:
+    """The signal that stops the run after this step, the same on every process.
+
+    A signal reaches the processes of a run at different steps, and a checkpoint is a
+    collective: so with several processes the stop waits for a `sync_point` (a step every
+    process knows, e.g. each log step) where they agree, and one process's signal stops all.
+    """
+    if jax.process_count() == 1:
+        return requested
+    if not sync_point:
+        return None
+    signals = multihost_utils.process_allgather(np.int32(requested or 0))
+    return int(np.max(signals)) or None
 
 
 def fetch(array: jax.Array):

@@ -84,6 +84,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     config_validation.warn_about_combinations(config)
     mesh = sharding.data_mesh()
     sharding.check_batch_size(config.batch_size, mesh)
+    if jax.process_count() > 1 and config.get("fid_every_steps"):
+        raise UserError(
+            "config.fid_every_steps is for single-process runs: set it to 0 and score the "
+            "checkpoints with python -m jaxgan.evaluate, as a job of its own"
+        )
     workdir_lib.check(workdir, config)
     dataset = datasets.load(config)
     config = conditioning.resolve_num_classes(config, dataset)
@@ -160,7 +165,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
                         summary.train_line(step, config.num_train_steps, averaged, speed)
                     )
                     last_console = time.monotonic()
-                if step % config.checkpoint_every_steps == 0 or last or stop.requested:
+                stopping = distributed.agreed_stop(stop.requested, sync_point=logged)
+                if step % config.checkpoint_every_steps == 0 or last or stopping:
                     check_finite(step, mean_metrics([metrics]), last_saved)
                     if not bool(all_finite(state)):
                         check_finite(step, {"parameters": float("nan")}, last_saved)
@@ -169,9 +175,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
                     write_samples(writer, workdir, step, sampler, state, fixed)
                     if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
                         evaluation.evaluate_during_training(config, workdir, state, writer)
-                if stop.requested:
+                if stopping:
                     mngr.wait_until_finished()
-                    raise interruption.TrainingInterrupted(stop.requested, step)
+                    raise interruption.TrainingInterrupted(stopping, step)
         mngr.wait_until_finished()
         writer.console(f"done: step {config.num_train_steps}; checkpoints in {mngr.directory}")
     finally:

@@ -171,6 +171,28 @@ def test_a_dead_peer_stops_the_survivor_in_bounded_time(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_signal_to_one_process_stops_all_at_the_same_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    args = [
+        *TINY,
+        "--config.num_train_steps=100000",
+        "--config.checkpoint_every_steps=100000",
+        f"--workdir={run}",
+    ]
+    running = start(args, 2, free_port())
+    for line in running[0].stderr:  # wait until training is under way
+        if line.startswith("step 2/"):
+            break
+    running[1].send_signal(signal.SIGTERM)
+    results = finish(running, timeout=120)
+    for code, err in results:
+        assert code == 128 + signal.SIGTERM, err[-3000:]
+    assert "stopped by SIGTERM" in results[1][1]
+    steps = checkpoints.existing_steps(run)
+    assert len(steps) == 1 and steps[0] % 2 == 0, steps  # a log step, where they agree
+
+
+@pytest.mark.slow
 def test_a_checkpoint_resumes_on_other_device_and_process_counts(tmp_path):
     """8 devices write steps 1-2, 1 device resumes to 4, 2 processes resume to 6; the
     result matches an uninterrupted run on one device to float tolerance (8 devices sum
