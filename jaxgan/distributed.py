@@ -26,10 +26,6 @@ ENV_TIMEOUT = "JAXGAN_DISTRIBUTED_TIMEOUT"
 DEFAULT_TIMEOUT_S = 60
 
 
-class DistributedError(UserError):
-    """The processes of a run could not join, or one of them stopped answering."""
-
-
 def detected_cluster() -> str | None:
     """The name of the cluster JAX's bare `jax.distributed.initialize()` would join (a
     SLURM job of several tasks, a TPU pod slice, Open MPI), or None on a lone machine.
@@ -40,8 +36,17 @@ def detected_cluster() -> str | None:
     for env in clusters.ClusterEnv._cluster_types:
         if env.opt_in_only_method or not env.is_env_present():
             continue
-        return env.name or env.__name__ if env.get_process_count() > 1 else None
+        return (env.name or env.__name__) if env.get_process_count() > 1 else None
     return None
+
+
+def _env_int(name: str, environ) -> int | None:
+    if not environ.get(name):
+        return None
+    try:
+        return int(environ[name])
+    except ValueError as error:
+        raise UserError(f"{name}={environ[name]!r} is not an integer") from error
 
 
 def settings(
@@ -51,19 +56,14 @@ def settings(
     environ=os.environ,
 ) -> dict:
     """initialize()'s arguments: the given ones, else the JAXGAN_* environment variables."""
-
-    def from_env(value, name):
-        if value is not None or not environ.get(name):
-            return value
-        try:
-            return int(environ[name])
-        except ValueError as error:
-            raise UserError(f"{name}={environ[name]!r} is not an integer") from error
-
+    if num_processes is None:
+        num_processes = _env_int(ENV_NUM_PROCESSES, environ)
+    if process_id is None:
+        process_id = _env_int(ENV_PROCESS_ID, environ)
     return {
         "coordinator_address": coordinator_address or environ.get(ENV_COORDINATOR) or None,
-        "num_processes": from_env(num_processes, ENV_NUM_PROCESSES),
-        "process_id": from_env(process_id, ENV_PROCESS_ID),
+        "num_processes": num_processes,
+        "process_id": process_id,
     }
 
 
@@ -85,7 +85,7 @@ def initialize(
     """
     given = settings(coordinator_address, num_processes, process_id)
     if timeout_s is None:
-        timeout_s = int(os.environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT_S)
+        timeout_s = _env_int(ENV_TIMEOUT, os.environ) or DEFAULT_TIMEOUT_S
     explicit = any(value is not None for value in given.values())
     if explicit:
         missing = [name for name, value in given.items() if value is None]
@@ -107,15 +107,16 @@ def initialize(
     # CPU processes talk through gloo (JAX's default today, named so a change of default
     # cannot leave them without collectives); GPU and TPU backends ignore the setting.
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    who = "this process" if given["process_id"] is None else f"process {given['process_id']}"
     where = given["coordinator_address"] or "the detected cluster's coordinator"
-    failure = (
-        f"process {given['process_id']} could not join the run at {where} within {timeout_s} s: "
-        f"are all {given['num_processes'] or 'the'} processes started, with the same "
-        "--coordinator_address, and can they reach it?"
+    count = given["num_processes"] or "the"
+    timed_out = (
+        f"{who} could not join the run at {where} within {timeout_s} s: are all {count} "
+        "processes started, with the same --coordinator_address, and can they reach it?"
     )
     # When its wait times out, XLA aborts the process with a C++ stack dump rather than
     # raising; the watchdog, a little earlier, says why in one line and exits.
-    with _watchdog(timeout_s, failure):
+    with _watchdog(timeout_s, timed_out):
         try:
             jax.distributed.initialize(
                 **given,
@@ -124,7 +125,9 @@ def initialize(
                 shutdown_timeout_seconds=timeout_s,
             )
         except Exception as error:  # noqa: BLE001 - XLA raises its own status errors
-            raise DistributedError(f"{failure} ({_first_line(error)})") from error
+            raise UserError(
+                f"{who} could not join the run at {where}: {_first_line(error)}"
+            ) from error
     return True
 
 
