@@ -1,7 +1,11 @@
 """`python -m jaxgan.main` as several processes joined by jax.distributed (CPU, gloo, on
-127.0.0.1), and checkpoints carried between device and process counts."""
+127.0.0.1), and checkpoints carried between device and process counts.
+
+Every process is a subprocess with a deadline, and --distributed_timeout bounds JAX's
+own waits, so a peer that dies or never comes fails a test instead of hanging it."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -92,6 +96,11 @@ def largest_difference(a, b) -> float:
 
 
 def test_two_processes_train_exactly_as_one_process_with_two_devices(tmp_path):
+    """Both resume a checkpoint that 8 devices wrote (Orbax reads it into each run's
+    sharding), then train 2 steps on the same global batches."""
+    train([*TINY, "--config.num_train_steps=2", f"--workdir={tmp_path / 'eight'}"], devices=8)
+    shutil.copytree(tmp_path / "eight", tmp_path / "two")
+    shutil.copytree(tmp_path / "eight", tmp_path / "one")
     args = [*TINY, "--config.num_train_steps=4"]
     two = train([*args, f"--workdir={tmp_path / 'two'}"], processes=2)
     train([*args, f"--workdir={tmp_path / 'one'}"], devices=2)
@@ -104,13 +113,13 @@ def test_two_processes_train_exactly_as_one_process_with_two_devices(tmp_path):
     # Same global batch, same sharding, and a sum of two values has one order: bit-equal.
     assert largest_difference(state_two, state_one) == 0.0
     # Process 0 alone logs and writes samples; both took part in the checkpoints.
-    assert "in 2 process(es)" in two[0] and "step 4/4 (100.0%)" in two[0]
-    assert "step 4/4" not in two[1] and "training" not in two[1]
+    assert f"resumed {tmp_path / 'two'} at step 2" in two[0] and "step 4/4 (100.0%)" in two[0]
+    assert "step 4/4" not in two[1] and "resumed" not in two[1]
     assert sorted(p.name for p in (tmp_path / "two" / "samples").iterdir()) == [
         "step_2.png",
         "step_4.png",
     ]
-    assert len(list((tmp_path / "two" / "tensorboard").iterdir())) == 1
+    assert len(list((tmp_path / "two" / "tensorboard").iterdir())) == 2  # one per run
     assert checkpoints.existing_steps(tmp_path / "two") == [2, 4]
 
 
