@@ -154,7 +154,15 @@ def test_a_process_whose_peers_never_come_fails_in_bounded_time(tmp_path, proces
 
 
 @pytest.mark.slow
-def test_a_dead_peer_stops_the_survivor_in_bounded_time(tmp_path):
+@pytest.mark.parametrize(
+    "dead,expected",
+    [
+        (1, "stopped sending heartbeats"),  # after --distributed_timeout
+        (0, "leader task was preempted/died"),  # the coordinator: at once
+    ],
+    ids=["peer", "coordinator"],
+)
+def test_a_dead_process_stops_the_survivor_in_bounded_time(tmp_path, dead, expected):
     args = [
         *TINY,
         "--config.num_train_steps=100000",
@@ -162,20 +170,21 @@ def test_a_dead_peer_stops_the_survivor_in_bounded_time(tmp_path):
         f"--workdir={tmp_path / 'run'}",
         f"--distributed_timeout={TIMEOUT_S}",
     ]
-    survivor, doomed = start(args, 2, free_port())
+    running = start(args, 2, free_port())
+    survivor = running[1 - dead]
     try:
-        for line in survivor.stderr:  # wait until training is under way
+        for line in running[0].stderr:  # wait until training is under way
             if line.startswith("first step"):
                 break
-        doomed.send_signal(signal.SIGKILL)
+        running[dead].send_signal(signal.SIGKILL)
         killed = time.monotonic()
         _, rest = survivor.communicate(timeout=TIMEOUT_S + 60)
         took = time.monotonic() - killed
     finally:
-        survivor.kill()
-        doomed.kill()
+        for process in running:
+            process.kill()
     assert survivor.returncode != 0
-    assert "stopped sending heartbeats" in rest, rest[-3000:]
+    assert expected in rest, rest[-3000:]
     assert took < TIMEOUT_S + 30, took
 
 
