@@ -2,6 +2,11 @@
 
 Run it again with the same --workdir to resume; --config may then be left out, and the
 workdir's config.json is used. Override any config field with --config.FIELD=VALUE.
+
+On several hosts, run the same command once per host (see launch/ and the README's
+"Multi-host training"): --coordinator_address, --num_processes and --process_id, or
+their JAXGAN_* environment variables, or nothing under a cluster JAX detects (SLURM,
+TPU pod slices).
 """
 
 import os
@@ -10,13 +15,32 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from jaxgan import checkpoints, cli, interruption, train, workdir
+from jaxgan import checkpoints, cli, distributed, interruption, train, workdir
 from jaxgan.errors import UserError
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file, e.g. configs/dcgan.py or configs/dcgan.py:64.", lock_config=True
 )
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory of the run.", required=True)
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address",
+    None,
+    f"host:port of process 0, where a multi-process run meets (${distributed.ENV_COORDINATOR}).",
+)
+_NUM_PROCESSES = flags.DEFINE_integer(
+    "num_processes", None, f"Processes in the run, one per host (${distributed.ENV_NUM_PROCESSES})."
+)
+_PROCESS_ID = flags.DEFINE_integer(
+    "process_id",
+    None,
+    f"This process's index, 0 to num_processes-1 (${distributed.ENV_PROCESS_ID}).",
+)
+_DISTRIBUTED_TIMEOUT = flags.DEFINE_integer(
+    "distributed_timeout",
+    None,
+    "Seconds to wait for the other processes to join, and for a silent one before all stop "
+    f"(${distributed.ENV_TIMEOUT}; default {distributed.DEFAULT_TIMEOUT_S}).",
+)
 
 
 def requested_config():
@@ -36,6 +60,9 @@ def main(argv):
     # from each of its threads before raising it to us: keep the console for our lines.
     logging.set_verbosity(logging.FATAL)
     with cli.user_errors():
+        distributed.initialize(
+            _COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value, _DISTRIBUTED_TIMEOUT.value
+        )
         try:
             config = requested_config() or workdir.read_config(_WORKDIR.value)
             train.train_and_evaluate(config, _WORKDIR.value)

@@ -19,6 +19,7 @@ from jaxgan import (
     conditioning,
     config_validation,
     datasets,
+    distributed,
     evaluation,
     images,
     input_pipeline,
@@ -89,10 +90,11 @@ def check_finite(step: int, metrics: dict[str, float], last_saved: int | None) -
 
 
 def write_samples(writer, workdir, step, sampler, state, fixed: sampling.GridInputs) -> None:
-    pixels = jax.device_get(sampler(state.g, fixed.z, fixed.labels))
+    pixels = distributed.fetch(sampler(state.g, fixed.z, fixed.labels))
+    if not distributed.is_main_process():
+        return
     grid = images.grid(images.to_uint8(pixels), fixed.columns)
-    if jax.process_index() == 0:
-        images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", grid)
+    images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", grid)
     writer.image(step, "samples", grid)
 
 
@@ -118,11 +120,20 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     config_validation.warn_about_combinations(config)
     mesh = sharding.data_mesh()
     sharding.check_batch_size(config.batch_size, mesh)
+    if jax.process_count() > 1 and config.get("fid_every_steps"):
+        raise UserError(
+            "config.fid_every_steps is for single-process runs: set it to 0 and score the "
+            "checkpoints with python -m jaxgan.evaluate, as a job of its own"
+        )
     workdir_lib.check(workdir, config)
     dataset = datasets.load(config)
     config = conditioning.resolve_num_classes(config, dataset)
 
-    workdir_lib.create(workdir, config)
+    # Every process has checked the workdir before process 0 writes to it.
+    distributed.barrier("workdir checked")
+    if distributed.is_main_process():
+        workdir_lib.create(workdir, config)
+    distributed.barrier("workdir created")
     generator, discriminator = models.build(config)
     state = create_train_state(
         config, jax.random.key(config.seed), mesh, generator=generator, discriminator=discriminator
@@ -135,14 +146,14 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
         batches_consumed = progress["batches_consumed"]
     start_step = int(jax.device_get(state.step))
 
-    writer = summary.Writer(workdir / "tensorboard", enabled=jax.process_index() == 0)
+    writer = summary.Writer(workdir / "tensorboard", enabled=distributed.is_main_process())
     if restored is not None:
         writer.console(f"resumed {workdir} at step {start_step}")
     else:
         writer.console(
             f"training {config.model} on {config.dataset} ({len(dataset)} images) for "
             f"{config.num_train_steps} steps on {mesh.devices.size} {jax.default_backend()} "
-            f"device(s); workdir {workdir}"
+            f"device(s) in {jax.process_count()} process(es); workdir {workdir}"
         )
     if start_step >= config.num_train_steps:
         writer.console(f"nothing to do: step {start_step} >= num_train_steps")
@@ -202,7 +213,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                         summary.train_line(step, config.num_train_steps, averaged, speed)
                     )
                     last_console = time.monotonic()
-                if step % config.checkpoint_every_steps == 0 or last or stop.requested:
+                stopping = distributed.agreed_stop(stop.requested, sync_point=logged)
+                if step % config.checkpoint_every_steps == 0 or last or stopping:
                     check_finite(step, mean_metrics([metrics]), last_saved)
                     if not bool(all_finite(state)):
                         check_finite(step, {"parameters": float("nan")}, last_saved)
@@ -211,9 +223,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                     write_samples(writer, workdir, step, sampler, state, fixed)
                     if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
                         evaluation.evaluate_during_training(config, workdir, state, writer)
-                if stop.requested:
+                if stopping:
                     mngr.wait_until_finished()
-                    raise interruption.TrainingInterrupted(stop.requested, step)
+                    raise interruption.TrainingInterrupted(stopping, step)
         mngr.wait_until_finished()
         writer.console(f"done: step {config.num_train_steps}; checkpoints in {mngr.directory}")
     finally:
