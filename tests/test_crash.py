@@ -103,7 +103,7 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts_the_run(tmp_path):
     run = tmp_path / "run"
     flags = ("--config.num_train_steps=40", "--config.checkpoint_every_steps=1")
     rng = random.Random(9)
-    kills = 0
+    kills = mid_save = 0
     while True:
         process = start(run, *flags)
         if kills == 10:
@@ -116,7 +116,9 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts_the_run(tmp_path):
             killed_at = time.monotonic() + rng.uniform(2.0, 8.0)  # JAX starts in ~2-5 s
             kill_when(process, lambda killed_at=killed_at: time.monotonic() > killed_at)
         kills += 1
+        mid_save += bool(unfinished(run))  # the kill left a partial checkpoint behind
     stderr = finish(process)
+    assert mid_save >= 3, f"only {mid_save} of {kills} kills landed during a save"
     assert process.returncode == 0, stderr[-2000:]
     assert checkpoints.existing_steps(run)[-1] == 40 and unfinished(run) == []
     assert_same_as_uninterrupted(run, tmp_path / "straight")
