@@ -25,6 +25,7 @@ from jaxgan import (
     interruption,
     models,
     sampling,
+    scatter,
     sharding,
     summary,
 )
@@ -67,12 +68,19 @@ def check_finite(step: int, metrics: dict[str, float], last_saved: int | None) -
         )
 
 
-def write_samples(writer, workdir, step, sampler, state, fixed: sampling.GridInputs) -> None:
-    pixels = jax.device_get(sampler(state.g, fixed.z, fixed.labels))
-    grid = images.grid(images.to_uint8(pixels), fixed.columns)
+def write_samples(
+    writer, workdir, step, sampler, state, fixed: sampling.GridInputs, centres=None
+) -> None:
+    """The sample grid, or for 2D data with known mode centres a scatter plot of the
+    samples over the centres (samples/scatter_<step>.png)."""
+    outputs = jax.device_get(sampler(state.g, fixed.z, fixed.labels))
+    if centres is not None:
+        picture, name = scatter.scatter(outputs, centres), f"scatter_{step}.png"
+    else:
+        picture, name = images.grid(images.to_uint8(outputs), fixed.columns), f"step_{step}.png"
     if jax.process_index() == 0:
-        images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", grid)
-    writer.image(step, "samples", grid)
+        images.save_png(pathlib.Path(workdir) / "samples" / name, picture)
+    writer.image(step, "samples", picture)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
@@ -84,6 +92,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     sharding.check_batch_size(config.batch_size, mesh)
     workdir_lib.check(workdir, config)
     dataset = datasets.load(config)
+    config_validation.check_data_dim(config, dataset)
     config = conditioning.resolve_num_classes(config, dataset)
 
     workdir_lib.create(workdir, config)
@@ -125,6 +134,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
     )
     sampler = sampling.make_sampler(generator, config.sample_with_running_stats)
     fixed = sampling.grid_inputs(jax.random.key(config.seed + 1), config)
+    centres_of = getattr(datasets.module(config), "centres", None)
+    centres = centres_of() if config.data_dim and centres_of else None
     progress = summary.Progress(start_step, config.num_train_steps, config.batch_size)
     last_saved = mngr.latest_step()
     history = []
@@ -160,7 +171,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
                         check_finite(step, {"parameters": float("nan")}, last_saved)
                     checkpoints.save(mngr, state, batches_consumed)
                     last_saved = step
-                    write_samples(writer, workdir, step, sampler, state, fixed)
+                    if centres is not None or not config.data_dim:
+                        write_samples(writer, workdir, step, sampler, state, fixed, centres)
                     if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
                         evaluation.evaluate_during_training(config, workdir, state, writer)
                 if stop.requested:

@@ -11,7 +11,7 @@ import ml_collections
 import optax
 from jax.sharding import Mesh
 
-from jaxgan import models, sharding
+from jaxgan import models, packing, sharding
 from jaxgan.errors import UserError
 
 
@@ -109,7 +109,8 @@ def initial_state(
     g_key, d_key, run_key = jax.random.split(key, 3)
     g_tx, d_tx = optimizers(config)
     z = jnp.zeros((1, config.latent_dim), jnp.float32)
-    image = jnp.zeros((1, config.image_size, config.image_size, config.num_channels))
+    # D's example input: one packed group of `pack` samples (one sample without packing).
+    image = packing.pack(jnp.zeros((config.pack, *models.data_shape(config))), config.pack)
     labels = jnp.zeros((1,), jnp.int32) if config.conditional else None
     g = init_net(generator, g_tx, g_key, z, labels)
     return GANState(

@@ -11,7 +11,9 @@ Conditional runs (config.conditional) give D the batch's real labels with the re
 images, and G (and D, with the fakes) labels drawn uniformly over the classes. With
 DiffAugment (config.diffaugment), every image D sees is augmented first, inside the
 differentiated functions: D's input gradient at the fakes in G's update is the gradient
-through the augmentation.
+through the augmentation. With packing (config.pack, PacGAN), D judges groups of
+`pack` (augmented) samples concatenated, and gradient penalties are taken at the packed
+inputs D actually sees.
 """
 
 from collections.abc import Callable
@@ -24,7 +26,7 @@ import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxgan import conditioning, diffaugment, losses, models, penalties, sharding
+from jaxgan import conditioning, diffaugment, losses, models, packing, penalties, sharding
 from jaxgan.train_state import GANState, NetState, optimizers
 
 Metrics = dict[str, jax.Array]
@@ -87,8 +89,10 @@ def gan_step(
         return _apply(generator, g_params, g_collections, z, True, labels)
 
     def discriminate(d_params, collections, images, labels, key):
-        """D on augmented images (the identity without DiffAugment)."""
-        return _apply(discriminator, d_params, collections, augment(images, key), True, labels)
+        """D on augmented images (the identity without DiffAugment), packed by
+        config.pack (augmentation is per sample, so it comes first)."""
+        packed = packing.pack(augment(images, key), config.pack)
+        return _apply(discriminator, d_params, collections, packed, True, labels)
 
     def d_objective(d_params, collections, real, fake, labels, keys):
         """D's loss (plus penalty) and, as aux, (collections, d_loss, penalty, logits).
@@ -106,10 +110,14 @@ def gan_step(
             # The penalty's inputs (reals, or points between reals and fakes) are
             # classed as the reals and augmented as the reals were, so R1 is the
             # gradient of the very D(T(x)) of the loss, as in DiffAugment's code.
-            def d(images):
+            # With packing, D is a function of packed inputs: the penalty's points and
+            # gradient norms are those of the packed inputs.
+            def d(packed):
+                images = packing.unpack(packed, config.pack)
                 return discriminate(d_params, frozen, images, real_y, real_rng)[0]
 
-            penalty = penalty_fn(d, real, fake, penalty_rng)
+            packed_real, packed_fake = (packing.pack(x, config.pack) for x in (real, fake))
+            penalty = penalty_fn(d, packed_real, packed_fake, penalty_rng)
         total = d_loss + config.penalty_weight * penalty
         return total, (collections, d_loss, penalty, real_logits, fake_logits)
 

@@ -53,6 +53,9 @@ FIELDS_OFF_WHEN_ABSENT = {
     "conditional_form": "concat",
     "label_embedding_dim": 32,
     "diffaugment": "",
+    "data_dim": 0,
+    "pack": 1,
+    "mlp_d_maxout": True,
 }
 
 
