@@ -1,0 +1,136 @@
+"""The mode-collapse laboratory: packing, vector data through training and evaluation,
+the scatter plot, the configs and what they refuse."""
+
+import json
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from PIL import Image
+
+from jaxgan import (
+    config_validation,
+    datasets,
+    evaluation,
+    mnist_classifier,
+    mode_evaluation,
+    models,
+    packing,
+    train,
+    train_state,
+)
+from jaxgan.config_loading import load_config
+from jaxgan.errors import UserError
+
+
+def mode_config(arg: str):
+    return load_config(f"configs/mode_collapse.py:{arg}")
+
+
+def tiny_ring(**overrides):
+    """ring8 with 16-unit MLPs, batch 16: compiles in about a second."""
+    config = mode_config("ring8,gan")
+    fields = dict(
+        g_width=16, d_width=16, latent_dim=4, batch_size=16, num_train_steps=2,
+        log_every_steps=1, checkpoint_every_steps=2, num_samples=64, dataset="ring8:512",
+    )  # fmt: skip
+    for name, value in {**fields, **overrides}.items():
+        config[name] = value
+    return config
+
+
+def test_pack_concatenates_consecutive_samples_along_the_last_axis():
+    vectors = jnp.arange(12.0).reshape(6, 2)
+    packed = packing.pack(vectors, 3)
+    np.testing.assert_array_equal(packed, [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+    images = jnp.arange(4 * 2 * 2 * 3.0).reshape(4, 2, 2, 3)
+    packed = packing.pack(images, 2)
+    assert packed.shape == (2, 2, 2, 6)
+    np.testing.assert_array_equal(packed[1, :, :, :3], images[2])
+    np.testing.assert_array_equal(packed[1, :, :, 3:], images[3])
+    np.testing.assert_array_equal(packing.unpack(packed, 2), images)
+    assert packing.pack(images, 1) is images and packing.unpack(images, 1) is images
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(pack=3), "must divide by config.pack=3"),
+        (dict(pack=0), "config.pack must be an integer >= 1"),
+        (dict(pack=2, conditional=True), "config.pack > 1 with config.conditional"),
+        (dict(model="dcgan"), "needs config.model='mlp'"),
+        (dict(diffaugment="color"), "vector data (data_dim > 0) have none"),
+        (dict(fid_every_steps=2), "FID is for images"),
+    ],
+)
+def test_refused_combinations(overrides, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        config_validation.validate(tiny_ring(**overrides))
+
+
+def test_a_dataset_of_the_other_kind_is_refused():
+    config = tiny_ring(data_dim=0, model="mlp")
+    with pytest.raises(UserError, match="is 2-D points: set config.data_dim=2"):
+        config_validation.check_data_dim(config, datasets.load(config))
+
+
+@pytest.mark.parametrize("dataset", ["ring8", "grid25", "stacked_mnist"])
+@pytest.mark.parametrize("remedy", ["gan", "unrolled5", "unrolled10", "minibatch", "pack4"])
+def test_every_config_validates(dataset, remedy):
+    config = mode_config(f"{dataset},{remedy}")
+    config_validation.validate(config)
+    assert mode_evaluation.benchmark(config) == dataset
+
+
+def test_packed_discriminator_and_unbounded_generator():
+    config = tiny_ring(pack=4)
+    state = train_state.create_train_state(config)
+    # D's first layer sees 4 points of 2 numbers.
+    assert state.d.params["Dense_0"]["kernel"].shape == (8, 16)
+    generator, _ = models.build(config)
+    z = 100.0 * jnp.ones((3, config.latent_dim))
+    points = generator.apply({"params": state.g.params}, z, train=False)
+    assert points.shape == (3, 2)
+    assert float(jnp.max(jnp.abs(points))) > 1.0  # linear output, no tanh
+
+
+def test_short_ring8_run_writes_a_scatter_plot_and_is_scored_by_modes(tmp_path):
+    # Packed, with a gradient penalty at the packed inputs: training stops on a
+    # non-finite loss, so finishing is the check.
+    config = tiny_ring(pack=2, penalty="wgan_gp", loss="wasserstein")
+    train.train_and_evaluate(config, tmp_path)
+    with Image.open(tmp_path / "samples" / "scatter_2.png") as png:
+        png.load()
+        assert png.size == (512, 512) and png.mode == "RGB"
+    record = evaluation.evaluate_checkpoint(tmp_path, num_samples=100, batch_size=32)
+    assert set(record) == {"step", "num_samples", "modes", "hq_pct", "reverse_kl", "protocol"}
+    assert record["num_samples"] == 100 and 0 <= record["modes"] <= 8
+    assert (
+        json.loads((tmp_path / "eval" / "metrics_2.json").read_text())["modes"] == record["modes"]
+    )
+
+
+def test_stacked_mnist_record_with_a_hand_made_classifier(monkeypatch):
+    monkeypatch.setattr(mnist_classifier, "load_or_train", lambda: ("params", 0.995))
+    # The "classifier" reads each channel's digit from its first pixel.
+    monkeypatch.setattr(
+        mnist_classifier, "classify_channels", lambda params, images: images[:, 0, 0, :] // 20
+    )
+    digits = np.array([[1, 2, 3], [1, 2, 3], [4, 5, 6], [0, 0, 9]])
+    images = np.broadcast_to((digits * 20)[:, None, None, :], (4, 28, 28, 3)).astype(np.uint8)
+    record = mode_evaluation.record(mode_config("stacked_mnist,gan"), images, 7, {})
+    p = np.array([0.5, 0.25, 0.25])
+    assert record["modes"] == 3 and record["step"] == 7
+    assert record["kl"] == pytest.approx(float(np.sum(p * np.log(p * 1000))))
+    assert "99.50% test accuracy" in record["protocol"]["classifier"]
+
+
+@pytest.mark.slow
+def test_the_digit_classifier_reaches_99_percent(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAXGAN_CACHE_DIR", str(tmp_path))
+    params, test_accuracy = mnist_classifier.load_or_train()
+    assert test_accuracy >= 0.99
+    assert mnist_classifier.cache_path().is_file()
+    cached, again = mnist_classifier.load_or_train()
+    assert again == test_accuracy
+    np.testing.assert_array_equal(params["Dense_1"]["kernel"], cached["Dense_1"]["kernel"])
