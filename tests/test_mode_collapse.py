@@ -21,6 +21,7 @@ from jaxgan import (
 )
 from jaxgan.config_loading import load_config
 from jaxgan.errors import UserError
+from jaxgan.launch import compare
 
 
 def mode_config(arg: str):
@@ -134,3 +135,22 @@ def test_the_digit_classifier_reaches_99_percent(tmp_path, monkeypatch):
     cached, again = mnist_classifier.load_or_train()
     assert again == test_accuracy
     np.testing.assert_array_equal(params["Dense_1"]["kernel"], cached["Dense_1"]["kernel"])
+
+
+def test_compare_puts_the_rows_of_several_sweeps_in_one_table(tmp_path):
+    header = (
+        "seeds_finished,seeds_failed,runs,modes_mean,modes_std,hq_pct_mean,hq_pct_std,best,errors"
+    )
+    rows = {"gan": "2,0,2,1.0,0.0,90.0,1.5,0,", "pack2": "1,1,2,6.5,,40.0,,0,x"}
+    for remedy, row in rows.items():
+        root = tmp_path / remedy
+        root.mkdir()
+        (root / "results.csv").write_text(f"{header}\n{row}\n")
+        (root / "sweep.json").write_text(
+            json.dumps({"config": f"/x/configs/mode_collapse.py:ring8,{remedy}", "grid": {}})
+        )
+    text = compare.table([tmp_path / "gan", tmp_path / "pack2"])
+    lines = text.splitlines()
+    assert lines[0] == "| config | seeds | modes | hq_pct |"
+    assert lines[2] == "| mode_collapse.py:ring8,gan | 2/2 | 1 ± 0 | 90.0 ± 1.5 |"
+    assert lines[3] == "| mode_collapse.py:ring8,pack2 | 1/2 | 6.5 ±— | 40 ±— |"
