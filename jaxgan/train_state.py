@@ -54,6 +54,22 @@ def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransfo
     return g_tx, d_tx
 
 
+# Inside the sqrt of Adam's denominator in the unrolled D steps only: G differentiates
+# through those steps, and d sqrt(v)/dv is infinite where a gradient component is exactly
+# zero (a dead ReLU unit), which makes G's gradient NaN. Too small to change an update.
+UNROLL_EPS_ROOT = 1e-16
+
+
+def unrolled_d_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    """D's optimiser as the unrolled steps apply it: D's own (same state), with Adam's
+    square root made differentiable at zero. (RMSprop's eps is inside its root already.)"""
+    if config.optimizer == "adam":
+        return optax.adam(
+            config.d_learning_rate, b1=config.d_beta1, b2=config.d_beta2, eps_root=UNROLL_EPS_ROOT
+        )
+    return optimizers(config)[1]
+
+
 def split_variables(variables: dict) -> tuple[Any, dict]:
     variables = dict(variables)
     return variables.pop("params"), variables

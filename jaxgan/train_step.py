@@ -27,7 +27,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxgan import conditioning, diffaugment, losses, models, packing, penalties, sharding
-from jaxgan.train_state import GANState, NetState, optimizers
+from jaxgan.train_state import GANState, NetState, optimizers, unrolled_d_optimizer
 
 Metrics = dict[str, jax.Array]
 
@@ -59,13 +59,16 @@ def gan_step(
     discriminator: nn.Module,
     g_tx: optax.GradientTransformation,
     d_tx: optax.GradientTransformation,
+    unroll_tx: optax.GradientTransformation | None = None,
 ) -> tuple[GANState, Metrics]:
-    """The pure step function `(state, batch) -> (state, metrics)`.
+    """The pure step function `(state, batch) -> (state, metrics)`. `unroll_tx` is D's
+    optimiser in the unrolled steps (train_state.unrolled_d_optimizer; d_tx by default).
 
     batch['image']: float32 (d_steps, batch, H, W, C) in [-1, 1], one real batch per
     discriminator update; batch['label']: int (d_steps, batch), the real images'
     classes, needed when config.conditional.
     """
+    unroll_tx = unroll_tx or d_tx
     loss_fn = losses.get(config.loss, config.real_label)
     penalty_fn = penalties.get(config.penalty)
     augment = diffaugment.make(config.diffaugment)
@@ -121,11 +124,11 @@ def gan_step(
         total = d_loss + config.penalty_weight * penalty
         return total, (collections, d_loss, penalty, real_logits, fake_logits)
 
-    def d_update(d_params, opt_state, collections, real, fake, labels, keys):
+    def d_update(d_params, opt_state, collections, real, fake, labels, keys, tx=d_tx):
         grads, aux = jax.grad(d_objective, has_aux=True)(
             d_params, collections, real, fake, labels, keys
         )
-        updates, opt_state = d_tx.update(grads, opt_state, d_params)
+        updates, opt_state = tx.update(grads, opt_state, d_params)
         d_params = optax.apply_updates(d_params, updates)
         if config.d_weight_clip > 0:
             clip = config.d_weight_clip
@@ -194,6 +197,7 @@ def gan_step(
                         jax.random.fold_in(unroll_key, k),
                         jax.random.fold_in(unroll_augment_key, k),
                     ),
+                    tx=unroll_tx,
                 )
             logits, _ = discriminate(d_params, d.collections, fake, fake_labels, g_augment_key)
             _, g_loss = loss_fn(jax.lax.stop_gradient(real_logits), logits)
@@ -243,6 +247,7 @@ def make_train_step(
     mesh = mesh or sharding.data_mesh()
     sharding.check_batch_size(config.batch_size, mesh)
     g_tx, d_tx = optimizers(config)
+    unroll_tx = unrolled_d_optimizer(config)
 
     def step(state, batch):
         return gan_step(
@@ -253,6 +258,7 @@ def make_train_step(
             discriminator=discriminator,
             g_tx=g_tx,
             d_tx=d_tx,
+            unroll_tx=unroll_tx,
         )
 
     replicated = NamedSharding(mesh, P())

@@ -3,6 +3,7 @@ the scatter plot, the configs and what they refuse."""
 
 import json
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -154,3 +155,21 @@ def test_compare_puts_the_rows_of_several_sweeps_in_one_table(tmp_path):
     assert lines[0] == "| config | seeds | modes | hq_pct |"
     assert lines[2] == "| mode_collapse.py:ring8,gan | 2/2 | 1 ± 0 | 90.0 ± 1.5 |"
     assert lines[3] == "| mode_collapse.py:ring8,pack2 | 1/2 | 6.5 ±— | 40 ±— |"
+
+
+def test_unrolled_adam_is_differentiable_where_a_gradient_is_zero():
+    # A dead ReLU unit of D has an exactly-zero gradient; G differentiates through D's
+    # unrolled Adam steps, where sqrt(v) at v = 0 has an infinite derivative.
+    config = tiny_ring(unroll_steps=1)
+
+    def update_sum(tx, w):
+        grads = {"w": w * jnp.array([1.0, 0.0])}
+        updates, _ = tx.update(grads, tx.init(grads))
+        return jnp.sum(updates["w"])
+
+    plain = jax.grad(lambda w: update_sum(train_state.optimizers(config)[1], w))(jnp.ones(2))
+    unrolled = jax.grad(lambda w: update_sum(train_state.unrolled_d_optimizer(config), w))(
+        jnp.ones(2)
+    )
+    assert not np.all(np.isfinite(plain))
+    assert np.all(np.isfinite(unrolled))
