@@ -13,10 +13,12 @@ from jaxgan import (
     config_validation,
     datasets,
     evaluation,
+    input_pipeline,
     mnist_classifier,
     mode_evaluation,
     models,
     packing,
+    sample,
     train,
     train_state,
 )
@@ -107,9 +109,10 @@ def test_short_ring8_run_writes_a_scatter_plot_and_is_scored_by_modes(tmp_path):
     record = evaluation.evaluate_checkpoint(tmp_path, num_samples=100, batch_size=32)
     assert set(record) == {"step", "num_samples", "modes", "hq_pct", "reverse_kl", "protocol"}
     assert record["num_samples"] == 100 and 0 <= record["modes"] <= 8
-    assert (
-        json.loads((tmp_path / "eval" / "metrics_2.json").read_text())["modes"] == record["modes"]
-    )
+    written = json.loads((tmp_path / "eval" / "metrics_2.json").read_text())
+    assert written["modes"] == record["modes"]
+    with pytest.raises(UserError, match="generates 2-D points, not images"):
+        sample.run(tmp_path, tmp_path / "points.npz", num=4)
 
 
 def test_stacked_mnist_record_with_a_hand_made_classifier(monkeypatch):
@@ -173,3 +176,13 @@ def test_unrolled_adam_is_differentiable_where_a_gradient_is_zero():
     )
     assert not np.all(np.isfinite(plain))
     assert np.all(np.isfinite(unrolled))
+
+
+def test_vector_batches_are_the_points_unscaled():
+    config = tiny_ring(d_steps=2)
+    dataset = datasets.load(config)
+    batch = next(input_pipeline.real_batches(dataset, config, start_batch=0))
+    assert batch["image"].shape == (2, 16, 2) and batch["image"].dtype == np.float32
+    indices = input_pipeline.batch_indices(len(dataset), 16, config.seed, 1)
+    np.testing.assert_array_equal(batch["image"][1], dataset.images[indices])
+    np.testing.assert_array_equal(batch["label"][1], dataset.labels[indices])
