@@ -30,8 +30,9 @@ the figures we were given, and we could not reach the papers' tables to verify t
   PacGAN (Lin et al. 2018) Tables 1-3 (modes, high-quality %, reverse KL for ring8 and
   grid25 with packing 2-4; modes and KL for stacked MNIST): we found none of their
   numbers from here, so none is quoted.
-jaxgan has measured only short CPU runs of ring8 (see the README's "Mode-collapse
-laboratory"); none of these tables has been reproduced.
+jaxgan has measured only short CPU runs of ring8 (seed 0, 5000 steps: gan 0 modes,
+unrolled5 6 modes / 1.8% high quality, pack2 8 modes / 24.4%; see the README's
+"Mode-collapse laboratory"); none of these tables has been reproduced.
 """
 
 from jaxgan.config_defaults import base_config

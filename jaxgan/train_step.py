@@ -64,9 +64,10 @@ def gan_step(
     """The pure step function `(state, batch) -> (state, metrics)`. `unroll_tx` is D's
     optimiser in the unrolled steps (train_state.unrolled_d_optimizer; d_tx by default).
 
-    batch['image']: float32 (d_steps, batch, H, W, C) in [-1, 1], one real batch per
-    discriminator update; batch['label']: int (d_steps, batch), the real images'
-    classes, needed when config.conditional.
+    batch['image']: float32 (d_steps, batch, H, W, C) in [-1, 1] (or (d_steps, batch, D)
+    vectors, config.data_dim = D), one real batch per discriminator update;
+    batch['label']: int (d_steps, batch), the real images' classes, needed when
+    config.conditional.
     """
     unroll_tx = unroll_tx or d_tx
     loss_fn = losses.get(config.loss, config.real_label)
