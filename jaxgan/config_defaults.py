@@ -146,7 +146,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.d_beta2 = 0.999
 
     # --- Samples -----------------------------------------------------------------
-    # Images in the fixed-latent sample grid written at every checkpoint. A
+    # Images in the fixed-latent sample grid written at every checkpoint (points of the
+    # scatter plot for 2D data). A
     # conditional run's grid has one row per class of ceil(num_samples / num_classes).
     config.num_samples = 64
     # Sample with G's running BatchNorm statistics (eval mode, as at test time).
@@ -157,6 +158,8 @@ def base_config() -> ml_collections.ConfigDict:
     # FID (and KID, precision/recall, density/coverage) of the generator every this
     # many steps, at checkpoint steps, through the code of `python -m jaxgan.evaluate`:
     # written to eval/metrics_<step>.json and TensorBoard `eval/`. 0 turns it off.
+    # On stacked_mnist it records the mode metrics instead (jaxgan/mode_evaluation.py);
+    # vector data refuse it.
     # It should be a multiple of checkpoint_every_steps. On CPU it is slow (the
     # Inception network runs a few images/s); the reference features of the
     # dataset are computed on the first use and cached.

@@ -489,8 +489,11 @@ def evaluate_during_training(
     )
     if jax.process_index() == 0:
         publish(workdir, record, writer)
-    fid = "null" if record["fid"] is None else f"{record['fid']:.3f}"
-    writer.console(f"step {step}: FID {fid} ({record['num_samples']} samples)")
+    if mode_evaluation.benchmark(config) is not None:  # stacked_mnist: modes, not FID
+        scores = ", ".join(f"{name} {record[name]}" for name in ("modes", "kl"))
+    else:
+        scores = "FID " + ("null" if record["fid"] is None else f"{record['fid']:.3f}")
+    writer.console(f"step {step}: {scores} ({record['num_samples']} samples)")
     return record
 
 
