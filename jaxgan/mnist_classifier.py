@@ -11,7 +11,6 @@ Later uses load that file. Change VERSION whenever the network or its training c
 """
 
 import functools
-import sys
 
 import flax.linen as nn
 import flax.serialization
@@ -22,6 +21,7 @@ import optax
 
 from jaxgan import files
 from jaxgan.datasets import _cache, mnist
+from jaxgan.featurize import say
 
 VERSION = "v1"
 EPOCHS = 3
@@ -123,7 +123,3 @@ def load_or_train() -> tuple[dict, float]:
     _cache.writable_dir()
     files.write_atomically(path, lambda f: f.write(flax.serialization.msgpack_serialize(record)))
     return params, test_accuracy
-
-
-def say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
