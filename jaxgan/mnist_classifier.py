@@ -4,7 +4,7 @@ trains itself on the embedded MNIST training split, once, and caches.
 Stacked MNIST's metrics (jaxgan/mode_metrics.py) need each channel of a generated image
 classified as a digit (Metz et al. 2017 and VEEGAN used a pretrained MNIST classifier).
 The classifier is built on first use: trained for EPOCHS epochs (99.18% test accuracy;
-10 minutes on 2 CPU cores shared with other jobs), its test accuracy printed to stderr,
+about 2 minutes on 2 CPU cores), its test accuracy printed to stderr,
 and its parameters and accuracy saved as `mnist-classifier-<VERSION>.msgpack` in the cache
 folder (jaxgan/datasets/_cache.py).
 Later uses load that file. Change VERSION whenever the network or its training changes.
