@@ -36,7 +36,9 @@ def base_config() -> ml_collections.ConfigDict:
     # --- Data ------------------------------------------------------------------
     # Dataset: `NAME` or `NAME:ARGUMENT`, NAME a module in jaxgan/datasets/:
     # `mnist[:test]` (embedded, offline), `fashion_mnist[:test]`, `folder:PATH`,
-    # `npz:PATH`, `tfds:NAME[:SPLIT]`. See the README's "Datasets".
+    # `npz:PATH`, `tfds:NAME[:SPLIT]`; the mode-collapse benchmarks `ring8[:N]`,
+    # `grid25[:N]` (2D points: set data_dim = 2) and `stacked_mnist[:N]` (28x28x3, 1000
+    # modes). See the README's "Datasets" and "Mode-collapse laboratory".
     config.dataset = "mnist"
     # Folder of the dataset's files when not the default ("" = default): for
     # fashion_mnist, the folder of its IDX files (/usr/share/datasets/fashion-mnist);
@@ -53,6 +55,10 @@ def base_config() -> ml_collections.ConfigDict:
     config.image_size = 28
     # 1 (grey) or 3 (RGB); grey datasets are repeated to 3 channels when 3.
     config.num_channels = 1
+    # 0: the data are images (image_size, num_channels). D > 0: the data are vectors of D
+    # numbers (the 2D benchmarks ring8 and grid25), used unscaled; only the mlp model
+    # takes them, and image-only features (DiffAugment, FID) are refused.
+    config.data_dim = 0
     # Real batches prepared ahead of the step, on a background thread.
     config.prefetch_batches = 2
 
@@ -84,6 +90,13 @@ def base_config() -> ml_collections.ConfigDict:
     config.minibatch_kernels = 100
     config.minibatch_kernel_dim = 5
     config.minibatch_group_size = 4
+    # PacGAN (Lin et al. 2018): D judges `pack` samples at once, concatenated along
+    # channels (images) or features (vectors), real with real and fake with fake. The
+    # batch must divide by it; 1 is off.
+    config.pack = 1
+    # mlp's D: maxout hidden layers (Goodfellow et al. 2014's MNIST D), or, when False,
+    # ReLU hidden layers (the 2D mixture networks of Metz et al. 2017 and VEEGAN).
+    config.mlp_d_maxout = True
 
     # --- Class conditioning (jaxgan/conditioning.py) ----------------------------------
     # Class-conditional G and D (Mirza & Osindero 2014): G draws fakes of given
@@ -139,7 +152,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.d_beta2 = 0.999
 
     # --- Samples -----------------------------------------------------------------
-    # Images in the fixed-latent sample grid written at every checkpoint. A
+    # Images in the fixed-latent sample grid written at every checkpoint (points of the
+    # scatter plot for 2D data). A
     # conditional run's grid has one row per class of ceil(num_samples / num_classes).
     config.num_samples = 64
     # Sample with G's running BatchNorm statistics (eval mode, as at test time).
@@ -150,6 +164,8 @@ def base_config() -> ml_collections.ConfigDict:
     # FID (and KID, precision/recall, density/coverage) of the generator every this
     # many steps, at checkpoint steps, through the code of `python -m jaxgan.evaluate`:
     # written to eval/metrics_<step>.json and TensorBoard `eval/`. 0 turns it off.
+    # On stacked_mnist it records the mode metrics instead (jaxgan/mode_evaluation.py);
+    # vector data refuse it.
     # It should be a multiple of checkpoint_every_steps. On CPU it is slow (the
     # Inception network runs a few images/s); the reference features of the
     # dataset are computed on the first use and cached.

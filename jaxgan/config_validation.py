@@ -103,6 +103,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         )
     validate_conditioning(config)
     diffaugment.parse(config.diffaugment)
+    validate_vectors_and_packing(config)
     check_model = getattr(models.get_module(config.model), "check_config", None)
     if check_model is not None:
         check_model(config)
@@ -132,6 +133,56 @@ def validate_conditioning(config: ml_collections.ConfigDict) -> None:
         raise UserError(
             f"the {config.model} model supports config.conditional_form in {list(forms)}, "
             f"not {config.conditional_form!r}"
+        )
+
+
+def validate_vectors_and_packing(config: ml_collections.ConfigDict) -> None:
+    """Vector data (config.data_dim) and PacGAN's packing (config.pack): what they
+    cannot be combined with, each refused in one line."""
+    for field, low in (("data_dim", 0), ("pack", 1)):
+        value = config[field]
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise UserError(f"config.{field} must be an integer >= {low}, got {value!r}")
+    if config.batch_size % config.pack:
+        raise UserError(
+            f"config.batch_size={config.batch_size} must divide by config.pack={config.pack}: "
+            "D judges groups of pack samples"
+        )
+    if config.pack > 1 and config.conditional:
+        raise UserError(
+            "config.pack > 1 with config.conditional: a packed D input holds several samples "
+            "of different classes, and D takes one label per input"
+        )
+    if config.pack > 1 and config.minibatch_features == "minibatch_stddev":
+        groups = config.batch_size // config.pack
+        if groups >= config.minibatch_group_size and groups % config.minibatch_group_size:
+            raise UserError(
+                f"config.minibatch_group_size={config.minibatch_group_size} must divide the "
+                f"{groups} packed inputs per batch (batch_size / pack)"
+            )
+    if not config.data_dim:
+        return
+    if config.model != "mlp":
+        raise UserError(
+            f"config.data_dim={config.data_dim} (vector data) needs config.model='mlp', "
+            f"got {config.model!r}"
+        )
+    if config.diffaugment:
+        raise UserError("config.diffaugment augments images; vector data (data_dim > 0) have none")
+    if config.get("fid_every_steps", 0):
+        raise UserError(
+            "config.fid_every_steps: FID is for images; vector data (data_dim > 0) are "
+            "scored with the mode metrics of `python -m jaxgan.evaluate`"
+        )
+
+
+def check_data_dim(config: ml_collections.ConfigDict, dataset: datasets.Dataset) -> None:
+    """The dataset's kind (images or D-dimensional vectors) must be the config's."""
+    if dataset.data_dim != config.data_dim:
+        kind = f"{dataset.data_dim}-D points" if dataset.data_dim else "images"
+        raise UserError(
+            f"the dataset {config.dataset!r} is {kind}: set config.data_dim={dataset.data_dim} "
+            f"(it is {config.data_dim})"
         )
 
 

@@ -1,4 +1,5 @@
-"""Scores a GAN: FID, KID, precision/recall, density/coverage.
+"""Scores a GAN: FID, KID, precision/recall, density/coverage; for the mode-collapse
+benchmarks (ring8, grid25, stacked_mnist), their mode metrics instead.
 
   python -m jaxgan.evaluate --workdir=runs/dcgan [--step=N] [--num_samples=50000]
   python -m jaxgan.evaluate --workdir=runs/dcgan --watch      # beside training
@@ -21,7 +22,8 @@ _STEP = flags.DEFINE_integer("step", None, "Checkpoint step to score; the latest
 _NUM_SAMPLES = flags.DEFINE_integer(
     "num_samples",
     evaluation.STANDARD_NUM_SAMPLES,
-    "Generated images. 50k is the papers' protocol; on CPU try 5000 for a quick look.",
+    "Generated images. 50k is the papers' protocol; on CPU try 5000 for a quick look. "
+    "Mode-collapse benchmarks: 2500 (ring8, grid25) or 26000 (stacked_mnist) by default.",
     lower_bound=2,
 )
 _NUM_REAL = flags.DEFINE_integer(
@@ -67,7 +69,8 @@ def records():
     if _OUT.value is not None:
         raise UserError("--out is for --real/--fake; a checkpoint's record goes to WORKDIR/eval/")
     options = {
-        "num_samples": _NUM_SAMPLES.value,
+        # Not given: the standard count, which the mode-collapse benchmarks set themselves.
+        "num_samples": _NUM_SAMPLES.value if flags.FLAGS["num_samples"].present else None,
         "batch_size": _BATCH_SIZE.value,
         "num_real": _NUM_REAL.value,
         "real_stats": _REAL_STATS.value,

@@ -31,6 +31,7 @@ from jaxgan import (
     image_sets,
     inception,
     metrics,
+    mode_evaluation,
     models,
     reference,
     sampling,
@@ -148,7 +149,9 @@ def _drawer(
     def draw(g: NetState, key: jax.Array) -> tuple[jax.Array, jax.Array]:
         z = jax.lax.with_sharding_constraint(sampling.latents(key, batch_size, config), rows)
         images = sample(g, z)
-        return inception.to_uint8(images), jnp.all(jnp.isfinite(images), axis=(1, 2, 3))
+        finite = jnp.all(jnp.isfinite(images), axis=tuple(range(1, images.ndim)))
+        # Vector data (config.data_dim) are points, returned as they are.
+        return (images if config.data_dim else inception.to_uint8(images)), finite
 
     return jax.jit(draw)
 
@@ -171,7 +174,8 @@ def generated_batches(
     step: int,
     mesh: Mesh | None = None,
 ) -> Iterator[np.ndarray]:
-    """`num` generated uint8 images in batches, sampled on every device of `mesh`.
+    """`num` generated uint8 images (float vectors for vector data) in batches, sampled on
+    every device of `mesh`.
 
     Every batch is drawn whole (one compiled shape); the last is cut to what is needed.
     Non-finite images stop it with an error naming the step, before any feature is computed.
@@ -247,14 +251,30 @@ def score_generator(
     g: NetState,
     step: int,
     *,
-    num_samples: int = STANDARD_NUM_SAMPLES,
+    num_samples: int | None = STANDARD_NUM_SAMPLES,
     batch_size: int = DEFAULT_BATCH_SIZE,
     num_real: int | None = None,
     real_stats: str | None = None,
     mesh: Mesh | None = None,
     source: str = "",
 ) -> dict[str, Any]:
-    """The metrics record of `num_samples` images of `g` against the reference (real_side)."""
+    """The metrics record of `num_samples` images of `g` against the reference (real_side);
+    for the mode-collapse benchmarks, the mode metrics of its samples (mode_evaluation).
+    `num_samples` None is the standard count (50k; the benchmark's own for those)."""
+    if mode_evaluation.benchmark(config) is not None:
+        if num_real is not None or real_stats is not None:
+            raise UserError("--num_real and --real_stats are for FID: this run is scored by modes")
+        num = num_samples or mode_evaluation.DEFAULT_NUM_SAMPLES[mode_evaluation.benchmark(config)]
+        mesh = mesh or sharding.data_mesh()
+        samples = np.concatenate(
+            list(generated_batches(config, generator, g, num, batch_size, step, mesh))
+        )
+        protocol = {
+            "fake": source or f"generator at step {step}",
+            "latents": _generator_protocol(config, step, source, batch_size)["latents"],
+        }
+        return mode_evaluation.record(config, samples, step, protocol)
+    num_samples = num_samples or STANDARD_NUM_SAMPLES
     if num_samples < 2:
         raise UserError(f"--num_samples={num_samples}: FID needs at least 2 samples")
     mesh = mesh or sharding.data_mesh()
@@ -328,7 +348,8 @@ def publish(workdir: pathlib.Path, record: dict[str, Any], writer: summary.Write
     path = metrics_path(workdir, record["step"])
     path.parent.mkdir(parents=True, exist_ok=True)
     files.write_json(path, record)
-    values = {f"eval/{name}": record[name] for name in scoring.METRICS}
+    names = (*scoring.METRICS, *mode_evaluation.METRICS)
+    values = {f"eval/{name}": record.get(name) for name in names}
     writer.scalars(record["step"], {n: v for n, v in values.items() if v is not None})
 
 
@@ -468,8 +489,11 @@ def evaluate_during_training(
     )
     if jax.process_index() == 0:
         publish(workdir, record, writer)
-    fid = "null" if record["fid"] is None else f"{record['fid']:.3f}"
-    writer.console(f"step {step}: FID {fid} ({record['num_samples']} samples)")
+    if mode_evaluation.benchmark(config) is not None:  # stacked_mnist: modes, not FID
+        scores = ", ".join(f"{name} {record[name]}" for name in ("modes", "kl"))
+    else:
+        scores = "FID " + ("null" if record["fid"] is None else f"{record['fid']:.3f}")
+    writer.console(f"step {step}: {scores} ({record['num_samples']} samples)")
     return record
 
 

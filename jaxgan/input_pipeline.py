@@ -40,6 +40,13 @@ def fit_images(images: np.ndarray, image_size: int, num_channels: int) -> np.nda
     return images
 
 
+def scaled(pixels: np.ndarray, num_channels: int) -> np.ndarray:
+    """uint8 images to float32 in [-1, 1], grey repeated to num_channels."""
+    if pixels.shape[-1] != num_channels:
+        pixels = np.repeat(pixels, num_channels, axis=-1)
+    return pixels.astype(np.float32) / 127.5 - 1.0
+
+
 def batches_per_epoch(num_examples: int, batch_size: int) -> int:
     return num_examples // batch_size
 
@@ -60,11 +67,15 @@ def real_batches(
     process_count: int = 1,
 ) -> Iterator[dict[str, np.ndarray]]:
     """Yields one step's real data: {'image': float32 (d_steps, B_local, H, W, C) in
-    [-1, 1]} plus 'label' int32 (d_steps, B_local) when the dataset has labels.
+    [-1, 1]} plus 'label' int32 (d_steps, B_local) when the dataset has labels. Vector
+    data come as they are: 'image' float32 (d_steps, B_local, D).
 
     This process's rows are its contiguous share of each global batch.
     """
-    images = fit_images(dataset.images, config.image_size, config.num_channels)
+    vectors = dataset.data_dim > 0
+    images = dataset.images
+    if not vectors:
+        images = fit_images(images, config.image_size, config.num_channels)
     if batches_per_epoch(len(images), config.batch_size) == 0:
         raise UserError(
             f"the dataset has {len(images)} images, fewer than one batch of "
@@ -82,10 +93,8 @@ def real_batches(
             if dataset.labels is not None:
                 step_labels.append(dataset.labels[indices])
             batch_number += 1
-        pixels = np.stack(step_images)
-        if pixels.shape[-1] != config.num_channels:
-            pixels = np.repeat(pixels, config.num_channels, axis=-1)
-        batch = {"image": pixels.astype(np.float32) / 127.5 - 1.0}
+        stacked = np.stack(step_images)
+        batch = {"image": stacked if vectors else scaled(stacked, config.num_channels)}
         if step_labels:
             batch["label"] = np.stack(step_labels)
         yield batch

@@ -101,6 +101,11 @@ def run(
     if batch_size % devices:
         raise UserError(f"--batch_size={batch_size} must be a multiple of the {devices} devices")
     restored = generate.restore_generator(workdir, step, mesh)
+    if restored.config.data_dim:
+        raise UserError(
+            f"{workdir} generates {restored.config.data_dim}-D points, not images: see its "
+            "samples/scatter_<step>.png, or score it with python -m jaxgan.evaluate"
+        )
     labels = label_function(restored.config, label, interpolate)
     latent_dim, key = restored.config.latent_dim, jax.random.key(seed)
     if interpolate:

@@ -26,6 +26,7 @@ from jaxgan import (
     interruption,
     models,
     sampling,
+    scatter,
     sharding,
     summary,
 )
@@ -89,13 +90,21 @@ def check_finite(step: int, metrics: dict[str, float], last_saved: int | None) -
         )
 
 
-def write_samples(writer, workdir, step, sampler, state, fixed: sampling.GridInputs) -> None:
-    pixels = distributed.fetch(sampler(state.g, fixed.z, fixed.labels))
+def write_samples(
+    writer, workdir, step, sampler, state, fixed: sampling.GridInputs, centres=None
+) -> None:
+    """The sample grid, or for 2D data with known mode centres a scatter plot of the
+    samples over the centres (samples/scatter_<step>.png). Every process takes part in
+    generating; process 0 alone writes."""
+    outputs = distributed.fetch(sampler(state.g, fixed.z, fixed.labels))
     if not distributed.is_main_process():
         return
-    grid = images.grid(images.to_uint8(pixels), fixed.columns)
-    images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", grid)
-    writer.image(step, "samples", grid)
+    if centres is not None:
+        picture, name = scatter.scatter(outputs, centres), f"scatter_{step}.png"
+    else:
+        picture, name = images.grid(images.to_uint8(outputs), fixed.columns), f"step_{step}.png"
+    images.save_png(pathlib.Path(workdir) / "samples" / name, picture)
+    writer.image(step, "samples", picture)
 
 
 @functools.partial(jax.jit, static_argnums=1)
@@ -127,6 +136,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
         )
     workdir_lib.check(workdir, config)
     dataset = datasets.load(config)
+    config_validation.check_data_dim(config, dataset)
     config = conditioning.resolve_num_classes(config, dataset)
 
     # Every process has checked the workdir before process 0 writes to it.
@@ -172,6 +182,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     )
     sampler = sampling.make_sampler(generator, config.sample_with_running_stats)
     fixed = sampling.grid_inputs(jax.random.key(config.seed + 1), config)
+    centres_of = getattr(datasets.module(config), "centres", None)
+    centres = centres_of() if config.data_dim and centres_of else None
     progress = summary.Progress(start_step, config.num_train_steps, config.batch_size)
     last_saved = mngr.latest_step()
     history = []
@@ -220,7 +232,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                         check_finite(step, {"parameters": float("nan")}, last_saved)
                     checkpoints.save(mngr, state, batches_consumed)
                     last_saved = step
-                    write_samples(writer, workdir, step, sampler, state, fixed)
+                    if centres is not None or not config.data_dim:
+                        write_samples(writer, workdir, step, sampler, state, fixed, centres)
                     if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
                         evaluation.evaluate_during_training(config, workdir, state, writer)
                 if stopping:

@@ -11,7 +11,7 @@ import ml_collections
 import optax
 from jax.sharding import Mesh
 
-from jaxgan import models, sharding
+from jaxgan import models, packing, sharding
 from jaxgan.errors import UserError
 
 
@@ -52,6 +52,22 @@ def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransfo
     else:
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
     return g_tx, d_tx
+
+
+# Inside the sqrt of Adam's denominator in the unrolled D steps only: G differentiates
+# through those steps, and d sqrt(v)/dv is infinite where a gradient component is exactly
+# zero (a dead ReLU unit), which makes G's gradient NaN. Too small to change an update.
+UNROLL_EPS_ROOT = 1e-16
+
+
+def unrolled_d_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    """D's optimiser as the unrolled steps apply it: D's own (same state), with Adam's
+    square root made differentiable at zero. (RMSprop's eps is inside its root already.)"""
+    if config.optimizer == "adam":
+        return optax.adam(
+            config.d_learning_rate, b1=config.d_beta1, b2=config.d_beta2, eps_root=UNROLL_EPS_ROOT
+        )
+    return optimizers(config)[1]
 
 
 def split_variables(variables: dict) -> tuple[Any, dict]:
@@ -109,7 +125,8 @@ def initial_state(
     g_key, d_key, run_key = jax.random.split(key, 3)
     g_tx, d_tx = optimizers(config)
     z = jnp.zeros((1, config.latent_dim), jnp.float32)
-    image = jnp.zeros((1, config.image_size, config.image_size, config.num_channels))
+    # D's example input: one packed group of `pack` samples (one sample without packing).
+    image = packing.pack(jnp.zeros((config.pack, *models.data_shape(config))), config.pack)
     labels = jnp.zeros((1,), jnp.int32) if config.conditional else None
     g = init_net(generator, g_tx, g_key, z, labels)
     return GANState(

@@ -11,7 +11,9 @@ Conditional runs (config.conditional) give D the batch's real labels with the re
 images, and G (and D, with the fakes) labels drawn uniformly over the classes. With
 DiffAugment (config.diffaugment), every image D sees is augmented first, inside the
 differentiated functions: D's input gradient at the fakes in G's update is the gradient
-through the augmentation.
+through the augmentation. With packing (config.pack, PacGAN), D judges groups of
+`pack` (augmented) samples concatenated, and gradient penalties are taken at the packed
+inputs D actually sees.
 """
 
 from collections.abc import Callable
@@ -24,8 +26,8 @@ import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxgan import conditioning, diffaugment, losses, models, penalties, sharding
-from jaxgan.train_state import GANState, NetState, optimizers
+from jaxgan import conditioning, diffaugment, losses, models, packing, penalties, sharding
+from jaxgan.train_state import GANState, NetState, optimizers, unrolled_d_optimizer
 
 Metrics = dict[str, jax.Array]
 
@@ -57,13 +59,17 @@ def gan_step(
     discriminator: nn.Module,
     g_tx: optax.GradientTransformation,
     d_tx: optax.GradientTransformation,
+    unroll_tx: optax.GradientTransformation | None = None,
 ) -> tuple[GANState, Metrics]:
-    """The pure step function `(state, batch) -> (state, metrics)`.
+    """The pure step function `(state, batch) -> (state, metrics)`. `unroll_tx` is D's
+    optimiser in the unrolled steps (train_state.unrolled_d_optimizer; d_tx by default).
 
-    batch['image']: float32 (d_steps, batch, H, W, C) in [-1, 1], one real batch per
-    discriminator update; batch['label']: int (d_steps, batch), the real images'
-    classes, needed when config.conditional.
+    batch['image']: float32 (d_steps, batch, H, W, C) in [-1, 1] (or (d_steps, batch, D)
+    vectors, config.data_dim = D), one real batch per discriminator update;
+    batch['label']: int (d_steps, batch), the real images' classes, needed when
+    config.conditional.
     """
+    unroll_tx = unroll_tx or d_tx
     loss_fn = losses.get(config.loss, config.real_label)
     penalty_fn = penalties.get(config.penalty)
     augment = diffaugment.make(config.diffaugment)
@@ -87,8 +93,10 @@ def gan_step(
         return _apply(generator, g_params, g_collections, z, True, labels)
 
     def discriminate(d_params, collections, images, labels, key):
-        """D on augmented images (the identity without DiffAugment)."""
-        return _apply(discriminator, d_params, collections, augment(images, key), True, labels)
+        """D on augmented images (the identity without DiffAugment), packed by
+        config.pack (augmentation is per sample, so it comes first)."""
+        packed = packing.pack(augment(images, key), config.pack)
+        return _apply(discriminator, d_params, collections, packed, True, labels)
 
     def d_objective(d_params, collections, real, fake, labels, keys):
         """D's loss (plus penalty) and, as aux, (collections, d_loss, penalty, logits).
@@ -106,18 +114,22 @@ def gan_step(
             # The penalty's inputs (reals, or points between reals and fakes) are
             # classed as the reals and augmented as the reals were, so R1 is the
             # gradient of the very D(T(x)) of the loss, as in DiffAugment's code.
-            def d(images):
+            # With packing, D is a function of packed inputs: the penalty's points and
+            # gradient norms are those of the packed inputs.
+            def d(packed):
+                images = packing.unpack(packed, config.pack)
                 return discriminate(d_params, frozen, images, real_y, real_rng)[0]
 
-            penalty = penalty_fn(d, real, fake, penalty_rng)
+            packed_real, packed_fake = (packing.pack(x, config.pack) for x in (real, fake))
+            penalty = penalty_fn(d, packed_real, packed_fake, penalty_rng)
         total = d_loss + config.penalty_weight * penalty
         return total, (collections, d_loss, penalty, real_logits, fake_logits)
 
-    def d_update(d_params, opt_state, collections, real, fake, labels, keys):
+    def d_update(d_params, opt_state, collections, real, fake, labels, keys, tx=d_tx):
         grads, aux = jax.grad(d_objective, has_aux=True)(
             d_params, collections, real, fake, labels, keys
         )
-        updates, opt_state = d_tx.update(grads, opt_state, d_params)
+        updates, opt_state = tx.update(grads, opt_state, d_params)
         d_params = optax.apply_updates(d_params, updates)
         if config.d_weight_clip > 0:
             clip = config.d_weight_clip
@@ -186,6 +198,7 @@ def gan_step(
                         jax.random.fold_in(unroll_key, k),
                         jax.random.fold_in(unroll_augment_key, k),
                     ),
+                    tx=unroll_tx,
                 )
             logits, _ = discriminate(d_params, d.collections, fake, fake_labels, g_augment_key)
             _, g_loss = loss_fn(jax.lax.stop_gradient(real_logits), logits)
@@ -240,6 +253,7 @@ def make_train_step(
     mesh = mesh or sharding.data_mesh()
     sharding.check_batch_size(config.batch_size, mesh)
     g_tx, d_tx = optimizers(config)
+    unroll_tx = unrolled_d_optimizer(config)
 
     def step(state, batch):
         return gan_step(
@@ -250,6 +264,7 @@ def make_train_step(
             discriminator=discriminator,
             g_tx=g_tx,
             d_tx=d_tx,
+            unroll_tx=unroll_tx,
         )
 
     if steps < 1:

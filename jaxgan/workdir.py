@@ -55,6 +55,9 @@ FIELDS_OFF_WHEN_ABSENT = {
     "label_embedding_dim": 32,
     "diffaugment": "",
     "steps_per_dispatch": 1,
+    "data_dim": 0,
+    "pack": 1,
+    "mlp_d_maxout": True,
 }
 
 

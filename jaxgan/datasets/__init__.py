@@ -2,12 +2,16 @@
 module `jaxgan/datasets/<NAME>.py` whose `load(argument, config) -> Dataset` returns
 every image of the training split in memory.
 
+The synthetic mode-collapse benchmarks (`ring8`, `grid25`) are vector data: their
+"images" are float32 points (N, D), used as they are (no resizing, no scaling).
+
 Adding a dataset is adding such a module.
 """
 
 import dataclasses
 import importlib
 import pkgutil
+from types import ModuleType
 
 import ml_collections
 import numpy as np
@@ -19,7 +23,7 @@ from jaxgan.errors import UserError
 class Dataset:
     """A training split in memory.
 
-    images: uint8 (N, H, W, C), C 1 or 3.
+    images: uint8 (N, H, W, C), C 1 or 3; or, for vector data, float32 points (N, D).
     labels: int32 (N,) class indices, or None when the dataset has none.
     num_classes: number of classes (0 without labels).
     """
@@ -29,9 +33,12 @@ class Dataset:
     num_classes: int = 0
 
     def __post_init__(self):
-        if self.images.dtype != np.uint8 or self.images.ndim != 4:
+        image_like = self.images.dtype == np.uint8 and self.images.ndim == 4
+        vector_like = self.images.dtype == np.float32 and self.images.ndim == 2
+        if not (image_like or vector_like):
             raise ValueError(
-                f"Dataset.images must be uint8 NHWC, got {self.images.dtype} {self.images.shape}"
+                "Dataset.images must be uint8 NHWC or float32 (N, D), got "
+                f"{self.images.dtype} {self.images.shape}"
             )
         if self.labels is not None and self.labels.shape != self.images.shape[:1]:
             raise ValueError("Dataset.labels must have one label per image")
@@ -39,15 +46,27 @@ class Dataset:
     def __len__(self) -> int:
         return self.images.shape[0]
 
+    @property
+    def data_dim(self) -> int:
+        """D for vector data, 0 for images."""
+        return self.images.shape[1] if self.images.ndim == 2 else 0
+
 
 def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
-def load(config: ml_collections.ConfigDict) -> Dataset:
-    name, _, argument = config.dataset.partition(":")
+def module(config: ml_collections.ConfigDict) -> ModuleType:
+    """The module of config.dataset (which may define more than `load`: the 2D mixtures'
+    `centres()` and `STD`, for instance)."""
+    name = config.dataset.partition(":")[0]
     if name not in available():
         raise UserError(
             f"unknown dataset {config.dataset!r}: config.dataset must be one of {available()}"
         )
-    return importlib.import_module(f"{__name__}.{name}").load(argument or None, config)
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def load(config: ml_collections.ConfigDict) -> Dataset:
+    argument = config.dataset.partition(":")[2]
+    return module(config).load(argument or None, config)

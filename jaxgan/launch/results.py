@@ -21,7 +21,12 @@ SEED = "seed"
 BEST_BY = "fid"
 # Column order: the evaluation binary's scores, then the training losses; any other
 # score of the evaluation binary comes after, by name.
-METRIC_ORDER = ("fid", "kid", "is", "precision", "recall", "density", "coverage", *LOSS_METRICS)
+# The mode-collapse benchmarks' scores (jaxgan/mode_evaluation.py) come before the losses.
+MODE_METRICS = ("modes", "hq_pct", "reverse_kl", "kl")
+METRIC_ORDER = (
+    "fid", "kid", "is", "precision", "recall", "density", "coverage", *MODE_METRICS,
+    *LOSS_METRICS,
+)  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -106,6 +111,20 @@ def seeds_cell(row: Row) -> str:
     return f"{text} ({', '.join(notes)})" if notes else text
 
 
+def footnote(table: Table) -> str:
+    if any(row.best for row in table.rows):
+        return f"Bold: lowest mean {BEST_BY.upper()}."
+    if set(MODE_METRICS) & set(table.metrics):
+        return (
+            "Mode-collapse scores: more modes, more high-quality samples (hq_pct) and a "
+            "lower KL to the uniform spread are better; no row is marked best."
+        )
+    return (
+        "No row is marked best: without FID the table shows the final training losses, "
+        "which do not compare across objectives."
+    )
+
+
 def to_markdown(table: Table, title: str) -> str:
     header = [*table.axes, "seeds", *table.metrics]
     lines = [
@@ -124,13 +143,7 @@ def to_markdown(table: Table, title: str) -> str:
     lines.append("")
     lines.append(
         f"Mean ± std over {table.seeds} seed(s) (sample std, ddof=1; ±— with one finished "
-        "seed). "
-        + (
-            f"Bold: lowest mean {BEST_BY.upper()}."
-            if any(row.best for row in table.rows)
-            else "No row is marked best: without FID the table shows the final training "
-            "losses, which do not compare across objectives."
-        )
+        "seed). " + footnote(table)
     )
     failures = [(name, error) for row in table.rows for name, error in row.failures.items()]
     if failures:

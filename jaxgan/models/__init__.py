@@ -2,7 +2,8 @@
 `jaxgan/models/<model>.py`, which defines `Generator` and `Discriminator`.
 
 The module's `build(config)` returns both, pure Flax linen modules:
-`Generator(z, labels=None, train) -> images in [-1, 1]` and
+`Generator(z, labels=None, train) -> images in [-1, 1]` (or, with config.data_dim > 0,
+vectors (batch, data_dim), unbounded) and
 `Discriminator(images, labels=None, train) -> logits of shape (batch,)`.
 
 `labels` (int (batch,)) are given to conditional models (`config.conditional`) and
@@ -28,6 +29,13 @@ def get_module(name: str) -> ModuleType:
     if name not in available():
         raise UserError(f"unknown model {name!r}: config.model must be one of {available()}")
     return importlib.import_module(f"{__name__}.{name}")
+
+
+def data_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+    """The shape of one sample that G makes and D judges."""
+    if config.data_dim:
+        return (config.data_dim,)
+    return (config.image_size, config.image_size, config.num_channels)
 
 
 def build(config: ml_collections.ConfigDict):

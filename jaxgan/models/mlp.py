@@ -6,6 +6,11 @@ one logit. The paper's dropout in D is left out: it would make D stochastic and 
 gradient penalty ill-defined. D's normalization and mini-batch features follow the
 config (`d_norm`, `minibatch_features`); the paper's D has neither.
 
+Vector data (config.data_dim = D > 0, the 2D mode-collapse benchmarks): G's output
+layer is linear with D units (no tanh: the 25-Gaussian grid spans [-4, 4]), and D takes
+the vectors as they are. With config.mlp_d_maxout False, D's hidden layers are ReLU
+layers of `d_width` units, as in the 2D mixture networks of Metz et al. 2017.
+
 Conditional form: `concat` only (the MLP's G has no BatchNorm to make conditional): a
 label embedding is appended to z and to D's flattened image, as in Mirza & Osindero 2014.
 """
@@ -23,6 +28,7 @@ CONDITIONAL_FORMS = ("concat",)
 class Generator(nn.Module):
     image_size: int = 28
     num_channels: int = 1
+    data_dim: int = 0  # > 0: G makes vectors of this size with a linear output
     width: int = 1200
     spectral_norm: bool = False
     num_classes: int = 0  # 0: unconditional
@@ -36,7 +42,7 @@ class Generator(nn.Module):
     ) -> jax.Array:
         conditioning.check_labels(labels, self.num_classes, z.shape[0])
         norm = "spectral_norm" if self.spectral_norm else "none"
-        outputs = self.image_size * self.image_size * self.num_channels
+        outputs = self.data_dim or self.image_size * self.image_size * self.num_channels
         x = z
         if self.num_classes:
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
@@ -44,6 +50,8 @@ class Generator(nn.Module):
             x = normalization.weighted(nn.Dense(units, dtype=self.dtype), norm, train)(x)
             x = nn.relu(x)
         x = normalization.weighted(nn.Dense(outputs, dtype=self.dtype), norm, train)(x)
+        if self.data_dim:
+            return x.astype(jnp.float32)
         x = jnp.tanh(x).astype(jnp.float32)
         return x.reshape(z.shape[0], self.image_size, self.image_size, self.num_channels)
 
@@ -70,6 +78,7 @@ class Discriminator(nn.Module):
     layer."""
 
     width: int = 240
+    maxout: bool = True  # False: ReLU hidden layers
     norm: str = "none"
     minibatch_features: minibatch.Options = minibatch.Options()
     num_classes: int = 0  # 0: unconditional
@@ -86,7 +95,11 @@ class Discriminator(nn.Module):
         if self.num_classes:
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
         for _ in range(2):
-            x = Maxout(self.width, norm=self.norm, train=train, dtype=self.dtype)(x)
+            if self.maxout:
+                x = Maxout(self.width, norm=self.norm, train=train, dtype=self.dtype)(x)
+            else:
+                dense = nn.Dense(self.width, dtype=self.dtype)
+                x = nn.relu(normalization.weighted(dense, self.norm, train)(x))
             x = normalization.hidden_norm(self.norm, train, self.dtype)(x)
         if self.minibatch_features.kind == "minibatch_discrimination":
             x = minibatch.MinibatchDiscrimination(
@@ -106,12 +119,14 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
     generator = Generator(
         image_size=config.image_size,
         num_channels=config.num_channels,
+        data_dim=config.data_dim,
         width=config.g_width,
         spectral_norm=config.g_spectral_norm,
         **common,
     )
     discriminator = Discriminator(
         width=config.d_width,
+        maxout=config.mlp_d_maxout,
         norm=config.d_norm,
         minibatch_features=minibatch.Options.from_config(config),
         **common,

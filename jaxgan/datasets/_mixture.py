@@ -1,0 +1,46 @@
+"""Mixtures of isotropic Gaussians in the plane: the synthetic mode-collapse benchmarks.
+
+Each benchmark module (ring8.py, grid25.py) names its mode centres and standard
+deviation; the points are drawn here, deterministically from `config.seed`, each labelled
+with its mode.
+"""
+
+import ml_collections
+import numpy as np
+
+from jaxgan.datasets import Dataset
+from jaxgan.errors import UserError
+
+DEFAULT_NUM_POINTS = 100_000
+
+
+def num_points(name: str, argument: str | None) -> int:
+    """`NAME:N` asks for N points; the default is DEFAULT_NUM_POINTS."""
+    if argument is None:
+        return DEFAULT_NUM_POINTS
+    if not argument.isdigit() or int(argument) < 1:
+        raise UserError(f"config.dataset={name}:N needs a positive count, got {argument!r}")
+    return int(argument)
+
+
+def sample(centres: np.ndarray, std: float, num: int, seed: int) -> Dataset:
+    """`num` points, each from a mode chosen uniformly, as float32 (num, 2) with its mode
+    as label."""
+    rng = np.random.default_rng([seed, len(centres)])
+    modes = rng.integers(0, len(centres), num)
+    points = centres[modes] + std * rng.standard_normal((num, centres.shape[1]))
+    return Dataset(
+        images=points.astype(np.float32),
+        labels=modes.astype(np.int32),
+        num_classes=len(centres),
+    )
+
+
+def load(
+    name: str,
+    centres: np.ndarray,
+    std: float,
+    argument: str | None,
+    config: ml_collections.ConfigDict,
+) -> Dataset:
+    return sample(centres, std, num_points(name, argument), config.seed)
