@@ -43,13 +43,11 @@ def benchmark(
     config_validation.validate(config)
     mesh = sharding.data_mesh()
     state = create_train_state(config, jax.random.key(config.seed), mesh)
-    shape = (
-        config.d_steps,
-        config.batch_size,
-        config.image_size,
-        config.image_size,
-        config.num_channels,
-    )
+    if config.data_dim:  # points (the 2-D sets of the mode-collapse laboratory)
+        sample_shape = (config.data_dim,)
+    else:
+        sample_shape = (config.image_size, config.image_size, config.num_channels)
+    shape = (config.d_steps, config.batch_size, *sample_shape)
     rng = np.random.default_rng(0)
     batch = {"image": rng.uniform(-1, 1, shape).astype(np.float32)}
     if config.conditional:  # needs config.num_classes (there is no dataset to take it from)
@@ -87,7 +85,7 @@ def benchmark(
     memory = jax.devices()[0].memory_stats() or {}
     return {
         "config_model": config.model,
-        "image_size": config.image_size,
+        "image_size": None if config.data_dim else config.image_size,
         "compute_dtype": config.compute_dtype,
         "batch_size": config.batch_size,
         "steps_per_dispatch": per_call,

@@ -13,3 +13,10 @@ def test_benchmark_reports_per_step_numbers(steps_per_dispatch):
     assert result["batch_size"] == 16 and result["backend"] == "cpu"
     # img_per_s is batch / step time, where a call of K steps counts as K steps.
     assert result["img_per_s"] == pytest.approx(16 / (result["step_ms"] / 1e3), rel=0.01)
+
+
+def test_benchmark_of_a_2d_point_config():
+    config = tiny(model="mlp", dataset="ring8", data_dim=2, g_width=16, d_width=16)
+    result = bench.benchmark(config, steps=2, warmup=1)
+    assert result["config_model"] == "mlp" and result["image_size"] is None
+    assert result["step_ms"] > 0
