@@ -48,6 +48,8 @@ def instructions(hlo_text: str) -> dict[str, tuple[str, str, bool]]:
             continue
         op_name = _OP_NAME.search(line)
         source = op_name.group(1) if op_name else ""
+        if _is_product(line) and not source:  # made by XLA, e.g. a kernel gradient
+            source = _product_summary(line)
         found[match.group(1)] = [line, source, _is_product(line)]
         if current and _is_product(line):
             has_product.add(current)
@@ -59,6 +61,16 @@ def instructions(hlo_text: str) -> dict[str, tuple[str, str, bool]]:
             entry[1] = entry[1] or computation_source.get(called.group(1), "")
             entry[2] = entry[2] or called.group(1) in has_product
     return {name: (line, source, product) for name, (line, source, product) in found.items()}
+
+
+def _product_summary(line: str) -> str:
+    """`convolution f32[...] window=...`: what a product without metadata computes."""
+    shape = re.search(r"= (\S+) ", line)
+    window = re.search(r"window=\{([^}]*)\}", line)
+    kind = "convolution" if " convolution(" in line else "dot"
+    shape = re.sub(r"\{[\d,]*\}", "", shape.group(1)) if shape else "?"
+    text = f"(no JAX op recorded) {kind} -> {shape}"
+    return text + (f" window {window.group(1)}" if window else "")
 
 
 def _is_product(line: str) -> bool:

@@ -16,6 +16,12 @@ HLO = """HloModule jit_step
   ROOT %conv.2 = f32[2,4,4,8]{3,2,1,0} convolution(%max.1, %param_1), metadata={op_name="jit(step)/D/Conv_0/conv_general_dilated"}
 }
 
+%fused_computation.5 (param_0: f32[8,4,4,2], param_1: f32[4,4,2,8]) -> f32[8,3,3,8] {
+  %param_0 = f32[8,4,4,2]{3,2,1,0} parameter(0)
+  %param_1 = f32[4,4,2,8]{3,2,1,0} parameter(1)
+  ROOT %convolution.7 = f32[8,3,3,8]{3,2,1,0} convolution(%param_0, %param_1), window={size=4x4 pad=1_1x1_1}, dim_labels=b01f_01io->b01f
+}
+
 ENTRY %main.9 (x: f32[2,4,4,8], k: f32[3,3,8,8]) -> f32[2,4,4,8] {
   %x = f32[2,4,4,8]{3,2,1,0} parameter(0)
   %k = f32[3,3,8,8]{3,2,1,0} parameter(1)
@@ -30,6 +36,11 @@ def test_a_fusion_is_named_after_the_convolution_it_calls():
     _, source, is_product = found["ynn_fusion.3"]
     assert (source, is_product) == ("jit(step)/D/Conv_0/conv_general_dilated", True)
     assert found["copy.4"][1:] == ("", False)
+    # A product XLA made itself (no metadata) is described by its shape and window.
+    assert found["convolution.7"][1:] == (
+        "(no JAX op recorded) convolution -> f32[8,3,3,8] window size=4x4 pad=1_1x1_1",
+        True,
+    )
     assert op_profile.category("copy.4", False) == "layout copy"
     assert op_profile.category("max.1", False) == "elementwise/other"
 
