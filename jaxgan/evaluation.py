@@ -257,10 +257,12 @@ def score_generator(
     real_stats: str | None = None,
     mesh: Mesh | None = None,
     source: str = "",
+    slow_hint: str = "",
 ) -> dict[str, Any]:
     """The metrics record of `num_samples` images of `g` against the reference (real_side);
     for the mode-collapse benchmarks, the mode metrics of its samples (mode_evaluation).
-    `num_samples` None is the standard count (50k; the benchmark's own for those)."""
+    `num_samples` None is the standard count (50k; the benchmark's own for those).
+    `slow_hint` is said after the ETA when that is over an hour."""
     if mode_evaluation.benchmark(config) is not None:
         if num_real is not None or real_stats is not None:
             raise UserError("--num_real and --real_stats are for FID: this run is scored by modes")
@@ -283,7 +285,12 @@ def score_generator(
     features = inception_features(batch_size)
     real = real_side(config, num_real, real_stats)
     to_compute = 0 if real.images is None else len(real.images)
-    meter = featurize.Meter(num_samples + to_compute)
+    cached = " (its features are computed now, then cached)" if to_compute else ""
+    say(
+        f"FID of {source or f'the generator at step {step}'}: {num_samples} generated "
+        f"images against {real.protocol['real']}{cached}"
+    )
+    meter = featurize.Meter(num_samples + to_compute, slow_hint)
     try:
         fake = featurize.features_of(
             generated_batches(config, generator, g, num_samples, batch_size, step, mesh),
@@ -353,6 +360,12 @@ def publish(workdir: pathlib.Path, record: dict[str, Any], writer: summary.Write
     writer.scalars(record["step"], {n: v for n, v in values.items() if v is not None})
 
 
+QUICKER_ESTIMATE = (
+    "for a quicker estimate give fewer images, e.g. --num_samples=5000 --num_real=10000 "
+    "(compare such FIDs only with FIDs of the same counts)"
+)
+
+
 def _score_checkpoint(
     workdir: pathlib.Path, step: int | None, options: dict[str, Any]
 ) -> dict[str, Any]:
@@ -363,6 +376,7 @@ def _score_checkpoint(
         checkpoint.g,
         checkpoint.step,
         source=str(checkpoints.directory(workdir) / str(checkpoint.step)),
+        slow_hint=QUICKER_ESTIMATE,
         **options,
     )
 

@@ -28,8 +28,9 @@ class Meter:
     line appears within a minute or two of a job that may take hours.
     """
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, slow_hint: str = ""):
         self.total = total
+        self.slow_hint = slow_hint  # appended to the ETA line when the ETA exceeds an hour
         self.batches = 0
         self.bar = tqdm(total=total, unit="img", desc="FID features", file=sys.stderr)
         self.last = time.perf_counter()
@@ -40,10 +41,11 @@ class Meter:
         remaining = self.total - self.bar.n - count
         if self.batches == 2 and remaining > 0:
             rate = count / max(now - self.last, 1e-9)
+            hint = f"; {self.slow_hint}" if self.slow_hint and remaining / rate > 3600 else ""
             self.bar.write(
                 f"{rate:.1f} images/s (sampling + Inception features, "
                 f"{jax.default_backend()}): ETA {format_duration(remaining / rate)} for the "
-                f"remaining {remaining} of {self.total} images",
+                f"remaining {remaining} of {self.total} images{hint}",
                 file=sys.stderr,
             )
         self.last = now

@@ -1,14 +1,15 @@
-"""`python -m jaxgan.bench`'s measurement on a tiny config (timings are not asserted)."""
+"""`python -m jaxgan.bench`'s measurement (jaxgan.step_timing) on a tiny config; the
+timings themselves are not asserted."""
 
 import pytest
 
-from jaxgan import bench
+from jaxgan import step_timing
 from tests.conftest import tiny
 
 
 @pytest.mark.parametrize("steps_per_dispatch", [1, 2])
 def test_benchmark_reports_per_step_numbers(steps_per_dispatch):
-    result = bench.benchmark(tiny(steps_per_dispatch=steps_per_dispatch), steps=2, warmup=1)
+    result = step_timing.benchmark(tiny(steps_per_dispatch=steps_per_dispatch), steps=2, warmup=1)
     assert result["steps_per_dispatch"] == steps_per_dispatch
     assert result["batch_size"] == 16 and result["backend"] == "cpu"
     # img_per_s is batch / step time, where a call of K steps counts as K steps.
@@ -17,6 +18,6 @@ def test_benchmark_reports_per_step_numbers(steps_per_dispatch):
 
 def test_benchmark_of_a_2d_point_config():
     config = tiny(model="mlp", dataset="ring8", data_dim=2, g_width=16, d_width=16)
-    result = bench.benchmark(config, steps=2, warmup=1)
+    result = step_timing.benchmark(config, steps=2, warmup=1)
     assert result["config_model"] == "mlp" and result["image_size"] is None
     assert result["step_ms"] > 0

@@ -23,6 +23,7 @@ from jaxgan import (
     checkpoints,
     datasets,
     evaluation,
+    featurize,
     image_sets,
     inception,
     inception_weights,
@@ -456,3 +457,20 @@ def test_cli_missing_weights_one_line_and_nothing_written(workdir, tmp_path):
 )
 def test_cli_bad_flags_get_one_line(args, expected):
     assert expected in one_error_line(run_evaluate(*args))
+
+
+@pytest.mark.parametrize("seconds_per_batch, hinted", [(100.0, True), (0.01, False)])
+def test_eta_line_adds_the_quicker_estimate_hint_only_past_an_hour(
+    seconds_per_batch, hinted, monkeypatch, capsys
+):
+    # Batches of 10 of 1000 images; the rate comes from the second batch, which leaves
+    # 980 images: an ETA of 98 x 100 s (past an hour) or 98 x 0.01 s.
+    clock = iter(np.arange(0, 1000 * seconds_per_batch, seconds_per_batch))
+    monkeypatch.setattr(featurize.time, "perf_counter", lambda: float(next(clock)))
+    meter = featurize.Meter(1000, slow_hint="try fewer images")
+    for _ in range(3):
+        meter.update(10)
+    meter.close()
+    err = capsys.readouterr().err
+    eta_line = next(line for line in err.splitlines() if "ETA" in line and "images/s" in line)
+    assert ("; try fewer images" in eta_line) == hinted
