@@ -285,7 +285,7 @@ def score_generator(
     features = inception_features(batch_size)
     real = real_side(config, num_real, real_stats)
     to_compute = 0 if real.images is None else len(real.images)
-    cached = " (its features are computed now, then cached)" if to_compute else ""
+    cached = "; their features are computed now, then cached" if to_compute else ""
     say(
         f"FID of {source or f'the generator at step {step}'}: {num_samples} generated "
         f"images against {real.protocol['real']}{cached}"
