@@ -450,3 +450,14 @@ def test_format_mean_std_shows_two_digits_of_the_std():
     assert results.format_mean_std((1234.5, 56.0)) == "1234 ± 56"
     assert results.format_mean_std((0.693147, None)) == "0.6931 ±—"
     assert results.format_mean_std(None) == "—"
+
+
+def test_shell_line_evaluates_with_the_requested_counts(tmp_path):
+    base = tiny()
+    sweep = plan.Sweep(CONFIG_PATH, grid.parse_grid(["seed=0"], base), {}, tmp_path / "s")
+    (run,) = plan.plan_runs(sweep, base)
+    line = commands.shell_line(sweep, run, commands.Evaluation(num_samples=500, num_real=300))
+    assert "-m jaxgan.evaluate" in line and "--num_samples=500 --num_real=300" in line
+    whole_split = commands.shell_line(sweep, run, commands.Evaluation(num_samples=500))
+    assert "--num_samples=500" in whole_split and "--num_real" not in whole_split
+    assert "jaxgan.evaluate" not in commands.shell_line(sweep, run, commands.NO_EVALUATION)
