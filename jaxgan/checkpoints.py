@@ -32,6 +32,10 @@ class WriteFailed(UserError):
     """The workdir refused a write (full disk, read-only, over quota): training stops."""
 
 
+class DamagedCheckpoint(UserError):
+    """A checkpoint that cannot be read back (truncated, or of another model)."""
+
+
 def directory(workdir: pathlib.Path) -> pathlib.Path:
     return pathlib.Path(workdir).absolute() / "checkpoints"
 
@@ -99,7 +103,7 @@ def restore(mngr: ocp.CheckpointManager, abstract_state, step: int | None = None
             type(error) is not Exception
         ):
             raise
-        raise UserError(damaged_message(mngr, step, error)) from error
+        raise DamagedCheckpoint(damaged_message(mngr, step, error)) from error
     return restored.state, restored.progress
 
 

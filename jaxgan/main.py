@@ -69,10 +69,14 @@ def main(argv):
         except interruption.TrainingInterrupted as stopped:
             print(f"jaxgan: {stopped}", file=sys.stderr)
             sys.exit(128 + stopped.signum)
-        except checkpoints.WriteFailed as error:
+        except (checkpoints.WriteFailed, checkpoints.DamagedCheckpoint) as error:
             # A failed save can leave Orbax threads waiting for ever for a directory that
-            # was never made (seen with a read-only workdir): exit without joining them.
-            print(f"jaxgan: error: {error}", file=sys.stderr, flush=True)
+            # was never made (seen with a read-only workdir), and a failed restore leaves
+            # reads in flight whose threads print "Event loop is closed" tracebacks at
+            # exit: exit without joining them.
+            # One write, so that the threads' output cannot land inside the line.
+            sys.stderr.write(f"jaxgan: error: {error}\n")
+            sys.stderr.flush()
             sys.stdout.flush()
             os._exit(2)
 

@@ -70,7 +70,8 @@ def read_config(workdir: pathlib.Path) -> ml_collections.ConfigDict:
         return ml_collections.ConfigDict({**FIELDS_OFF_WHEN_ABSENT, **record["config"]})
     except FileNotFoundError as error:
         raise UserError(f"{path} does not exist: is {workdir} a jaxgan workdir?") from error
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError) as error:  # ValueError: bad JSON, or a value
+        # ConfigDict refuses (a dict with a dotted key)
         raise UserError(f"{path} is not a jaxgan config record ({error})") from error
 
 

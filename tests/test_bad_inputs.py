@@ -7,15 +7,16 @@ import math
 import pathlib
 import re
 import shutil
+import tempfile
 
 import ml_collections
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from jaxgan import checkpoints, config_validation, inception_weights, train
+from jaxgan import checkpoints, config_validation, inception_weights, train, workdir
 from jaxgan.config_defaults import base_config
 from jaxgan.errors import UserError
 from tests.conftest import tiny
@@ -46,9 +47,18 @@ BAD_VALUES = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(field=st.sampled_from(FIELDS), value=BAD_VALUES)
+@example(field="batch_size", value={".": 0})  # found by CI: ConfigDict refuses dotted keys
 def test_any_value_of_any_field_is_accepted_or_refused_naming_the_field(field, value):
     # As read from a hand-edited config.json: ConfigDict then keeps the value's own type.
-    config = ml_collections.ConfigDict({**tiny().to_dict(), field: value})
+    with tempfile.TemporaryDirectory() as run:
+        record = {"config": {**tiny().to_dict(), field: value}}
+        (pathlib.Path(run) / "config.json").write_text(json.dumps(record))
+        try:
+            config = workdir.read_config(run)
+        except UserError as error:  # a value ConfigDict refuses outright: a dotted key
+            assert "config.json is not a jaxgan config record" in str(error)
+            assert "\n" not in str(error)
+            return
     try:
         config_validation.validate(config)
     except UserError as error:
@@ -115,6 +125,27 @@ def test_a_truncated_image_in_a_folder_dataset_is_named_and_left_alone(tmp_path)
 # -- Checkpoints --------------------------------------------------------------------------
 
 
+NOISE_LINES = ("Traceback (most recent call last):", "RuntimeError: Event loop is closed")
+
+
+def _orbax_noise(line: str) -> bool:
+    # Frame lines are indented; os._exit may cut the last line short.
+    return not line or line[0].isspace() or any(n.startswith(line) for n in NOISE_LINES)
+
+
+def error_line_beside_orbax_noise(result) -> str:
+    """Our one error line. When a restore fails, reads still in flight in Orbax's threads
+    may print "Event loop is closed" tracebacks (an upstream race, in the README's bad
+    input table): those, and nothing else, may follow it."""
+    lines = result.stderr.splitlines()
+    ours = [i for i, line in enumerate(lines) if line.startswith("jaxgan: error:")]
+    assert len(ours) == 1, result.stderr[-3000:]
+    others = [line for line in lines[ours[0] + 1 :] if not _orbax_noise(line)]
+    assert not others, result.stderr[-3000:]
+    assert "Traceback" not in "\n".join(lines[: ours[0]]), result.stderr[-3000:]
+    return lines[ours[0]]
+
+
 def test_a_truncated_checkpoint_is_named_kept_and_can_be_moved_aside(tmp_path):
     run = tmp_path / "run"
     train.train_and_evaluate(tiny(num_train_steps=4), run)
@@ -125,7 +156,7 @@ def test_a_truncated_checkpoint_is_named_kept_and_can_be_moved_aside(tmp_path):
 
     result = run_main(*TINY, "--config.num_train_steps=6", f"--workdir={run}")
     assert result.returncode == 2
-    line = error_line(result)
+    line = error_line_beside_orbax_noise(result)
     assert line.startswith(f"jaxgan: error: checkpoint {damaged} does not fit this config's")
     assert "is damaged (ValueError: OUT_OF_RANGE: Error reading" in line
     assert line.endswith(f"to resume from step 2, move it aside (mv {damaged} {damaged}.damaged)")
