@@ -45,7 +45,9 @@ BAD_VALUES = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+# derandomize: CI must not fail on an example no earlier run saw. Drop it for a while
+# (new random examples every run) when changing validation, to explore.
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(field=st.sampled_from(FIELDS), value=BAD_VALUES)
 @example(field="batch_size", value={".": 0})  # found by CI: ConfigDict refuses dotted keys
 def test_any_value_of_any_field_is_accepted_or_refused_naming_the_field(field, value):
