@@ -13,7 +13,6 @@ import hashlib
 import importlib.util
 import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 from flax import traverse_util
 
 from jaxgan.errors import UserError
+from jaxgan.files import write_atomically
 
 SOURCE_NAME = "default_1.pt"
 SOURCE_SIZE = 87_335_461
@@ -154,29 +154,15 @@ def read_torchscript(path: Path) -> Params:
     return flat
 
 
-def _write_atomically(path: Path, write) -> None:
-    # A crash or a concurrent process must never leave a half-written file under the final name.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        # mkstemp creates 0600; the cache holds public weights that other users may share.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def convert(source: Path, destination: Path) -> Path:
     """Verify `source` (default_1.pt) and write its weights as an .npz plus a .sha256 file."""
     verify_source(source)
     flat = read_torchscript(source)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(destination, lambda f: np.savez(f, **flat))
+    write_atomically(destination, lambda f: np.savez(f, **flat))
     digest = _file_digest(destination, "sha256")
     checksum = _checksum_path(destination)
-    _write_atomically(checksum, lambda f: f.write(f"{digest}  {destination.name}\n".encode()))
+    write_atomically(checksum, lambda f: f.write(f"{digest}  {destination.name}\n".encode()))
     return destination
 
 
