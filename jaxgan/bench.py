@@ -6,6 +6,8 @@ Prints one JSON line: img_per_s, step_ms (median), compile_s, backend, devices,
 batch_size, and peak_memory_bytes where the backend reports it (GPU/TPU). With
 --config.steps_per_dispatch=K each timed call runs K steps; step_ms is per step.
 --profile_ops=N then prints where the step's time goes (jaxgan/op_profile.py).
+--layer_implementation=conv_transpose=xla,conv=xla times the stock lowerings instead of what
+implementation="auto" picks for this backend (jaxgan/layers.py).
 """
 
 import json
@@ -13,13 +15,19 @@ import json
 from absl import app, flags
 from ml_collections import config_flags
 
-from jaxgan import cli
+from jaxgan import cli, layers
 from jaxgan.step_timing import benchmark
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/dcgan.py:64", "Config file.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Global batch; overrides the config's.")
 _STEPS = flags.DEFINE_integer("steps", 20, "Timed steps.")
 _WARMUP = flags.DEFINE_integer("warmup", 3, "Untimed steps after compilation.")
+_LAYER_IMPLEMENTATION = flags.DEFINE_string(
+    "layer_implementation",
+    "",
+    "What implementation='auto' means here, e.g. 'conv_transpose=xla,conv=xla': to measure "
+    "each lowering of the real step on a backend (jaxgan/layers.py, AUTO_IMPLEMENTATION).",
+)
 _PROFILE_OPS = flags.DEFINE_integer(
     "profile_ops",
     0,
@@ -34,7 +42,10 @@ def main(argv):
     if _BATCH_SIZE.value is not None:
         config.batch_size = _BATCH_SIZE.value
     with cli.user_errors():
+        layers.override_auto_implementation(_LAYER_IMPLEMENTATION.value)
         record = benchmark(config, _STEPS.value, _WARMUP.value, _PROFILE_OPS.value)
+        if _LAYER_IMPLEMENTATION.value:
+            record["layer_implementation"] = _LAYER_IMPLEMENTATION.value
         print(json.dumps(record), flush=True)
 
 

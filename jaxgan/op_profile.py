@@ -73,8 +73,12 @@ def _product_summary(line: str) -> str:
     return text + (f" window {window.group(1)}" if window else "")
 
 
+# On GPU, convolutions and matrix products are custom calls into cuDNN / cuBLAS(Lt).
+_LIBRARY_PRODUCT = re.compile(r'custom_call_target="__(cudnn\$conv|cublas)')
+
+
 def _is_product(line: str) -> bool:
-    return " convolution(" in line or " dot(" in line
+    return " convolution(" in line or " dot(" in line or bool(_LIBRARY_PRODUCT.search(line))
 
 
 def category(name: str, is_product: bool) -> str:

@@ -1,6 +1,8 @@
 """UpsampleConvTranspose and DownsampleConv equal nn.ConvTranspose and nn.Conv: values,
 gradients, parameters."""
 
+import re
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -172,10 +174,28 @@ def test_matches_torch_conv_transpose2d():
 
 def test_auto_picks_per_backend():
     assert resolve_implementation("conv_transpose", "auto", "cpu") == "phase"
-    assert resolve_implementation("conv_transpose", "auto", "gpu") == "xla"
+    assert resolve_implementation("conv_transpose", "auto", "gpu") == "phase"
+    assert resolve_implementation("conv_transpose", "auto", "tpu") == "xla"
     assert resolve_implementation("conv_transpose", "xla", "cpu") == "xla"
     assert resolve_implementation("conv", "auto", "cpu") == "space_to_depth"
+    assert resolve_implementation("conv", "auto", "gpu") == "xla"
     assert resolve_implementation("conv", "auto", "tpu") == "xla"
+
+
+def test_auto_can_be_overridden_for_a_backend_and_names_the_choices_when_wrong(monkeypatch):
+    from jaxgan.errors import UserError
+    from jaxgan.layers import AUTO_IMPLEMENTATION, override_auto_implementation
+
+    for layer, table in AUTO_IMPLEMENTATION.items():
+        monkeypatch.setitem(AUTO_IMPLEMENTATION, layer, dict(table))
+    override_auto_implementation("conv_transpose=xla,conv=xla", "cpu")
+    assert resolve_implementation("conv_transpose", "auto", "cpu") == "xla"
+    assert resolve_implementation("conv", "auto", "cpu") == "xla"
+    assert resolve_implementation("conv_transpose", "auto", "gpu") == "phase"
+    choices = "'conv=phase' is not one of: conv_transpose=phase|xla; conv=space_to_depth|xla"
+    choices = re.escape(choices)
+    with pytest.raises(UserError, match=choices):
+        override_auto_implementation("conv=phase", "cpu")
 
 
 @pytest.mark.parametrize(

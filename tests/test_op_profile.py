@@ -26,7 +26,9 @@ ENTRY %main.9 (x: f32[2,4,4,8], k: f32[3,3,8,8]) -> f32[2,4,4,8] {
   %x = f32[2,4,4,8]{3,2,1,0} parameter(0)
   %k = f32[3,3,8,8]{3,2,1,0} parameter(1)
   %copy.4 = f32[2,4,4,8]{3,2,1,0} copy(%x)
-  ROOT %ynn_fusion.3 = f32[2,4,4,8]{3,2,1,0} fusion(%copy.4, %k), kind=kCustom, calls=%fused_computation.3
+  %ynn_fusion.3 = f32[2,4,4,8]{3,2,1,0} fusion(%copy.4, %k), kind=kCustom, calls=%fused_computation.3
+  %cudnn-conv-bw-filter.44 = (f32[3,3,8,8]{3,2,1,0}, u8[0]{0}) custom-call(%x, %x), window={size=4x4}, custom_call_target="__cudnn$convBackwardFilter", metadata={op_name="jit(step)/transpose(D)/Conv_0/conv_general_dilated"}
+  ROOT %cublas-gemm.2 = (f32[8,8]{1,0}, s8[0]{0}) custom-call(%k, %k), custom_call_target="__cublas$gemm"
 }
 """  # noqa: E501 (HLO lines are as long as XLA writes them)
 
@@ -41,6 +43,12 @@ def test_a_fusion_is_named_after_the_convolution_it_calls():
         "(no JAX op recorded) convolution -> f32[8,3,3,8] window size=4x4 pad=1_1x1_1",
         True,
     )
+    # GPU: cuDNN convolutions and cuBLAS products are custom calls.
+    assert found["cudnn-conv-bw-filter.44"][1:] == (
+        "jit(step)/transpose(D)/Conv_0/conv_general_dilated",
+        True,
+    )
+    assert found["cublas-gemm.2"][2] is True
     assert op_profile.category("copy.4", False) == "layout copy"
     assert op_profile.category("max.1", False) == "elementwise/other"
 
