@@ -141,8 +141,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
 
     # Every process has checked the workdir before process 0 writes to it.
     distributed.barrier("workdir checked")
+    kept = None
     if distributed.is_main_process():
-        workdir_lib.create(workdir, config)
+        kept = workdir_lib.create(workdir, config)
     distributed.barrier("workdir created")
     generator, discriminator = models.build(config)
     state = create_train_state(
@@ -157,6 +158,11 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     start_step = int(jax.device_get(state.step))
 
     writer = summary.Writer(workdir / "tensorboard", enabled=distributed.is_main_process())
+    if kept is not None:
+        writer.console(
+            f"{workdir} held a run of another config that saved no checkpoint: its "
+            f"config.json, samples and logs are kept in {kept.name}/; this run starts afresh"
+        )
     if restored is not None:
         writer.console(f"resumed {workdir} at step {start_step}")
     else:

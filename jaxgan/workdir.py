@@ -6,10 +6,12 @@
   samples/step_<N>.png  a grid of samples from a fixed latent batch, at every checkpoint
   tensorboard/       TensorBoard event files
   eval/              metrics written by the evaluation binary
+  superseded-<time>/ what a run of another config that saved no checkpoint left
 
 Starting again with the same workdir resumes it; a requested config that differs from
 the stored one in anything but the fields in RESUMABLE_FIELDS is refused before any
-file is touched.
+file is touched, unless the stored run saved no checkpoint (it diverged or was stopped
+early): then its files are moved aside and the new run starts.
 """
 
 import datetime
@@ -100,7 +102,9 @@ def check(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> None:
     if config_path.exists():
         stored = read_config(workdir).to_dict()
         differences = config_differences(stored, config.to_dict())
-        if differences:
+        # A run that saved no checkpoint (it diverged or was killed early) holds nothing a
+        # new config could spoil: `create` keeps its record aside and starts afresh.
+        if differences and checkpoints.existing_steps(workdir):
             raise UserError(
                 f"{workdir} holds a run of another config ({'; '.join(differences)}): "
                 "use a new --workdir, or the workdir's own config"
@@ -136,9 +140,27 @@ def versions() -> dict[str, str]:
     return found
 
 
-def create(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> pathlib.Path:
-    """Makes the layout and writes config.json (atomically); call after `check`."""
+def create(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> pathlib.Path | None:
+    """Makes the layout and writes config.json (atomically); call after `check`. What an
+    earlier run of another config that saved no checkpoint left (config.json, samples,
+    TensorBoard logs, evaluations) is moved into superseded-<when it was written>/, never
+    deleted or mixed with this run's: that folder is returned (else None)."""
     workdir = pathlib.Path(workdir)
+    kept = None
+    config_path = workdir / CONFIG_FILE
+    if config_path.exists():
+        earlier = json.loads(config_path.read_text())
+        if config_differences(earlier["config"], config.to_dict()):
+            stamp = str(earlier.get("written", "earlier")).replace(":", "")
+            kept = workdir / f"superseded-{stamp}"
+            for n in range(2, 1000):  # never into an earlier one
+                if not kept.exists():
+                    break
+                kept = workdir / f"superseded-{stamp}-{n}"
+            kept.mkdir()
+            for name in (CONFIG_FILE, *SUBDIRS):
+                if name != "checkpoints" and (workdir / name).exists():
+                    (workdir / name).rename(kept / name)
     for name in SUBDIRS:
         (workdir / name).mkdir(parents=True, exist_ok=True)
     record = {
@@ -148,5 +170,5 @@ def create(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> pathlib.
         "versions": versions(),
         "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
-    files.write_text(workdir / CONFIG_FILE, json.dumps(record, indent=2, sort_keys=True) + "\n")
-    return workdir
+    files.write_text(config_path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return kept

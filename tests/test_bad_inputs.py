@@ -189,6 +189,21 @@ def test_a_learning_rate_that_overflows_stops_at_the_first_step_saving_nothing(t
     ):
         train.train_and_evaluate(config, tmp_path)
     assert checkpoints.existing_steps(tmp_path) == []
+    written = json.loads((tmp_path / "config.json").read_text())
+
+    # Lower rates in the same workdir: the diverged run's record and logs are moved aside,
+    # not deleted and not mixed with the new run's, and the new run trains.
+    lower = tiny(num_train_steps=2, log_every_steps=1)
+    train.train_and_evaluate(lower, tmp_path)
+    assert checkpoints.existing_steps(tmp_path) == [2]
+    assert json.loads((tmp_path / "config.json").read_text())["config"]["g_learning_rate"] == (
+        lower.g_learning_rate
+    )
+    (superseded,) = tmp_path.glob("superseded-*")
+    assert superseded.name == "superseded-" + written["written"].replace(":", "")
+    assert json.loads((superseded / "config.json").read_text()) == written
+    assert list((superseded / "tensorboard").iterdir())  # the diverged run's events
+    assert not (superseded / "checkpoints").exists()
 
 
 # -- FID weights --------------------------------------------------------------------------
