@@ -31,7 +31,8 @@ and `.../2DGrid_GAN&PacGAN`, `pacgan/` for `synthetic_data_experiments/PacGAN/pa
   - D (2DGrid/pacgan_task.py): 3 maxout layers of 200 units with 5 pieces (input 2 m
     numbers for packing m) -> a linear logit; created with_dropout=False (no dropout), no
     normalization. jaxgan: mlp_d_depth 3, d_width 200, mlp_maxout_pieces 5, d_norm none.
-    Maxout groups the 1000 affine outputs as (unit, piece) as jaxgan's Maxout does.
+  - The networks were read from the grid's task file only; the ring's 2DRing/
+    pacgan_task.py was not read (its config.py sets the same sizes).
   - Every weight N(0, 0.02), biases 0 (weights_init_std, biases_init in the configs;
     G's initialisation is pushed from the GAN brick): mlp_init_std 0.02. BatchNorm: Theano
     Blocks' defaults (scale 1, shift 0, epsilon 1e-4, read from Blocks' bricks/bn.py in the
@@ -82,6 +83,21 @@ Not the same:
 
 Stacked MNIST uses jaxgan's DCGAN (widths 64, Adam 2e-4, beta1 0.5, batch 64) for 20k
 steps; Metz et al. shrink D to make collapse likelier, and that is not reproduced either.
+PacGAN's stacked-MNIST settings, recorded here only (no `pacgan` networks for it), read
+from `stacked_MNIST_experiments/VEEGAN_experiment/` of the same repository: config.py
+(one of its 3 stored versions) gives 50 epochs, Adam 2e-4 with beta1 0.5, batch 64, z of
+100 numbers, 128,000 training images, 26,000 test samples, packing 1-4 over 10 runs;
+model.py and pacgan_task.py give z ~ U(-1, 1), the DCGAN-TensorFlow networks (gf_dim =
+df_dim = 64; G: linear to 2x2x512, then 4 transposed convolutions to 28x28x3 with
+BatchNorm and ReLU, tanh out; D: 4 convolutions 64-512 with LeakyReLU, BatchNorm from the
+second, a linear logit; kernel sizes and initialisation live in its ops.py, not read),
+two G updates per D update, D fed 64 packs of m stacked images (3 m channels; G runs m
+times on 64 latents), training images taken in a fixed order each epoch and scaled to
+[0, 1] (while G's tanh spans [-1, 1]); the stacked images are three MNIST digits drawn
+with replacement from MNIST's 70,000 train and test images. Their metric (model.py
+log_metrics, classifier in evaluate.py: a Keras model file) counts distinct digit triples
+over 26,000 samples of a fixed z and takes KL(p || uniform over 1000), as
+jaxgan/mode_metrics.py does.
 
 Published numbers to compare with (not re-checked against the papers here: they are
 the figures we were given, and we could not reach the papers' tables to verify them):
