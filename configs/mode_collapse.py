@@ -1,7 +1,10 @@
-"""The mode-collapse laboratory: one benchmark and one remedy, `DATASET,REMEDY`.
+"""The mode-collapse laboratory: one benchmark, one remedy and optionally the networks,
+`DATASET,REMEDY[,NETWORKS]`.
 
 Run:
   python -m jaxgan.main --config=configs/mode_collapse.py:ring8,gan --workdir=runs/ring8-gan
+  python -m jaxgan.main --config=configs/mode_collapse.py:ring8,pack2,pacgan \
+      --workdir=runs/ring8-pack2-pacgan
   python -m jaxgan.evaluate --workdir=runs/ring8-gan      # modes, hq_pct, reverse_kl
   launch/mode_collapse.sh ring8 sweeps/ring8              # every remedy over 3 seeds
 
@@ -9,16 +12,92 @@ DATASET: `ring8`, `grid25` (2D mixtures, the MLP GAN) or `stacked_mnist` (the DC
 28x28x3). REMEDY: `gan` (none), `unrolled5`, `unrolled10` (Metz et al. 2017),
 `minibatch` (mini-batch discrimination, Salimans et al. 2016, B=100, C=5), `pack2`,
 `pack3`, `pack4` (PacGAN, Lin et al. 2018: D sees 2-4 samples concatenated).
+NETWORKS (ring8 and grid25 only): `metz` (the default) or `pacgan`, below.
 
-2D networks: G and D with two ReLU hidden layers of 128 units, G's output linear, latent
+`metz` 2D networks: G and D with two ReLU hidden layers of 128 units, G's output linear, latent
 dimension 256, batch 512, Adam (beta1 0.5) at 1e-3 for G and 1e-4 for D, 25k steps. These
 are the settings of the unrolled GAN's mixture-of-Gaussians experiment as we remember
 its public notebook; we could not check the paper or the notebook from here, so widths,
-activations, latent size, learning rates and step count are unverified. VEEGAN's and
-PacGAN's own 2D networks are not reproduced.
+activations, latent size, learning rates and step count are unverified. VEEGAN's own 2D
+networks are not reproduced.
+
+`pacgan` 2D networks, read from PacGAN's public code (github.com/fjxmlzn/PacGAN; `2DRing`
+and `2DGrid` below stand for the folders `synthetic_data_experiments/2DRing_GAN&PacGAN`
+and `.../2DGrid_GAN&PacGAN`, `pacgan/` for `synthetic_data_experiments/PacGAN/pacgan`):
+  - G (2DGrid/pacgan_task.py, sizes from 2DRing/config.py and 2DGrid/config.py, equal):
+    z (2 numbers, N(0, 1): num_zdim 2, z_mode_std 1, one z mode at r 0) -> 4 hidden layers
+    of 400 units, each Dense without bias, BatchNorm, ReLU -> a linear output of 2 with a
+    bias. jaxgan: mlp_g_depth 4, g_width 400, mlp_g_batch_norm, latent_dim 2.
+  - D (2DGrid/pacgan_task.py): 3 maxout layers of 200 units with 5 pieces (input 2 m
+    numbers for packing m) -> a linear logit; created with_dropout=False (no dropout), no
+    normalization. jaxgan: mlp_d_depth 3, d_width 200, mlp_maxout_pieces 5, d_norm none.
+  - The networks were read from the grid's task file only; the ring's 2DRing/
+    pacgan_task.py was not read (its config.py sets the same sizes).
+  - Every weight N(0, 0.02), biases 0 (weights_init_std, biases_init in the configs;
+    G's initialisation is pushed from the GAN brick): mlp_init_std 0.02. BatchNorm: Theano
+    Blocks' defaults (scale 1, shift 0, epsilon 1e-4, read from Blocks' bricks/bn.py in the
+    code index), population statistics moved with weight 0.05 per step
+    (2DGrid/pacgan_task.py): jaxgan's mlp G BatchNorm uses epsilon 1e-4, momentum 0.95.
+  - Loss (pacgan/bricks.py): D minimises softplus(-D(x)) + softplus(D(G(z))), G minimises
+    softplus(-D(G(z))), means over D's inputs: jaxgan's non_saturating loss.
+  - Adam at 1e-4, beta1 0.8, for G and D (the configs); beta2 and epsilon are Blocks'
+    defaults, which we did not read (jaxgan: 0.999, optax's 1e-8).
+  - Batch: 100 packed inputs per step for real and for fake, whatever the packing m:
+    each row of the real data set holds m points (pacgan/datasets.py), and G runs on m
+    latent batches of 100, concatenated along features (pacgan/bricks.py, 2DGrid/
+    pacgan_task.py). jaxgan's batch_size counts samples and `pack` groups consecutive ones
+    (jaxgan/packing.py), so batch_size = 100 m here: D sees 100 inputs of m points, G
+    makes 100 m points a step.
+  - Length: 400 epochs over num_sample = 100,000 rows of 100 per batch (the configs), so
+    1000 steps an epoch for every m: num_train_steps 400,000. A checkpoint (with its
+    scatter plot) every 1000 steps matches their per-epoch logging.
+  - Evaluation (pacgan/extensions.py, GraphLogger and MetricLogger): 2500 samples from a
+    fixed z, with BatchNorm's population statistics; jaxgan's evaluation default for the
+    2D sets is 2500 too, with the running statistics (sample_with_running_stats).
+Not the same:
+  - Real data: PacGAN draws 100,000 points once and fills each of the m columns of a row
+    by resampling them with replacement (numpy's global generator); an epoch shuffles the
+    rows. jaxgan also trains on a fixed 100,000 points (ring8/grid25 draw them from
+    config.seed, jaxgan/datasets/_mixture.py), shuffled each epoch without replacement,
+    and a pack is m consecutive points of the shuffled order, so a point appears once per
+    epoch of 1000 / m steps: m times per 1000 steps exactly, where PacGAN's is m times in
+    expectation.
+  - Updates: PacGAN's training rule (ali_algorithm of ali/algorithms.py, the ALI code
+    PacGAN imports, read in the code index)
+    takes D's and G's gradients at the same parameters on the same batch and applies both
+    at once. jaxgan updates D first, then G against the updated D, reusing the fakes.
+  - G's BatchNorm statistics: PacGAN calls G once per packed column, so each BatchNorm
+    normalises over 100 samples and the population update averages the m calls; jaxgan
+    runs G once on all 100 m samples. Blocks keeps a running standard deviation, Flax a
+    running variance (evaluation normalises by sqrt(var + eps) instead).
+  - Seeds: PacGAN draws its seeds at random per run (10 runs per packing); jaxgan runs
+    are seeded by config.seed.
+  - Metrics (pacgan/extensions.py, MetricLogger; jaxgan/mode_metrics.py): the same
+    nearest-centre assignment, the 3-standard-deviation threshold (PacGAN's distance is
+    sqrt(sum((x - mu)^2 / var)) per mode, the Euclidean distance over std for these
+    isotropic modes of equal std; strict < 3 there, <= 3 here), and mode count. PacGAN
+    writes the high-quality fraction (0-1; jaxgan a percentage), and for the histogram
+    its entropy and its Jensen-Shannon divergence to uniform, not KL: jaxgan's
+    reverse_kl is log(K) minus their entropy of coverage. Their log-likelihood (not in
+    jaxgan) passes the variances to scipy as standard deviations.
 
 Stacked MNIST uses jaxgan's DCGAN (widths 64, Adam 2e-4, beta1 0.5, batch 64) for 20k
 steps; Metz et al. shrink D to make collapse likelier, and that is not reproduced either.
+PacGAN's stacked-MNIST settings, recorded here only (no `pacgan` networks for it), read
+from `stacked_MNIST_experiments/VEEGAN_experiment/` of the same repository: config.py
+(one of its 3 stored versions) gives 50 epochs, Adam 2e-4 with beta1 0.5, batch 64, z of
+100 numbers, 128,000 training images, 26,000 test samples, packing 1-4 over 10 runs;
+model.py and pacgan_task.py give z ~ U(-1, 1), the DCGAN-TensorFlow networks (gf_dim =
+df_dim = 64; G: linear to 2x2x512, then 4 transposed convolutions to 28x28x3 with
+BatchNorm and ReLU, tanh out; D: 4 convolutions 64-512 with LeakyReLU, BatchNorm from the
+second, a linear logit; kernel sizes and initialisation live in its ops.py, not read),
+two G updates per D update, D fed 64 packs of m stacked images (3 m channels; G runs m
+times on 64 latents), training images taken in a fixed order each epoch and scaled to
+[0, 1] (while G's tanh spans [-1, 1]); the stacked images are three MNIST digits drawn
+with replacement from MNIST's 70,000 train and test images. Their metric (model.py
+log_metrics, classifier in evaluate.py: a Keras model file) counts distinct digit triples
+over 26,000 samples of a fixed z and takes KL(p || uniform over 1000), as
+jaxgan/mode_metrics.py does.
 
 Published numbers to compare with (not re-checked against the papers here: they are
 the figures we were given, and we could not reach the papers' tables to verify them):
@@ -39,15 +118,23 @@ from jaxgan.config_defaults import base_config
 
 DATASETS = ("ring8", "grid25", "stacked_mnist")
 REMEDIES = ("gan", "unrolled5", "unrolled10", "minibatch", "pack2", "pack3", "pack4")
+NETWORKS = ("metz", "pacgan")
 
 
 def get_config(arg: str | None = None):
-    dataset, _, remedy = (arg or "ring8,gan").partition(",")
-    remedy = remedy or "gan"
-    if dataset not in DATASETS or remedy not in REMEDIES:
+    dataset, remedy, networks, *extra = (arg or "ring8,gan").split(",") + ["", ""]
+    remedy, networks = remedy or "gan", networks or "metz"
+    if (
+        any(extra)
+        or dataset not in DATASETS
+        or remedy not in REMEDIES
+        or networks not in NETWORKS
+        or (dataset == "stacked_mnist" and networks != "metz")
+    ):
         raise ValueError(
-            f"configs/mode_collapse.py takes DATASET,REMEDY with DATASET in {DATASETS} and "
-            f"REMEDY in {REMEDIES}, got {arg!r}"
+            f"configs/mode_collapse.py takes DATASET,REMEDY[,NETWORKS] with DATASET in "
+            f"{DATASETS}, REMEDY in {REMEDIES} and NETWORKS in {NETWORKS} (pacgan for ring8 "
+            f"and grid25 only), got {arg!r}"
         )
     config = base_config()
     config.dataset = dataset
@@ -58,19 +145,38 @@ def get_config(arg: str | None = None):
     else:
         config.data_dim = 2
         config.model = "mlp"
-        config.mlp_d_maxout = False
-        config.g_width = config.d_width = 128
-        config.latent_dim = 256
         config.d_norm = "none"
-        config.batch_size = 512
-        config.g_learning_rate, config.d_learning_rate = 1e-3, 1e-4
-        config.num_train_steps = 25_000
         # Points in the scatter plot written with every checkpoint.
         config.num_samples = 2500
+        if networks == "pacgan":
+            set_pacgan_networks(config)
+        else:
+            config.mlp_d_maxout = False
+            config.g_width = config.d_width = 128
+            config.latent_dim = 256
+            config.batch_size = 512
+            config.g_learning_rate, config.d_learning_rate = 1e-3, 1e-4
+            config.num_train_steps = 25_000
     if remedy.startswith("unrolled"):
         config.unroll_steps = int(remedy.removeprefix("unrolled"))
     elif remedy == "minibatch":
         config.minibatch_features = "minibatch_discrimination"
     elif remedy.startswith("pack"):
         config.pack = int(remedy.removeprefix("pack"))
+    if networks == "pacgan":
+        # 100 packed inputs of D a step whatever the packing (see the docstring).
+        config.batch_size = 100 * config.pack
     return config
+
+
+def set_pacgan_networks(config) -> None:
+    """PacGAN's 2D networks and optimiser (sources in the module docstring)."""
+    config.latent_dim = 2
+    config.g_width, config.mlp_g_depth, config.mlp_g_batch_norm = 400, 4, True
+    config.d_width, config.mlp_d_depth, config.mlp_maxout_pieces = 200, 3, 5
+    config.mlp_d_maxout = True
+    config.mlp_init_std = 0.02
+    config.g_learning_rate = config.d_learning_rate = 1e-4
+    config.g_beta1 = config.d_beta1 = 0.8
+    # 400 epochs of 100,000 rows in batches of 100.
+    config.num_train_steps = 400 * 100_000 // 100

@@ -98,6 +98,17 @@ def base_config() -> ml_collections.ConfigDict:
     # mlp's D: maxout hidden layers (Goodfellow et al. 2014's MNIST D), or, when False,
     # ReLU hidden layers (the 2D mixture networks of Metz et al. 2017 and VEEGAN).
     config.mlp_d_maxout = True
+    # mlp's hidden layers in G and in D (each of g_width / d_width units).
+    config.mlp_g_depth = 2
+    config.mlp_d_depth = 2
+    # mlp's G: BatchNorm then ReLU in every hidden layer, whose Dense then has no bias
+    # (PacGAN's 2D generator; Blocks' BatchNorm settings, see jaxgan/models/mlp.py).
+    config.mlp_g_batch_norm = False
+    # Affine pieces of each maxout unit in mlp's D (Goodfellow et al. 2014: 5).
+    config.mlp_maxout_pieces = 5
+    # mlp: every kernel of G and D drawn from N(0, mlp_init_std), biases 0 (PacGAN's and
+    # VEEGAN's 0.02); 0 keeps Flax's default initialisation (LeCun normal).
+    config.mlp_init_std = 0.0
 
     # --- Class conditioning (jaxgan/conditioning.py) ----------------------------------
     # Class-conditional G and D (Mirza & Osindero 2014): G draws fakes of given

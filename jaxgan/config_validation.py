@@ -104,9 +104,23 @@ def validate(config: ml_collections.ConfigDict) -> None:
     validate_conditioning(config)
     diffaugment.parse(config.diffaugment)
     validate_vectors_and_packing(config)
+    validate_mlp(config)
     check_model = getattr(models.get_module(config.model), "check_config", None)
     if check_model is not None:
         check_model(config)
+
+
+def validate_mlp(config: ml_collections.ConfigDict) -> None:
+    """The mlp model's shape and initialisation options (checked for every model, so
+    that a bad value is refused before anyone switches to the mlp)."""
+    for field, low in (("mlp_g_depth", 1), ("mlp_d_depth", 1), ("mlp_maxout_pieces", 2)):
+        if config[field] < low:
+            raise UserError(f"config.{field} must be an integer >= {low}, got {config[field]!r}")
+    if config.mlp_init_std < 0:
+        raise UserError(
+            f"config.mlp_init_std must be >= 0 (0: Flax's default initialisation), "
+            f"got {config.mlp_init_std!r}"
+        )
 
 
 def validate_conditioning(config: ml_collections.ConfigDict) -> None:

@@ -60,6 +60,11 @@ FIELDS_OFF_WHEN_ABSENT = {
     "data_dim": 0,
     "pack": 1,
     "mlp_d_maxout": True,
+    "mlp_g_depth": 2,
+    "mlp_d_depth": 2,
+    "mlp_g_batch_norm": False,
+    "mlp_maxout_pieces": 5,
+    "mlp_init_std": 0.0,
 }
 
 

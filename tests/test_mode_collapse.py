@@ -65,6 +65,10 @@ def test_pack_concatenates_consecutive_samples_along_the_last_axis():
         (dict(model="dcgan"), "needs config.model='mlp'"),
         (dict(diffaugment="color"), "vector data (data_dim > 0) have none"),
         (dict(fid_every_steps=2), "FID is for images"),
+        (dict(mlp_g_depth=0), "config.mlp_g_depth must be an integer >= 1"),
+        (dict(mlp_d_depth=0), "config.mlp_d_depth must be an integer >= 1"),
+        (dict(mlp_maxout_pieces=1), "config.mlp_maxout_pieces must be an integer >= 2"),
+        (dict(mlp_init_std=-0.02), "config.mlp_init_std must be >= 0"),
     ],
 )
 def test_refused_combinations(overrides, message):
@@ -84,6 +88,108 @@ def test_every_config_validates(dataset, remedy):
     config = mode_config(f"{dataset},{remedy}")
     config_validation.validate(config)
     assert mode_evaluation.benchmark(config) == dataset
+
+
+@pytest.mark.parametrize("dataset", ["ring8", "grid25"])
+@pytest.mark.parametrize("remedy", ["gan", "unrolled5", "minibatch", "pack2", "pack3"])
+def test_every_pacgan_config_validates(dataset, remedy):
+    config = mode_config(f"{dataset},{remedy},pacgan")
+    config_validation.validate(config)
+    # 100 packed inputs of D a step, as PacGAN's batch_size 100 of m-point rows.
+    assert config.batch_size == 100 * config.pack
+    assert config.num_train_steps == 400_000
+
+
+@pytest.mark.parametrize(
+    "arg", ["stacked_mnist,gan,pacgan", "ring8,gan,veegan", "ring8,gan,pacgan,more", "ring9,gan"]
+)
+def test_bad_config_arguments_are_refused(arg):
+    with pytest.raises(ValueError, match=r"DATASET,REMEDY\[,NETWORKS\]"):
+        mode_config(arg)
+
+
+def test_metz_is_the_default_network_choice():
+    assert mode_config("grid25,pack2,metz").to_dict() == mode_config("grid25,pack2").to_dict()
+
+
+def shapes(tree) -> dict:
+    return {jax.tree_util.keystr(path): leaf.shape for path, leaf in
+            jax.tree_util.tree_flatten_with_path(tree)[0]}  # fmt: skip
+
+
+@pytest.mark.parametrize("m", [1, 4])
+def test_pacgan_networks_have_the_papers_shapes(m):
+    config = mode_config(f"ring8,{'gan' if m == 1 else f'pack{m}'},pacgan")
+    state = jax.eval_shape(lambda: train_state.create_train_state(config))
+    # G: 2 -> 4 x (Dense 400 without bias, BatchNorm, ReLU) -> Dense 2 with bias.
+    expected_g = {"['Dense_0']['kernel']": (2, 400), "['Dense_4']['kernel']": (400, 2)}
+    expected_g |= {f"['Dense_{i}']['kernel']": (400, 400) for i in (1, 2, 3)}
+    expected_g["['Dense_4']['bias']"] = (2,)
+    for i in range(4):
+        expected_g |= {f"['BatchNorm_{i}']['{p}']": (400,) for p in ("scale", "bias")}
+    assert shapes(state.g.params) == expected_g
+    stats = {f"['batch_stats']['BatchNorm_{i}']['{s}']": (400,) for i in range(4)
+             for s in ("mean", "var")}  # fmt: skip
+    assert shapes(state.g.collections) == stats
+    # D: 2m -> 3 maxout layers of 200 units x 5 pieces -> one logit.
+    expected_d = {
+        "['Maxout_0']['Dense_0']['kernel']": (2 * m, 1000),
+        "['Maxout_1']['Dense_0']['kernel']": (200, 1000),
+        "['Maxout_2']['Dense_0']['kernel']": (200, 1000),
+        "['Dense_0']['kernel']": (200, 1),
+        "['Dense_0']['bias']": (1,),
+    }
+    expected_d |= {f"['Maxout_{i}']['Dense_0']['bias']": (1000,) for i in range(3)}
+    assert shapes(state.d.params) == expected_d
+    count = lambda tree: sum(int(np.prod(s)) for s in shapes(tree).values())  # noqa: E731
+    # Counted by hand: G 2*400 + 3*400*400 + 400*2 + 2 + 4*(400 + 400) BatchNorm;
+    # D (2m*1000 + 1000) + 2*(200*1000 + 1000) + 200 + 1.
+    assert count(state.g.params) == 484_802
+    assert count(state.d.params) == 2000 * m + 403_201
+
+
+def test_pacgan_initialisation_and_batch_norm():
+    config = mode_config("ring8,pack2,pacgan")
+    state = train_state.create_train_state(config)
+    g, d = state.g.params, state.d.params
+    # Measured std of N(0, 0.02) kernels: 160k and 200k entries (within 1%), 800 (10%).
+    for kernel, tolerance in (
+        (g["Dense_1"]["kernel"], 0.0002),
+        (d["Maxout_1"]["Dense_0"]["kernel"], 0.0002),
+        (g["Dense_4"]["kernel"], 0.002),
+    ):
+        assert abs(float(jnp.mean(kernel))) < tolerance
+        assert abs(float(jnp.std(kernel)) - 0.02) < tolerance
+    for bias in (g["Dense_4"]["bias"], d["Maxout_0"]["Dense_0"]["bias"], d["Dense_0"]["bias"]):
+        assert not np.any(np.asarray(bias))
+    assert "bias" not in g["Dense_0"]  # BatchNorm's shift replaces it
+    # The default initialisation (Flax's LeCun normal) is untouched: std 1/sqrt(fan_in).
+    metz = train_state.create_train_state(mode_config("ring8,gan"))
+    assert abs(float(jnp.std(metz.g.params["Dense_1"]["kernel"])) - 128**-0.5) < 0.005
+    # In training, G's BatchNorm normalises over the batch and moves its running mean by
+    # 0.05 of the batch's (Blocks' population update in PacGAN's code).
+    generator, _ = models.build(config)
+    z = jax.random.normal(jax.random.key(1), (200, 2))
+    _, updated = generator.apply(
+        {"params": g, **state.g.collections}, z, train=True, mutable=["batch_stats"]
+    )
+    batch_mean = jnp.mean(z @ g["Dense_0"]["kernel"], axis=0)
+    np.testing.assert_allclose(
+        updated["batch_stats"]["BatchNorm_0"]["mean"], 0.05 * batch_mean, rtol=1e-4, atol=1e-7
+    )
+
+
+def test_short_pacgan_run_trains_and_is_scored(tmp_path):
+    config = mode_config("ring8,pack2,pacgan")
+    fields = dict(
+        num_train_steps=2, log_every_steps=1, checkpoint_every_steps=2, num_samples=64,
+        dataset="ring8:1000",
+    )  # fmt: skip
+    for name, value in fields.items():
+        config[name] = value
+    train.train_and_evaluate(config, tmp_path)
+    record = evaluation.evaluate_checkpoint(tmp_path, num_samples=100, batch_size=50)
+    assert record["num_samples"] == 100 and 0 <= record["modes"] <= 8
 
 
 def test_packed_discriminator_and_unbounded_generator():
