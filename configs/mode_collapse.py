@@ -15,7 +15,8 @@ DATASET: `ring8`, `grid25` (2D mixtures, the MLP GAN) or `stacked_mnist` (the DC
 NETWORKS (ring8 and grid25 only): `metz` (the default) or `pacgan`, below.
 
 `metz` 2D networks: G and D with two ReLU hidden layers of 128 units, G's output linear, latent
-dimension 256, batch 512, Adam (beta1 0.5) at 1e-3 for G and 1e-4 for D, 25k steps. These
+dimension 256, batch 512 (D's inputs: 512 m samples with packing m, as PacGAN counts),
+Adam (beta1 0.5) at 1e-3 for G and 1e-4 for D, 25k steps. These
 are the settings of the unrolled GAN's mixture-of-Gaussians experiment as we remember
 its public notebook; we could not check the paper or the notebook from here, so widths,
 activations, latent size, learning rates and step count are unverified. VEEGAN's own 2D
@@ -63,9 +64,10 @@ Not the same:
     epoch of 1000 / m steps: m times per 1000 steps exactly, where PacGAN's is m times in
     expectation.
   - Updates: PacGAN's training rule (ali_algorithm of ali/algorithms.py, the ALI code
-    PacGAN imports, read in the code index)
-    takes D's and G's gradients at the same parameters on the same batch and applies both
-    at once. jaxgan updates D first, then G against the updated D, reusing the fakes.
+    PacGAN imports, read in the code index) takes D's and G's gradients at the same
+    parameters on the same batch and applies both at once: jaxgan's
+    simultaneous_updates, set here. (jaxgan's default updates D first, then G against
+    the updated D.)
   - G's BatchNorm statistics: PacGAN calls G once per packed column, so each BatchNorm
     normalises over 100 samples and the population update averages the m calls; jaxgan
     runs G once on all 100 m samples. Blocks keeps a running standard deviation, Flax a
@@ -159,13 +161,15 @@ def get_config(arg: str | None = None):
             config.num_train_steps = 25_000
     if remedy.startswith("unrolled"):
         config.unroll_steps = int(remedy.removeprefix("unrolled"))
+        # The unrolled G looks ahead of D's update by construction.
+        config.simultaneous_updates = False
     elif remedy == "minibatch":
         config.minibatch_features = "minibatch_discrimination"
     elif remedy.startswith("pack"):
         config.pack = int(remedy.removeprefix("pack"))
-    if networks == "pacgan":
-        # 100 packed inputs of D a step whatever the packing (see the docstring).
-        config.batch_size = 100 * config.pack
+    # D judges as many inputs a step whatever the packing, as in PacGAN (see the
+    # docstring): G makes `pack` times as many samples.
+    config.batch_size *= config.pack
     return config
 
 
@@ -178,5 +182,7 @@ def set_pacgan_networks(config) -> None:
     config.mlp_init_std = 0.02
     config.g_learning_rate = config.d_learning_rate = 1e-4
     config.g_beta1 = config.d_beta1 = 0.8
+    config.simultaneous_updates = True  # PacGAN's (ALI's) training rule
+    config.batch_size = 100
     # 400 epochs of 100,000 rows in batches of 100.
     config.num_train_steps = 400 * 100_000 // 100

@@ -148,6 +148,10 @@ def base_config() -> ml_collections.ConfigDict:
     # extra D optimiser steps (0 = off). The unrolled steps reuse the step's last real
     # batch and are not kept: D's real update is the d_steps above.
     config.unroll_steps = 0
+    # G's gradient against D as it was before the step's last D update (both updates
+    # from the same parameters, as in ALI's and PacGAN's training code), instead of
+    # against the freshly updated D (pytorch/examples, the default). Not with unrolling.
+    config.simultaneous_updates = False
     # Exponential moving average of G's parameters, used for samples and evaluation
     # (Yazici et al. 2019); 0 is off, e.g. 0.999. The averaged G uses the live G's
     # BatchNorm running statistics.

@@ -87,6 +87,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise UserError(f"config.real_label must be in (0, 1], got {config.real_label!r}")
     if config.unroll_steps < 0:
         raise UserError(f"config.unroll_steps must be >= 0, got {config.unroll_steps!r}")
+    if config.simultaneous_updates and config.unroll_steps:
+        raise UserError(
+            "config.simultaneous_updates and config.unroll_steps exclude each other: the "
+            "unrolled G looks ahead of D's update by construction; set one of them off"
+        )
     if not 0 <= config.g_ema_decay < 1:
         raise UserError(f"config.g_ema_decay must be in [0, 1), got {config.g_ema_decay!r}")
     if config.d_weight_clip < 0 or config.penalty_weight < 0:

@@ -1,5 +1,7 @@
 """One GAN training step: `config.d_steps` discriminator updates, then one generator
-update, in one compiled call that can be used from any JAX program.
+update, in one compiled call that can be used from any JAX program. G's update is
+against the freshly updated D, or (config.simultaneous_updates) against D as it was
+before its last update, as ALI's and PacGAN's code train.
 
 The generator's forward pass is shared with its update, as in pytorch/examples: the
 fakes of the last discriminator update are reused, and G's gradient is D's input
@@ -137,6 +139,7 @@ def gan_step(
         return d_params, opt_state, grads, aux
 
     g_collections, d = state.g.collections, state.d
+    d_before_last_update = d
     for i in range(d_steps):
         z = jax.random.normal(jax.random.fold_in(z_key, i), (batch_size, config.latent_dim))
         fake_labels = None
@@ -154,6 +157,7 @@ def gan_step(
         else:
             fake, g_collections = generate(state.g.params, g_collections, z, fake_labels)
         fake = jax.lax.stop_gradient(fake)
+        d_before_last_update = d
         d_params, d_opt_state, d_grads, aux = d_update(
             d.params,
             d.opt_state,
@@ -168,10 +172,13 @@ def gan_step(
 
     if config.unroll_steps == 0:
         # G's gradient: D's input gradient at the fakes (through the augmentation),
-        # pulled back through G's VJP.
+        # pulled back through G's VJP; D's parameters as updated, or as they were before
+        # the last update with config.simultaneous_updates.
+        judge = d_before_last_update.params if config.simultaneous_updates else d.params
+
         def g_objective(fake_images):
             logits, collections = discriminate(
-                d.params, d.collections, fake_images, fake_labels, g_augment_key
+                judge, d.collections, fake_images, fake_labels, g_augment_key
             )
             _, g_loss = loss_fn(jax.lax.stop_gradient(real_logits), logits)
             return g_loss, collections

@@ -65,6 +65,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "mlp_g_batch_norm": False,
     "mlp_maxout_pieces": 5,
     "mlp_init_std": 0.0,
+    "simultaneous_updates": False,
 }
 
 

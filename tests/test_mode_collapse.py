@@ -83,11 +83,15 @@ def test_a_dataset_of_the_other_kind_is_refused():
 
 
 @pytest.mark.parametrize("dataset", ["ring8", "grid25", "stacked_mnist"])
-@pytest.mark.parametrize("remedy", ["gan", "unrolled5", "unrolled10", "minibatch", "pack4"])
+@pytest.mark.parametrize(
+    "remedy", ["gan", "unrolled5", "unrolled10", "minibatch", "pack2", "pack3", "pack4"]
+)
 def test_every_config_validates(dataset, remedy):
     config = mode_config(f"{dataset},{remedy}")
     config_validation.validate(config)
     assert mode_evaluation.benchmark(config) == dataset
+    # D judges as many inputs whatever the packing (512 for the 2D sets, 64 for MNIST).
+    assert config.batch_size == (64 if dataset == "stacked_mnist" else 512) * config.pack
 
 
 @pytest.mark.parametrize("dataset", ["ring8", "grid25"])
@@ -98,6 +102,8 @@ def test_every_pacgan_config_validates(dataset, remedy):
     # 100 packed inputs of D a step, as PacGAN's batch_size 100 of m-point rows.
     assert config.batch_size == 100 * config.pack
     assert config.num_train_steps == 400_000
+    # PacGAN's simultaneous updates, except where unrolling looks ahead by construction.
+    assert config.simultaneous_updates == (not remedy.startswith("unrolled"))
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import jaxgan
+from jaxgan import config_validation
 from jaxgan import train_step as train_step_lib
 from jaxgan.errors import UserError
 from jaxgan.train_state import create_train_state
@@ -74,10 +75,17 @@ def test_steps_change_both_nets_and_lower_the_d_loss_on_a_fixed_batch(monkeypatc
     assert all(np.isfinite(float(v)) for v in metrics.values())
 
 
-def test_the_step_matches_an_unfused_reference_update():
+@pytest.mark.parametrize("simultaneous", [False, True])
+def test_the_step_matches_an_unfused_reference_update(simultaneous):
     """The fused step (shared G forward, D input-gradient only) equals the plain
-    two-pass update: D on (real, G(z)); then G through the updated D at the same z."""
-    config = tiny(d_steps=2, g_learning_rate=1e-3, d_learning_rate=3e-4)
+    two-pass update: D on (real, G(z)); then G through the updated D at the same z, or
+    (simultaneous_updates) through D as it was before its last update."""
+    config = tiny(
+        d_steps=2,
+        g_learning_rate=1e-3,
+        d_learning_rate=3e-4,
+        simultaneous_updates=simultaneous,
+    )
     state = create_train_state(config)
     batch = real_batch(config, seed=1)
     generator, discriminator = jaxgan.models.build(config)
@@ -91,6 +99,7 @@ def test_the_step_matches_an_unfused_reference_update():
         key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
         g, d = state.g, state.d
         for i in range(config.d_steps):
+            d_before = d
             z_key = jax.random.split(key, 3)[0]
             z = jax.random.normal(jax.random.fold_in(z_key, i), (config.batch_size, 16))
             fake, _ = run(generator, g.params, g.collections, z)
@@ -114,7 +123,8 @@ def test_the_step_matches_an_unfused_reference_update():
             # In training mode BatchNorm normalises by the batch: running averages
             # do not enter G's output, so any collections give the same fakes.
             fake, _ = run(generator, params, g.collections, z)
-            logits, _ = run(discriminator, d.params, d.collections, fake)
+            judge = d_before.params if simultaneous else d.params
+            logits, _ = run(discriminator, judge, d.collections, fake)
             return loss_fn(real_logits, logits)[1]
 
         g_grads = jax.grad(g_objective)(g.params)
@@ -125,6 +135,19 @@ def test_the_step_matches_an_unfused_reference_update():
     new_state, _ = make_train_step(config)(state, batch)
     chex.assert_trees_all_close(new_state.g.params, expected_g, atol=1e-6, rtol=1e-5)
     chex.assert_trees_all_close(new_state.d.params, expected_d, atol=1e-6, rtol=1e-5)
+    if simultaneous:  # and the flag matters: the other order gives another G
+        other = tiny(**{**config.to_dict(), "simultaneous_updates": False})
+        # The step donates its state: start the other order from a fresh, equal one.
+        sequential, _ = make_train_step(other)(create_train_state(other), batch)
+        differences = jax.tree.map(
+            lambda a, b: float(np.max(np.abs(a - b))), sequential.g.params, new_state.g.params
+        )
+        assert max(jax.tree.leaves(differences)) > 1e-6
+
+
+def test_simultaneous_updates_exclude_unrolling():
+    with pytest.raises(UserError, match="simultaneous_updates and config.unroll_steps"):
+        config_validation.validate(tiny(simultaneous_updates=True, unroll_steps=2))
 
 
 def test_batch_size_must_divide_by_the_devices():
