@@ -291,5 +291,8 @@ def test_a_workdir_written_before_conditioning_existed_reads_as_unconditional(tm
     read = workdir_lib.read_config(tmp_path)
     assert read.to_dict() == config.to_dict()
     workdir_lib.check(tmp_path, config)  # the same run: resumable
+    # With a checkpoint (a run that saved none would be moved aside), another config is
+    # refused, and the missing field counts as the old behaviour.
+    (tmp_path / "checkpoints" / "2").mkdir(parents=True)
     with pytest.raises(UserError, match="conditional: workdir has False, requested True"):
         workdir_lib.check(tmp_path, tiny(conditional=True))
