@@ -11,10 +11,11 @@ checkpoint's record is also written to WORKDIR/eval/metrics_<step>.json and Tens
 
 import json
 import pathlib
+import sys
 
 from absl import app, flags, logging
 
-from jaxgan import cli, evaluation, files
+from jaxgan import cli, evaluation, files, mode_evaluation
 from jaxgan.errors import UserError
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run to score (its checkpoints).")
@@ -99,6 +100,8 @@ def main(argv: list[str]) -> None:
     logging.set_verbosity(logging.ERROR)
     with cli.user_errors():
         for record in records():
+            if "modes" in record:  # the mode-collapse benchmarks: a line for people too
+                print(mode_evaluation.summary(record), file=sys.stderr, flush=True)
             print(json.dumps(record, allow_nan=False), flush=True)
 
 

@@ -60,3 +60,22 @@ def record(
         protocol["notes"].append("KL is null: no sample to make a histogram of")
     protocol["jaxgan_version"] = jaxgan.__version__
     return {"step": step, "num_samples": len(samples), **values, "protocol": protocol}
+
+
+def summary(record: dict[str, Any]) -> str:
+    """One line a person reads, of a record of `record` (the JSON line is for programs)."""
+    protocol = record["protocol"]
+    counted = f"{record['modes']} of {protocol['modes_of']} modes"
+    if "hq_pct" in record:
+        kl = record["reverse_kl"]
+        details = f"{record['hq_pct']:.3g}% high quality, reverse KL " + (
+            "undefined (no high-quality sample)" if kl is None else f"{kl:.3g}"
+        )
+    else:
+        kl = record["kl"]
+        counted = f"{record['modes']} of {protocol['modes_of']} digit triples"
+        details = "KL " + ("undefined" if kl is None else f"{kl:.3g}")
+    return (
+        f"{protocol['benchmark']} at step {record['step']}: {counted}, {details} "
+        f"({record['num_samples']} samples)"
+    )

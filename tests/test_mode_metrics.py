@@ -103,3 +103,30 @@ def test_stacked_mnist_stacks_three_independent_digits():
     digits = data.images[:, 0, 0, :] // 20  # each channel carries its digit
     np.testing.assert_array_equal(data.labels, digits @ [100, 10, 1])
     assert len(np.unique(data.labels)) > 900  # channels drawn independently
+
+
+def test_the_summary_line_reads_the_record():
+    from jaxgan.mode_evaluation import summary
+
+    ring = {
+        "step": 1000,
+        "num_samples": 2500,
+        "modes": 7,
+        "hq_pct": 92.64,
+        "reverse_kl": 0.2781,
+        "protocol": {"benchmark": "ring8", "modes_of": 8},
+    }
+    assert summary(ring) == (
+        "ring8 at step 1000: 7 of 8 modes, 92.6% high quality, reverse KL 0.278 (2500 samples)"
+    )
+    assert "reverse KL undefined (no high-quality sample)" in summary({**ring, "reverse_kl": None})
+    stacked = {
+        "step": 3000,
+        "num_samples": 26000,
+        "modes": 951,
+        "kl": 0.6094,
+        "protocol": {"benchmark": "stacked_mnist", "modes_of": 1000},
+    }
+    assert summary(stacked) == (
+        "stacked_mnist at step 3000: 951 of 1000 digit triples, KL 0.609 (26000 samples)"
+    )
