@@ -108,25 +108,16 @@ def test_stacked_mnist_stacks_three_independent_digits():
 def test_the_summary_line_reads_the_record():
     from jaxgan.mode_evaluation import summary
 
-    ring = {
-        "step": 1000,
-        "num_samples": 2500,
-        "modes": 7,
-        "hq_pct": 92.64,
-        "reverse_kl": 0.2781,
-        "protocol": {"benchmark": "ring8", "modes_of": 8},
-    }
+    def record(benchmark, modes_of, step, num_samples, **values):
+        protocol = {"benchmark": benchmark, "modes_of": modes_of}
+        return {"step": step, "num_samples": num_samples, **values, "protocol": protocol}
+
+    ring = record("ring8", 8, 1000, 2500, modes=7, hq_pct=92.64, reverse_kl=0.2781)
     assert summary(ring) == (
         "ring8 at step 1000: 7 of 8 modes, 92.6% high quality, reverse KL 0.278 (2500 samples)"
     )
     assert "reverse KL undefined (no high-quality sample)" in summary({**ring, "reverse_kl": None})
-    stacked = {
-        "step": 3000,
-        "num_samples": 26000,
-        "modes": 951,
-        "kl": 0.6094,
-        "protocol": {"benchmark": "stacked_mnist", "modes_of": 1000},
-    }
+    stacked = record("stacked_mnist", 1000, 3000, 26000, modes=951, kl=0.6094)
     assert summary(stacked) == (
         "stacked_mnist at step 3000: 951 of 1000 digit triples, KL 0.609 (26000 samples)"
     )
