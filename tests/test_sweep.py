@@ -417,7 +417,7 @@ def test_bad_grid_file_is_refused(tmp_path, name, text, expected):
         grid.parse_grid([str(tmp_path / name)], tiny())
 
 
-def test_another_grid_in_the_same_root_is_refused(tmp_path):
+def test_another_grid_in_the_same_root_is_refused_and_more_values_extend_it(tmp_path):
     root = tmp_path / "root"
     sweep, base = launcher.resolve(CONFIG_PATH, ["seed=0,1"], ["num_train_steps=2"], root)
     record.check_and_write(sweep, plan.plan_runs(sweep, base))
@@ -425,9 +425,15 @@ def test_another_grid_in_the_same_root_is_refused(tmp_path):
     for overrides in (["num_train_steps=2"], ["num_train_steps=5"]):
         again, _ = launcher.resolve(CONFIG_PATH, ["seed=0,1"], overrides, root)
         record.check_and_write(again, plan.plan_runs(again, base))
+    # More seeds extend the sweep: its finished runs stay runs of it.
+    more, _ = launcher.resolve(CONFIG_PATH, ["seed=0,1,2"], ["num_train_steps=5"], root)
+    record.check_and_write(more, plan.plan_runs(more, base))
+    stored = json.loads((root / "sweep.json").read_text())
+    assert stored["grid"] == {"seed": [0, 1, 2]} and stored["runs"][-1] == "seed=2"
     for grid_args, overrides, expected in [
-        (["seed=0,1,2"], ["num_train_steps=5"], "grid: {'seed': [0, 1]} here"),
-        (["seed=0,1"], ["num_train_steps=5 loss=hinge"], "--set loss: not set here, hinge"),
+        (["seed=0,2"], ["num_train_steps=5"], "grid: {'seed': [0, 1, 2]} here"),
+        (["seed=0,1,2 loss=hinge"], ["num_train_steps=5"], "grid: {'seed': [0, 1, 2]} here"),
+        (["seed=0,1,2"], ["num_train_steps=5 loss=hinge"], "--set loss: not set here, hinge"),
     ]:
         other, _ = launcher.resolve(CONFIG_PATH, grid_args, overrides, root)
         with pytest.raises(UserError, match=re.escape(expected)):

@@ -30,11 +30,20 @@ def read(root: pathlib.Path) -> dict | None:
     raise UserError(f"{path} is not a jaxgan sweep record: choose another --root")
 
 
+def extends(stored: dict, requested: dict) -> bool:
+    """Whether `requested` is the stored grid with values added (more seeds, say): the
+    same fields in the same order, each keeping every value it had, so every finished
+    run stays a run of the sweep."""
+    return list(stored) == list(requested) and all(
+        set(map(repr, stored[field])) <= set(map(repr, requested[field])) for field in stored
+    )
+
+
 def differences(record: dict, sweep: Sweep) -> list[str]:
     found = []
     if record["config"] != sweep.config:
         found.append(f"config: {record['config']} here, {sweep.config} requested")
-    if list(record["grid"].items()) != list(sweep.grid.items()):
+    if not extends(record["grid"], sweep.grid):
         found.append(f"grid: {record['grid']} here, {sweep.grid} requested")
     fields = set(record["overrides"]) | set(sweep.overrides)
     for field in sorted(fields - RESUMABLE_FIELDS):
@@ -46,7 +55,8 @@ def differences(record: dict, sweep: Sweep) -> list[str]:
 
 
 def check_and_write(sweep: Sweep, runs: list[Run]) -> None:
-    """Refuses a root that holds another sweep; records this one (before any run)."""
+    """Refuses a root that holds another sweep; records this one (before any run). A grid
+    that only adds values to the stored one extends the sweep there."""
     root = sweep.root
     if root.exists() and not root.is_dir():
         raise UserError(f"--root {root} is a file: choose a directory")
