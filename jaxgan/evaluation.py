@@ -263,10 +263,11 @@ def score_generator(
     for the mode-collapse benchmarks, the mode metrics of its samples (mode_evaluation).
     `num_samples` None is the standard count (50k; the benchmark's own for those).
     `slow_hint` is said after the ETA when that is over an hour."""
-    if mode_evaluation.benchmark(config) is not None:
+    benchmark = mode_evaluation.benchmark(config)
+    if benchmark is not None:
         if num_real is not None or real_stats is not None:
             raise UserError("--num_real and --real_stats are for FID: this run is scored by modes")
-        num = num_samples or mode_evaluation.DEFAULT_NUM_SAMPLES[mode_evaluation.benchmark(config)]
+        num = num_samples or mode_evaluation.DEFAULT_NUM_SAMPLES[benchmark]
         mesh = mesh or sharding.data_mesh()
         samples = np.concatenate(
             list(generated_batches(config, generator, g, num, batch_size, step, mesh))

@@ -9,7 +9,7 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxgan import config_validation, op_profile, sharding
+from jaxgan import config_validation, models, op_profile, sharding
 from jaxgan.train_state import create_train_state
 from jaxgan.train_step import make_train_step
 
@@ -22,11 +22,7 @@ def benchmark(
     config_validation.validate(config)
     mesh = sharding.data_mesh()
     state = create_train_state(config, jax.random.key(config.seed), mesh)
-    if config.data_dim:  # points (the 2-D sets of the mode-collapse laboratory)
-        sample_shape = (config.data_dim,)
-    else:
-        sample_shape = (config.image_size, config.image_size, config.num_channels)
-    shape = (config.d_steps, config.batch_size, *sample_shape)
+    shape = (config.d_steps, config.batch_size, *models.data_shape(config))
     rng = np.random.default_rng(0)
     batch = {"image": rng.uniform(-1, 1, shape).astype(np.float32)}
     if config.conditional:  # needs config.num_classes (there is no dataset to take it from)

@@ -70,3 +70,12 @@ def module(config: ml_collections.ConfigDict) -> ModuleType:
 def load(config: ml_collections.ConfigDict) -> Dataset:
     argument = config.dataset.partition(":")[2]
     return module(config).load(argument or None, config)
+
+
+def count_argument(name: str, argument: str | None, default: int) -> int:
+    """The N of `NAME:N` (how many samples a generated dataset draws); `default` without."""
+    if argument is None:
+        return default
+    if not argument.isdigit() or int(argument) < 1:
+        raise UserError(f"config.dataset={name}:N needs a positive count, got {argument!r}")
+    return int(argument)

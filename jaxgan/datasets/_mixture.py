@@ -8,19 +8,9 @@ with its mode.
 import ml_collections
 import numpy as np
 
-from jaxgan.datasets import Dataset
-from jaxgan.errors import UserError
+from jaxgan.datasets import Dataset, count_argument
 
 DEFAULT_NUM_POINTS = 100_000
-
-
-def num_points(name: str, argument: str | None) -> int:
-    """`NAME:N` asks for N points; the default is DEFAULT_NUM_POINTS."""
-    if argument is None:
-        return DEFAULT_NUM_POINTS
-    if not argument.isdigit() or int(argument) < 1:
-        raise UserError(f"config.dataset={name}:N needs a positive count, got {argument!r}")
-    return int(argument)
 
 
 def sample(centres: np.ndarray, std: float, num: int, seed: int) -> Dataset:
@@ -43,4 +33,5 @@ def load(
     argument: str | None,
     config: ml_collections.ConfigDict,
 ) -> Dataset:
-    return sample(centres, std, num_points(name, argument), config.seed)
+    num = count_argument(name, argument, DEFAULT_NUM_POINTS)
+    return sample(centres, std, num, config.seed)

@@ -10,7 +10,7 @@ makes N images (60k by default), drawn from `config.seed`. Train with
 import ml_collections
 import numpy as np
 
-from jaxgan.datasets import Dataset, _mixture, mnist
+from jaxgan.datasets import Dataset, count_argument, mnist
 
 DEFAULT_NUM_IMAGES = 60_000
 NUM_MODES = 1000
@@ -30,6 +30,6 @@ def stack(images: np.ndarray, labels: np.ndarray, num: int, seed: int) -> Datase
 
 
 def load(argument: str | None, config: ml_collections.ConfigDict) -> Dataset:
-    num = DEFAULT_NUM_IMAGES if argument is None else _mixture.num_points("stacked_mnist", argument)
+    num = count_argument("stacked_mnist", argument, DEFAULT_NUM_IMAGES)
     images, labels = mnist.load_splits()["train"]
     return stack(images, labels, num, config.seed)
