@@ -146,27 +146,36 @@ def versions() -> dict[str, str]:
     return found
 
 
+def _move_aside(workdir: pathlib.Path) -> pathlib.Path:
+    """Moves what the run recorded in config.json left (all but checkpoints/) into
+    superseded-<when it was written>/, a new folder, and returns it."""
+    written = json.loads((workdir / CONFIG_FILE).read_text()).get("written", "earlier")
+    stamp = str(written).replace(":", "")
+    kept = workdir / f"superseded-{stamp}"
+    for n in range(2, 1000):  # never into an earlier one
+        if not kept.exists():
+            break
+        kept = workdir / f"superseded-{stamp}-{n}"
+    kept.mkdir()
+    for name in (CONFIG_FILE, *SUBDIRS):
+        if name != "checkpoints" and (workdir / name).exists():
+            (workdir / name).rename(kept / name)
+    return kept
+
+
 def create(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> pathlib.Path | None:
     """Makes the layout and writes config.json (atomically); call after `check`. What an
     earlier run of another config that saved no checkpoint left (config.json, samples,
     TensorBoard logs, evaluations) is moved into superseded-<when it was written>/, never
     deleted or mixed with this run's: that folder is returned (else None)."""
     workdir = pathlib.Path(workdir)
-    kept = None
     config_path = workdir / CONFIG_FILE
+    kept = None
+    # Compared as `check` compares (read_config fills in fields older records lack), so
+    # a record of this very config is never moved aside.
     if config_path.exists():
-        earlier = json.loads(config_path.read_text())
-        if config_differences(earlier["config"], config.to_dict()):
-            stamp = str(earlier.get("written", "earlier")).replace(":", "")
-            kept = workdir / f"superseded-{stamp}"
-            for n in range(2, 1000):  # never into an earlier one
-                if not kept.exists():
-                    break
-                kept = workdir / f"superseded-{stamp}-{n}"
-            kept.mkdir()
-            for name in (CONFIG_FILE, *SUBDIRS):
-                if name != "checkpoints" and (workdir / name).exists():
-                    (workdir / name).rename(kept / name)
+        if config_differences(read_config(workdir).to_dict(), config.to_dict()):
+            kept = _move_aside(workdir)
     for name in SUBDIRS:
         (workdir / name).mkdir(parents=True, exist_ok=True)
     record = {

@@ -291,6 +291,12 @@ def test_a_workdir_written_before_conditioning_existed_reads_as_unconditional(tm
     read = workdir_lib.read_config(tmp_path)
     assert read.to_dict() == config.to_dict()
     workdir_lib.check(tmp_path, config)  # the same run: resumable
+    # and taken as it is, not moved aside as another config's, although it saved nothing.
+    assert workdir_lib.create(tmp_path, config) is None
+    assert not list(tmp_path.glob("superseded-*"))
+    written = json.loads((tmp_path / "config.json").read_text())["config"]
+    (tmp_path / "config.json").write_text(json.dumps({"config": stored}))
+    assert written == config.to_dict()
     # With a checkpoint (a run that saved none would be moved aside), another config is
     # refused, and the missing field counts as the old behaviour.
     (tmp_path / "checkpoints" / "2").mkdir(parents=True)
