@@ -73,8 +73,11 @@ def _product_summary(line: str) -> str:
     return text + (f" window {window.group(1)}" if window else "")
 
 
-# On GPU, convolutions and matrix products are custom calls into cuDNN / cuBLAS(Lt).
-_LIBRARY_PRODUCT = re.compile(r'custom_call_target="__(cudnn\$conv|cublas)')
+# On GPU, convolutions and matrix products are custom calls into cuDNN / cuBLAS(Lt); on CPU,
+# jaxgan's kernel gradients are custom calls into oneDNN (jaxgan/kernel_grad.py).
+_LIBRARY_PRODUCT = re.compile(
+    r'custom_call_target="(__cudnn\$conv|__cublas|jaxgan_conv_kernel_grad)'
+)
 
 
 def _is_product(line: str) -> bool:

@@ -180,6 +180,8 @@ def test_auto_picks_per_backend():
     assert resolve_implementation("conv", "auto", "cpu") == "space_to_depth"
     assert resolve_implementation("conv", "auto", "gpu") == "xla"
     assert resolve_implementation("conv", "auto", "tpu") == "xla"
+    assert resolve_implementation("kernel_grad", "auto", "cpu") == "onednn"
+    assert resolve_implementation("kernel_grad", "auto", "gpu") == "xla"
 
 
 def test_auto_can_be_overridden_for_a_backend_and_names_the_choices_when_wrong(monkeypatch):
@@ -192,7 +194,10 @@ def test_auto_can_be_overridden_for_a_backend_and_names_the_choices_when_wrong(m
     assert resolve_implementation("conv_transpose", "auto", "cpu") == "xla"
     assert resolve_implementation("conv", "auto", "cpu") == "xla"
     assert resolve_implementation("conv_transpose", "auto", "gpu") == "phase"
-    choices = "'conv=phase' is not one of: conv_transpose=phase|xla; conv=space_to_depth|xla"
+    choices = (
+        "'conv=phase' is not one of: conv_transpose=phase|xla; conv=space_to_depth|xla; "
+        "kernel_grad=onednn|xla"
+    )
     choices = re.escape(choices)
     with pytest.raises(UserError, match=choices):
         override_auto_implementation("conv=phase", "cpu")

@@ -1,0 +1,123 @@
+"""jaxgan's native CPU kernels: built from source with the system's C++ compiler on first use.
+
+One today: the kernel gradient of a convolution through oneDNN (conv_kernel_grad.cc), which
+jaxgan/kernel_grad.py calls where XLA:CPU's own is slow. It needs a C++17 compiler (`$CXX`,
+else g++ or c++) and oneDNN's headers and library (the `onednn-devel-cpu-gomp` wheel, which
+jaxgan installs on x86-64 Linux). The library is compiled once per source, jaxlib and
+oneDNN, into the cache folder (jaxgan/datasets/_cache.py), like PyTorch's
+`cpp_extension.load`; compiling takes about 10 s.
+
+Where any of that is missing, or $JAXGAN_NATIVE=0, `ffi_target` returns None, says why once
+on the log, and jaxgan runs XLA's own kernel gradients: slower, never wrong.
+"""
+
+import ctypes
+import functools
+import hashlib
+import os
+import pathlib
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from absl import logging
+
+from jaxgan.datasets import _cache
+
+_SOURCE = pathlib.Path(__file__).with_name("conv_kernel_grad.cc")
+CONV_KERNEL_GRAD = "jaxgan_conv_kernel_grad"
+
+
+class Unavailable(Exception):
+    """Why the native kernels cannot be built or loaded here."""
+
+
+def _onednn() -> tuple[pathlib.Path, pathlib.Path]:
+    """(include folder, library folder) of an installed oneDNN."""
+    prefixes = dict.fromkeys([sys.prefix, sys.base_prefix, "/usr/local", "/usr"])
+    for prefix in map(pathlib.Path, prefixes):
+        include = prefix / "include"
+        if not (include / "dnnl.hpp").is_file():
+            continue
+        for lib in (prefix / "lib", prefix / "lib64", prefix / "lib/x86_64-linux-gnu"):
+            if any(lib.glob("libdnnl.so*")):
+                return include, lib
+    raise Unavailable(
+        "oneDNN not found (dnnl.hpp and libdnnl.so under "
+        f"{', '.join(prefixes)}): pip install onednn-devel-cpu-gomp==2023.2.0"
+    )
+
+
+def _compiler() -> str:
+    for name in filter(None, (os.environ.get("CXX"), "g++", "c++")):
+        if shutil.which(name):
+            return name
+    raise Unavailable("no C++ compiler ($CXX, g++ or c++) on PATH")
+
+
+def _build() -> pathlib.Path:
+    """The compiled library, from the cache or compiled now."""
+    import jax  # noqa: PLC0415  (jax only when a kernel is asked for)
+    import jaxlib  # noqa: PLC0415
+
+    include, lib = _onednn()
+    compiler = _compiler()
+    jax_include = jax.ffi.include_dir()
+    source = _SOURCE.read_bytes()
+    key = hashlib.sha256(
+        b"\0".join(
+            [source, jaxlib.__version__.encode(), str(lib.resolve()).encode(), compiler.encode()]
+        )
+    ).hexdigest()[:16]
+    target = _cache.cache_dir() / "native" / f"jaxgan_native-{key}.so"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Compiled beside the target and renamed: runs starting together never load half a file.
+    handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(handle)
+    command = [
+        compiler, "-O2", "-shared", "-fPIC", "-std=c++17", "-w",
+        f"-I{include}", f"-I{jax_include}", str(_SOURCE), "-o", partial,
+        f"-L{lib}", "-ldnnl", "-lgomp", f"-Wl,-rpath,{lib}",
+    ]  # fmt: skip
+    logging.info("compiling jaxgan's native kernels: %s", " ".join(command))
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        os.unlink(partial)
+        raise Unavailable(f"compiling {_SOURCE.name} failed:\n{result.stderr[-2000:]}")
+    os.chmod(partial, 0o755)  # mkstemp made it 0600
+    os.replace(partial, target)
+    return target
+
+
+def threads() -> int:
+    """OpenMP threads per oneDNN call: $JAXGAN_ONEDNN_THREADS, else half the CPUs this process
+    may use. XLA:CPU runs independent ops side by side, and a backward pass has two streams
+    (kernel and input gradients), so whole-machine calls would oversubscribe the cores: on 2
+    cores, 1 thread per call made the DCGAN step 8% faster than 2 (BENCHMARKS.md)."""
+    if os.environ.get("JAXGAN_ONEDNN_THREADS"):
+        return max(1, int(os.environ["JAXGAN_ONEDNN_THREADS"]))
+    return max(1, len(os.sched_getaffinity(0)) // 2)
+
+
+@functools.cache
+def ffi_target() -> str | None:
+    """The registered FFI target name of the oneDNN kernel gradient, or None (logged why)."""
+    try:
+        if os.environ.get("JAXGAN_NATIVE", "1") == "0":
+            raise Unavailable("$JAXGAN_NATIVE=0")
+        if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
+            raise Unavailable(f"built for x86-64 Linux only, not {platform.machine()}")
+        library = ctypes.cdll.LoadLibrary(str(_build()))
+    except (Unavailable, OSError) as error:
+        logging.warning("XLA's own convolution kernel gradients (slower on CPU): %s", error)
+        return None
+    import jax  # noqa: PLC0415
+
+    jax.ffi.register_ffi_target(
+        CONV_KERNEL_GRAD, jax.ffi.pycapsule(library.JaxganConvKernelGrad), platform="cpu"
+    )
+    return CONV_KERNEL_GRAD
