@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxgan import onednn_conv
 from jaxgan.layers import (
     conv_input_grad_space_to_depth,
     conv_space_to_depth,
@@ -34,12 +35,13 @@ DCGAN_LAYERS = {
 STRIDES, UP_PADDING, DOWN_PADDING = (2, 2), ((2, 2), (2, 2)), ((1, 1), (1, 1))
 _DN = ("NHWC", "HWIO", "NHWC")
 
-# What UpsampleConvTranspose / DownsampleConv run ('xla', 'phase', 'space_to_depth'), and
+# What UpsampleConvTranspose / DownsampleConv run ('xla', 'phase', 'space_to_depth', 'onednn'), and
 # variants kept for comparison.
 IMPLEMENTATIONS: dict[str, dict[str, Callable[[jax.Array, jax.Array], jax.Array]]] = {
     "generator": {
         "xla": lambda x, k: lax.conv_transpose(x, k, STRIDES, UP_PADDING, dimension_numbers=_DN),
         "phase": lambda x, k: conv_transpose_phase(x, k, STRIDES, UP_PADDING),
+        "onednn": lambda x, k: onednn_conv.conv_transpose(x, k, STRIDES, UP_PADDING),
         "phase-shared": lambda x, k: conv_transpose_phase(
             x, k, STRIDES, UP_PADDING, packing="shared"
         ),
@@ -53,11 +55,12 @@ IMPLEMENTATIONS: dict[str, dict[str, Callable[[jax.Array, jax.Array], jax.Array]
         ),
         "space_to_depth": lambda x, k: conv_input_grad_space_to_depth(x, k, STRIDES, DOWN_PADDING),
         "space_to_depth-all": lambda x, k: conv_space_to_depth(x, k, STRIDES, DOWN_PADDING),
+        "onednn": lambda x, k: onednn_conv.conv(x, k, STRIDES, DOWN_PADDING),
     },
 }
 DEFAULT_IMPLEMENTATIONS = {
-    "generator": ["xla", "phase"],
-    "discriminator": ["xla", "space_to_depth"],
+    "generator": ["xla", "phase", "onednn"],
+    "discriminator": ["xla", "space_to_depth", "onednn"],
 }
 
 

@@ -19,7 +19,7 @@ from flax.linen.linear import default_kernel_init
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from jaxgan import kernel_grad as kernel_grad_lib
+from jaxgan import onednn_conv
 from jaxgan.errors import UserError
 
 Array = jax.Array
@@ -40,18 +40,17 @@ _DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
 # - UpsampleConvTranspose: 'phase' 31k img/s vs 'xla' 18.5k in float32, 47k vs 41k in bf16.
 # - DownsampleConv: 'space_to_depth' and 'xla' within 1% of each other, so 'xla' stays.
 # TPU has not been measured: it keeps 'xla' until someone runs the benchmark there.
-# - kernel_grad, the kernel gradient of every stride-1 phase convolution and of every
-#   DownsampleConv: 'onednn' (jaxgan/kernel_grad.py) runs XLA:CPU's 20-70 GFLOP/s kernel
-#   gradients at 95-140 (2-5x faster on 5 of the 7 DCGAN shapes, even on D's last layer).
+# Measured on XLA:CPU again with a third choice, 'onednn' (jaxgan/onednn_conv.py: all three
+# passes of both layers through oneDNN): XLA:CPU's kernel gradients run at 20-70 GFLOP/s on
+# DCGAN's shapes, oneDNN's at 95-190, and the whole DCGAN 64 step at batch 32 is ~1.2x
+# faster than with 'phase' and 'space_to_depth' (BENCHMARKS.md).
 AUTO_IMPLEMENTATION: dict[str, dict[str, str]] = {
-    "conv_transpose": {"cpu": "phase", "gpu": "phase"},
-    "conv": {"cpu": "space_to_depth"},
-    "kernel_grad": {"cpu": "onednn"},
+    "conv_transpose": {"cpu": "onednn", "gpu": "phase"},
+    "conv": {"cpu": "onednn"},
 }
 _IMPLEMENTATIONS = {
-    "conv_transpose": ("phase", "xla"),
-    "conv": ("space_to_depth", "xla"),
-    "kernel_grad": ("onednn", "xla"),
+    "conv_transpose": ("onednn", "phase", "xla"),
+    "conv": ("onednn", "space_to_depth", "xla"),
 }
 
 
@@ -114,12 +113,7 @@ def _phase_taps(kernel: Array, axis: int, stride: int, first: int, taps: int) ->
 
 
 def _correlate(
-    x: Array,
-    kernel: Array,
-    starts: tuple[int, int],
-    out_shape: tuple[int, int],
-    precision: Any,
-    kernel_grad: str,
+    x: Array, kernel: Array, starts: tuple[int, int], out_shape: tuple[int, int], precision: Any
 ) -> Array:
     """Stride-1 correlation whose output (i, j) reads x[starts[0] + i, starts[1] + j] onwards.
 
@@ -136,8 +130,8 @@ def _correlate(
         crops.append((begin, end))
         pads.append((begin - start, start + length - end))
     x = x[:, crops[0][0] : crops[0][1], crops[1][0] : crops[1][1]]
-    return kernel_grad_lib.conv(
-        x, kernel, (1, 1), pads, precision=precision, implementation=kernel_grad
+    return lax.conv_general_dilated(
+        x, kernel, (1, 1), pads, dimension_numbers=_DIMENSION_NUMBERS, precision=precision
     )
 
 
@@ -156,7 +150,6 @@ def conv_transpose_phase(
     *,
     packing: Packing = "separate",
     precision: Any = None,
-    kernel_grad: str = "auto",
 ) -> Array:
     """Equals lax.conv_transpose(x, kernel, strides, padding, dimension_numbers=NHWC/HWIO/NHWC).
 
@@ -168,11 +161,8 @@ def conv_transpose_phase(
     each phase kernel zero-embedded in their common window, then a plain depth-to-space).
     On XLA:CPU 'separate' is the fastest for forward plus both gradients: 'shared' has a 0.1-5 s
     kernel gradient like the stock lowering, and 'union' does (2k/s - 1)^2 / (k/s)^2 = 2.25x the
-    multiplications for k=4, s=2 (see jaxgan.bench_layers). `kernel_grad` says how the
-    phase convolutions' kernel gradients run: 'onednn' or 'xla' (jaxgan/kernel_grad.py), or
-    'auto' (AUTO_IMPLEMENTATION).
+    multiplications for k=4, s=2 (see jaxgan.bench_layers).
     """
-    kernel_grad = resolve_implementation("kernel_grad", kernel_grad)
     if packing not in ("separate", "shared", "union"):
         raise ValueError(f"packing must be 'separate', 'shared' or 'union', got {packing!r}")
     s_h, s_w = strides
@@ -199,14 +189,7 @@ def conv_transpose_phase(
     if packing == "separate":
         ys = [
             [
-                _correlate(
-                    x,
-                    sub[a][b],
-                    (plan_h.shift[a], plan_w.shift[b]),
-                    per_phase,
-                    precision,
-                    kernel_grad,
-                )
+                _correlate(x, sub[a][b], (plan_h.shift[a], plan_w.shift[b]), per_phase, precision)
                 for b in range(s_w)
             ]
             for a in range(s_h)
@@ -219,7 +202,7 @@ def conv_transpose_phase(
         # Phase (a, b) output m is the shared output m + shift - low: slice it back out.
         shared = (per_phase[0] + spread[0], per_phase[1] + spread[1])
         packed = jnp.concatenate([sub[a][b] for a, b in phases], axis=-1)
-        y = _correlate(x, packed, low, shared, precision, kernel_grad)
+        y = _correlate(x, packed, low, shared, precision)
         ys = [[None] * s_w for _ in range(s_h)]
         for i, (a, b) in enumerate(phases):
             oh, ow = plan_h.shift[a] - low[0], plan_w.shift[b] - low[1]
@@ -244,7 +227,7 @@ def conv_transpose_phase(
         ],
         axis=-1,
     )
-    y = _correlate(x, packed, low, per_phase, precision, kernel_grad)
+    y = _correlate(x, packed, low, per_phase, precision)
     n = x.shape[0]
     y = y.reshape(n, per_phase[0], per_phase[1], s_h, s_w, c_out)
     y = y.transpose(0, 1, 3, 2, 4, 5).reshape(n, per_phase[0] * s_h, per_phase[1] * s_w, c_out)
@@ -311,9 +294,9 @@ class UpsampleConvTranspose(nn.Module):
     layer explicitly (``name=``) to keep the parameter paths of an auto-named nn.ConvTranspose.
 
     implementation: 'xla' is nn.ConvTranspose's lowering (lax.conv_transpose); 'phase' is
-    conv_transpose_phase; 'auto' looks up AUTO_IMPLEMENTATION for jax's default backend.
-    kernel_grad: how 'phase' computes its kernel gradients, 'onednn' or 'xla'
-    (jaxgan/kernel_grad.py); 'auto' looks it up likewise. 'xla' layers ignore it.
+    conv_transpose_phase; 'onednn' runs all three passes through oneDNN on the CPU
+    (jaxgan/onednn_conv.conv_transpose; XLA's own elsewhere), or 'phase' where a padding side
+    exceeds kernel_size - 1; 'auto' looks up AUTO_IMPLEMENTATION for jax's default backend.
     """
 
     features: int
@@ -324,8 +307,7 @@ class UpsampleConvTranspose(nn.Module):
     param_dtype: Any = jnp.float32
     precision: Any = None
     kernel_init: Callable[..., Array] = default_kernel_init
-    implementation: Literal["auto", "phase", "xla"] = "auto"
-    kernel_grad: Literal["auto", "onednn", "xla"] = "auto"
+    implementation: Literal["auto", "onednn", "phase", "xla"] = "auto"
 
     @nn.compact
     def __call__(self, inputs: Array) -> Array:
@@ -339,14 +321,12 @@ class UpsampleConvTranspose(nn.Module):
                     dimension_numbers=_DIMENSION_NUMBERS,
                     precision=self.precision,
                 )
-            return conv_transpose_phase(
-                x,
-                kernel,
-                strides,
-                padding,
-                precision=self.precision,
-                kernel_grad=self.kernel_grad,
-            )
+            if implementation == "onednn":
+                precision = self.precision
+                y = onednn_conv.conv_transpose(x, kernel, strides, padding, precision=precision)
+                if y is not None:
+                    return y
+            return conv_transpose_phase(x, kernel, strides, padding, precision=self.precision)
 
         return _strided_layer(self, inputs, "conv_transpose", compute)
 
@@ -398,51 +378,37 @@ def _conv(x: Array, kernel: Array, strides: tuple, padding: tuple, precision: An
     )
 
 
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4))
 def conv_input_grad_space_to_depth(
-    x: Array,
-    kernel: Array,
-    strides: tuple,
-    padding: tuple,
-    precision: Any = None,
-    kernel_grad: str = "auto",
+    x: Array, kernel: Array, strides: tuple, padding: tuple, precision: Any = None
 ) -> Array:
     """XLA's strided convolution, differentiated so that its input gradient is a stride-1 one.
 
-    The forward pass is XLA's own (faster on XLA:CPU than the space-to-depth form); the input
-    gradient, an input-dilated convolution when XLA transposes the stock lowering, goes through
-    conv_space_to_depth; the kernel gradient is `kernel_grad`'s ('onednn' or 'xla', see
-    jaxgan/kernel_grad.py; 'auto' looks up AUTO_IMPLEMENTATION). Any order and mode of
+    The forward pass and the kernel gradient are XLA's own (faster on XLA:CPU than the
+    space-to-depth form); only the input gradient, an input-dilated convolution when XLA
+    transposes the stock lowering, goes through conv_space_to_depth. Any order and mode of
     differentiation works (a custom JVP, which reverse mode transposes).
     """
-    kernel_grad = resolve_implementation("kernel_grad", kernel_grad)
-    return _conv_space_to_depth_input_grad(x, kernel, strides, padding, precision, kernel_grad)
-
-
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4, 5))
-def _conv_space_to_depth_input_grad(x, kernel, strides, padding, precision, kernel_grad):
     return _conv(x, kernel, strides, padding, precision)
 
 
-def _conv_jvp(strides, padding, precision, kernel_grad, primals, tangents):
+def _conv_jvp(strides, padding, precision, primals, tangents):
     x, kernel = primals
     dx, dkernel = tangents
     y = _conv(x, kernel, strides, padding, precision)
     # The tangent is linear in (dx, dkernel) and reverse mode transposes it term by term: the x
     # term in space-to-depth form transposes to a stride-1 convolution. Symbolic zeros skip a
     # term whose tangent is known to vanish (e.g. the input images when only the kernel is
-    # differentiated), which would otherwise cost a full convolution. The kernel term
-    # transposes to `kernel_grad`'s kernel gradient.
+    # differentiated), which would otherwise cost a full convolution.
     dy = jnp.zeros_like(y)
     if not isinstance(dx, SymbolicZero):
         dy += conv_space_to_depth(dx, kernel, strides, padding, precision=precision)
     if not isinstance(dkernel, SymbolicZero):
-        dy += kernel_grad_lib.conv(
-            x, dkernel, strides, padding, precision=precision, implementation=kernel_grad
-        )
+        dy += _conv(x, dkernel, strides, padding, precision)
     return y, dy
 
 
-_conv_space_to_depth_input_grad.defjvp(_conv_jvp, symbolic_zeros=True)
+conv_input_grad_space_to_depth.defjvp(_conv_jvp, symbolic_zeros=True)
 
 
 class DownsampleConv(nn.Module):
@@ -457,9 +423,10 @@ class DownsampleConv(nn.Module):
     layer explicitly (``name=``) to keep the parameter paths of an auto-named nn.Conv.
 
     implementation: 'xla' is nn.Conv's lowering; 'space_to_depth' is
-    conv_input_grad_space_to_depth (same forward, input gradient via space-to-depth); 'auto'
-    looks up AUTO_IMPLEMENTATION for jax's default backend. kernel_grad: how either computes
-    its kernel gradient, 'onednn' or 'xla' (jaxgan/kernel_grad.py); 'auto' looks it up likewise.
+    conv_input_grad_space_to_depth (same forward and kernel gradient, input gradient via
+    space-to-depth); 'onednn' runs all three passes through oneDNN on the CPU
+    (jaxgan/onednn_conv.conv; XLA's own elsewhere); 'auto' looks up AUTO_IMPLEMENTATION for
+    jax's default backend.
     """
 
     features: int
@@ -470,23 +437,15 @@ class DownsampleConv(nn.Module):
     param_dtype: Any = jnp.float32
     precision: Any = None
     kernel_init: Callable[..., Array] = default_kernel_init
-    implementation: Literal["auto", "space_to_depth", "xla"] = "auto"
-    kernel_grad: Literal["auto", "onednn", "xla"] = "auto"
+    implementation: Literal["auto", "onednn", "space_to_depth", "xla"] = "auto"
 
     @nn.compact
     def __call__(self, inputs: Array) -> Array:
         def compute(x, kernel, strides, padding, implementation):
             if implementation == "xla":
-                return kernel_grad_lib.conv(
-                    x,
-                    kernel,
-                    strides,
-                    padding,
-                    precision=self.precision,
-                    implementation=resolve_implementation("kernel_grad", self.kernel_grad),
-                )
-            return conv_input_grad_space_to_depth(
-                x, kernel, strides, padding, self.precision, self.kernel_grad
-            )
+                return _conv(x, kernel, strides, padding, self.precision)
+            if implementation == "onednn":
+                return onednn_conv.conv(x, kernel, strides, padding, precision=self.precision)
+            return conv_input_grad_space_to_depth(x, kernel, strides, padding, self.precision)
 
         return _strided_layer(self, inputs, "conv", compute)

@@ -76,7 +76,7 @@ def _product_summary(line: str) -> str:
 # On GPU, convolutions and matrix products are custom calls into cuDNN / cuBLAS(Lt); on CPU,
 # jaxgan's kernel gradients are custom calls into oneDNN (jaxgan/kernel_grad.py).
 _LIBRARY_PRODUCT = re.compile(
-    r'custom_call_target="(__cudnn\$conv|__cublas|jaxgan_conv_kernel_grad)'
+    r'custom_call_target="(__cudnn\$conv|__cublas|jaxgan_conv_(forward|input_grad|kernel_grad))'
 )
 
 

@@ -38,6 +38,8 @@ CONFIGS = [
     ((2, 2), (3, 3), ((1, 0), (1, 1))),
     ((4, 4), (2, 2), ((3, 0), (1, 2))),
     ((4, 4), (1, 1), ((1, 2), (2, 1))),
+    # low padding above kernel - 1: 'onednn' falls back to 'phase' here
+    ((3, 3), (2, 2), ((3, 1), (0, 1))),
 ]
 
 
@@ -77,7 +79,8 @@ def _check_against_reference(layer: nn.Module, reference: nn.Module, x: jax.Arra
 
 
 @pytest.mark.parametrize(
-    "shape, implementation", [(s, "phase") for s in SHAPES] + [(SHAPES[1], "xla")]
+    "shape, implementation",
+    [(s, i) for s in SHAPES for i in ("phase", "onednn")] + [(SHAPES[1], "xla")],
 )
 def test_dcgan_layer_matches_conv_transpose(shape, implementation):
     batch, h, w, c_in, c_out = shape
@@ -89,10 +92,11 @@ def test_dcgan_layer_matches_conv_transpose(shape, implementation):
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-def test_other_kernels_strides_and_paddings_match(config):
+@pytest.mark.parametrize("implementation", ["phase", "onednn"])
+def test_other_kernels_strides_and_paddings_match(config, implementation):
     kernel_size, strides, padding = config
     x = _normal(0, (2, 5, 4, 3))
-    layer = UpsampleConvTranspose(4, kernel_size, strides, padding, implementation="phase")
+    layer = UpsampleConvTranspose(4, kernel_size, strides, padding, implementation=implementation)
     _check_against_reference(layer, _reference(4, kernel_size, strides, padding), x)
 
 
@@ -122,15 +126,18 @@ def test_param_trees_and_initial_values_equal_flax():
 
 
 @pytest.mark.parametrize("shape", [(5, 3, 2), (2, 3, 4, 5, 2)])
-def test_unbatched_and_extra_batch_dims_match(shape):
+@pytest.mark.parametrize("implementation", ["phase", "onednn"])
+def test_unbatched_and_extra_batch_dims_match(shape, implementation):
     x = _normal(0, shape)
-    _check_against_reference(UpsampleConvTranspose(3, implementation="phase"), _reference(3), x)
+    layer = UpsampleConvTranspose(3, implementation=implementation)
+    _check_against_reference(layer, _reference(3), x)
 
 
-def test_dtype_promotion_matches():
+@pytest.mark.parametrize("implementation", ["phase", "onednn"])
+def test_dtype_promotion_matches(implementation):
     x = _normal(0, (2, 4, 4, 3))
     kwargs = dict(dtype=jnp.bfloat16, param_dtype=jnp.float32)
-    ours = UpsampleConvTranspose(5, implementation="phase", **kwargs)
+    ours = UpsampleConvTranspose(5, implementation=implementation, **kwargs)
     theirs = nn.ConvTranspose(5, (4, 4), (2, 2), ((2, 2), (2, 2)), use_bias=False, **kwargs)
     params = {"params": {"kernel": _normal(1, (4, 4, 3, 5))}}
     shapes = jax.eval_shape(ours.init, jax.random.key(1), x)
@@ -145,7 +152,8 @@ def test_dtype_promotion_matches():
     )
 
 
-def test_matches_torch_conv_transpose2d():
+@pytest.mark.parametrize("implementation", ["phase", "onednn"])
+def test_matches_torch_conv_transpose2d(implementation):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 5, 6, 4)).astype(np.float32)  # NHWC
@@ -154,7 +162,7 @@ def test_matches_torch_conv_transpose2d():
     # with the kernel, which puts k[t] at s*i + lo - t. So k = w flipped in both spatial axes,
     # laid out HWIO, with lo = kh - 1 - p: p=1 -> padding (2, 2).
     kernel = np.flip(weight.transpose(2, 3, 0, 1), (0, 1))
-    layer = UpsampleConvTranspose(2, implementation="phase")
+    layer = UpsampleConvTranspose(2, implementation=implementation)
     params = {"params": {"kernel": jnp.asarray(kernel)}}
     cotangent = rng.standard_normal((3, 10, 12, 2)).astype(np.float32)
     loss = lambda p, x: jnp.vdot(layer.apply(p, x), cotangent)  # noqa: E731
@@ -173,15 +181,13 @@ def test_matches_torch_conv_transpose2d():
 
 
 def test_auto_picks_per_backend():
-    assert resolve_implementation("conv_transpose", "auto", "cpu") == "phase"
+    assert resolve_implementation("conv_transpose", "auto", "cpu") == "onednn"
     assert resolve_implementation("conv_transpose", "auto", "gpu") == "phase"
     assert resolve_implementation("conv_transpose", "auto", "tpu") == "xla"
     assert resolve_implementation("conv_transpose", "xla", "cpu") == "xla"
-    assert resolve_implementation("conv", "auto", "cpu") == "space_to_depth"
+    assert resolve_implementation("conv", "auto", "cpu") == "onednn"
     assert resolve_implementation("conv", "auto", "gpu") == "xla"
     assert resolve_implementation("conv", "auto", "tpu") == "xla"
-    assert resolve_implementation("kernel_grad", "auto", "cpu") == "onednn"
-    assert resolve_implementation("kernel_grad", "auto", "gpu") == "xla"
 
 
 def test_auto_can_be_overridden_for_a_backend_and_names_the_choices_when_wrong(monkeypatch):
@@ -195,8 +201,8 @@ def test_auto_can_be_overridden_for_a_backend_and_names_the_choices_when_wrong(m
     assert resolve_implementation("conv", "auto", "cpu") == "xla"
     assert resolve_implementation("conv_transpose", "auto", "gpu") == "phase"
     choices = (
-        "'conv=phase' is not one of: conv_transpose=phase|xla; conv=space_to_depth|xla; "
-        "kernel_grad=onednn|xla"
+        "'conv=phase' is not one of: conv_transpose=onednn|phase|xla; "
+        "conv=onednn|space_to_depth|xla"
     )
     choices = re.escape(choices)
     with pytest.raises(UserError, match=choices):
@@ -234,7 +240,7 @@ def _conv_reference(features: int, kernel_size=(4, 4), strides=(2, 2), padding=(
 
 @pytest.mark.parametrize(
     "shape, implementation",
-    [(s, "space_to_depth") for s in CONV_SHAPES] + [(CONV_SHAPES[1], "xla")],
+    [(s, i) for s in CONV_SHAPES for i in ("space_to_depth", "onednn")] + [(CONV_SHAPES[1], "xla")],
 )
 def test_dcgan_downsample_layer_matches_conv(shape, implementation):
     batch, h, w, c_in, c_out = shape
@@ -244,7 +250,8 @@ def test_dcgan_downsample_layer_matches_conv(shape, implementation):
 
 
 @pytest.mark.parametrize("config", CONV_CONFIGS)
-def test_other_conv_settings_match(config):
+@pytest.mark.parametrize("implementation", ["space_to_depth", "onednn"])
+def test_other_conv_settings_match(config, implementation):
     kernel_size, strides, padding = config
     x = _normal(0, (2, 7, 6, 3))
     kernel = _normal(1, (*kernel_size, 3, 4))
@@ -253,11 +260,12 @@ def test_other_conv_settings_match(config):
     )
     s2d = jax.jit(conv_space_to_depth, static_argnums=(2, 3))
     _assert_close(s2d(x, kernel, strides, padding), expected)
-    layer = DownsampleConv(4, kernel_size, strides, padding, implementation="space_to_depth")
+    layer = DownsampleConv(4, kernel_size, strides, padding, implementation=implementation)
     _check_against_reference(layer, _conv_reference(4, kernel_size, strides, padding), x)
 
 
-def test_second_order_gradient_matches_conv():
+@pytest.mark.parametrize("implementation", ["space_to_depth", "onednn"])
+def test_second_order_gradient_matches_conv(implementation):
     # Gradient penalties (R1, WGAN-GP) differentiate the input gradient once more.
     x = _normal(0, (2, 6, 5, 3))
     params = {"params": {"kernel": _normal(1, (4, 4, 3, 4))}}
@@ -272,13 +280,14 @@ def test_second_order_gradient_matches_conv():
 
             return jax.grad(penalty)(params)
 
-        return run(DownsampleConv(4, implementation="space_to_depth")), run(_conv_reference(4))
+        return run(DownsampleConv(4, implementation=implementation)), run(_conv_reference(4))
 
     ours, theirs = penalty_grads(params, x)
     _assert_close(ours["params"]["kernel"], theirs["params"]["kernel"])
 
 
-def test_forward_mode_matches_conv():
+@pytest.mark.parametrize("implementation", ["space_to_depth", "onednn"])
+def test_forward_mode_matches_conv(implementation):
     x, tx = _normal(0, (2, 6, 5, 3)), _normal(1, (2, 6, 5, 3))
     params, tparams = ({"params": {"kernel": _normal(i, (4, 4, 3, 4))}} for i in (2, 3))
 
@@ -287,14 +296,15 @@ def test_forward_mode_matches_conv():
         def run(module: nn.Module):
             return jax.jvp(module.apply, (params, x), (tparams, tx))
 
-        return run(DownsampleConv(4, implementation="space_to_depth")), run(_conv_reference(4))
+        return run(DownsampleConv(4, implementation=implementation)), run(_conv_reference(4))
 
     ours, theirs = jvps(params, x, tparams, tx)
     for actual, expected in zip(ours, theirs, strict=True):
         _assert_close(actual, expected)
 
 
-def test_downsample_matches_torch_conv2d():
+@pytest.mark.parametrize("implementation", ["space_to_depth", "onednn"])
+def test_downsample_matches_torch_conv2d(implementation):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 6, 8, 4)).astype(np.float32)  # NHWC
@@ -302,7 +312,7 @@ def test_downsample_matches_torch_conv2d():
     # Both correlate without flipping: the Flax kernel is torch's weight laid out HWIO, and
     # PyTorch's padding p is Flax's ((p, p), (p, p)).
     params = {"params": {"kernel": jnp.asarray(weight.transpose(2, 3, 1, 0))}}
-    layer = DownsampleConv(2, implementation="space_to_depth")
+    layer = DownsampleConv(2, implementation=implementation)
     cotangent = rng.standard_normal((3, 3, 4, 2)).astype(np.float32)
     loss = lambda p, x: jnp.vdot(layer.apply(p, x), cotangent)  # noqa: E731
     dparams, dx = jax.jit(jax.grad(loss, (0, 1)))(params, jnp.asarray(x))

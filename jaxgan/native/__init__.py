@@ -1,14 +1,14 @@
 """jaxgan's native CPU kernels: built from source with the system's C++ compiler on first use.
 
-One today: the kernel gradient of a convolution through oneDNN (conv_kernel_grad.cc), which
-jaxgan/kernel_grad.py calls where XLA:CPU's own is slow. It needs a C++17 compiler (`$CXX`,
-else g++ or c++) and oneDNN's headers and library (the `onednn-devel-cpu-gomp` wheel, which
-jaxgan installs on x86-64 Linux). The library is compiled once per source, jaxlib and
-oneDNN, into the cache folder (jaxgan/datasets/_cache.py), like PyTorch's
-`cpp_extension.load`; compiling takes about 10 s.
+One today: a convolution's three passes (forward, input and kernel gradients) through oneDNN
+(onednn_conv.cc), which jaxgan/onednn_conv.py calls where XLA:CPU's own are slow. It needs a
+C++17 compiler (`$CXX`, else g++ or c++) and oneDNN's headers and library (the
+`onednn-devel-cpu-gomp` wheel, which jaxgan installs on x86-64 Linux). The library is
+compiled once per source, jaxlib and oneDNN, into the cache folder
+(jaxgan/datasets/_cache.py), like PyTorch's `cpp_extension.load`; compiling takes about 10 s.
 
-Where any of that is missing, or $JAXGAN_NATIVE=0, `ffi_target` returns None, says why once
-on the log, and jaxgan runs XLA's own kernel gradients: slower, never wrong.
+Where any of that is missing, or $JAXGAN_NATIVE=0, `ffi_targets` returns None, says why once
+on the log, and jaxgan runs XLA's own convolutions: slower, never wrong.
 """
 
 import ctypes
@@ -26,8 +26,13 @@ from absl import logging
 
 from jaxgan.datasets import _cache
 
-_SOURCE = pathlib.Path(__file__).with_name("conv_kernel_grad.cc")
-CONV_KERNEL_GRAD = "jaxgan_conv_kernel_grad"
+_SOURCE = pathlib.Path(__file__).with_name("onednn_conv.cc")
+# pass -> (FFI target name, the library's handler symbol)
+CONV_TARGETS = {
+    "forward": ("jaxgan_conv_forward", "JaxganConvForward"),
+    "input_grad": ("jaxgan_conv_input_grad", "JaxganConvInputGrad"),
+    "kernel_grad": ("jaxgan_conv_kernel_grad", "JaxganConvKernelGrad"),
+}
 
 
 class Unavailable(Exception):
@@ -94,18 +99,18 @@ def _build() -> pathlib.Path:
 
 
 def threads() -> int:
-    """OpenMP threads per oneDNN call: $JAXGAN_ONEDNN_THREADS, else half the CPUs this process
-    may use. XLA:CPU runs independent ops side by side, and a backward pass has two streams
-    (kernel and input gradients), so whole-machine calls would oversubscribe the cores: on 2
-    cores, 1 thread per call made the DCGAN step 8% faster than 2 (BENCHMARKS.md)."""
+    """OpenMP threads for each oneDNN call: $JAXGAN_ONEDNN_THREADS, else every CPU this
+    process may use. (On 2 cores, one thread per call, leaving the other core to the XLA ops
+    that run beside it, made the DCGAN step slower: BENCHMARKS.md.)"""
     if os.environ.get("JAXGAN_ONEDNN_THREADS"):
         return max(1, int(os.environ["JAXGAN_ONEDNN_THREADS"]))
-    return max(1, len(os.sched_getaffinity(0)) // 2)
+    return len(os.sched_getaffinity(0))
 
 
 @functools.cache
-def ffi_target() -> str | None:
-    """The registered FFI target name of the oneDNN kernel gradient, or None (logged why)."""
+def ffi_targets() -> dict[str, str] | None:
+    """The registered FFI target of each oneDNN convolution pass ('forward', 'input_grad',
+    'kernel_grad'), or None (logged why)."""
     try:
         if os.environ.get("JAXGAN_NATIVE", "1") == "0":
             raise Unavailable("$JAXGAN_NATIVE=0")
@@ -113,11 +118,11 @@ def ffi_target() -> str | None:
             raise Unavailable(f"built for x86-64 Linux only, not {platform.machine()}")
         library = ctypes.cdll.LoadLibrary(str(_build()))
     except (Unavailable, OSError) as error:
-        logging.warning("XLA's own convolution kernel gradients (slower on CPU): %s", error)
+        logging.warning("XLA's own convolutions, slower on CPU: %s", error)
         return None
     import jax  # noqa: PLC0415
 
-    jax.ffi.register_ffi_target(
-        CONV_KERNEL_GRAD, jax.ffi.pycapsule(library.JaxganConvKernelGrad), platform="cpu"
-    )
-    return CONV_KERNEL_GRAD
+    for name, symbol in CONV_TARGETS.values():
+        handler = jax.ffi.pycapsule(getattr(library, symbol))
+        jax.ffi.register_ffi_target(name, handler, platform="cpu")
+    return {step: name for step, (name, _) in CONV_TARGETS.items()}

@@ -1,0 +1,195 @@
+"""jaxgan.onednn_conv: convolutions whose passes are oneDNN's on the CPU equal
+lax.conv_general_dilated and lax.conv_transpose in value and in every derivative, and the
+oneDNN calls are really made (the layers' own tests, tests/test_layers.py, run through them
+too)."""
+
+import os
+import re
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from jaxgan import native, onednn_conv
+
+# float32: oneDNN sums the products in another order. Measured worst max|difference| /
+# max|reference| over these cases: 5.8e-7.
+RTOL = 2e-6
+DIMENSIONS = ("NHWC", "HWIO", "NHWC")
+ALL_PASSES = ["jaxgan_conv_forward", "jaxgan_conv_input_grad", "jaxgan_conv_kernel_grad"]
+
+# (input NHWC, kernel HWIO, strides, padding): DCGAN's layers at small sizes, a stride-1
+# phase convolution with one-sided padding, odd shapes and unequal strides.
+CASES = [
+    ((2, 8, 8, 3), (4, 4, 3, 5), (2, 2), ((1, 1), (1, 1))),
+    ((3, 5, 4, 4), (2, 2, 4, 6), (1, 1), ((1, 0), (0, 1))),
+    ((3, 9, 7, 5), (4, 3, 5, 6), (2, 1), ((1, 2), (0, 1))),
+    ((1, 6, 6, 2), (3, 3, 2, 1), (3, 2), ((0, 0), (2, 2))),
+]
+# The same for lax.conv_transpose / nn.ConvTranspose (transpose_kernel=False).
+TRANSPOSED_CASES = [
+    ((2, 4, 4, 8), (4, 4, 8, 5), (2, 2), ((2, 2), (2, 2))),  # DCGAN's: PyTorch's k4 s2 p1
+    ((3, 5, 7, 3), (3, 3, 3, 4), (2, 2), ((1, 2), (1, 2))),
+    ((1, 5, 4, 2), (5, 4, 2, 3), (3, 2), ((0, 3), (2, 2))),
+]
+
+
+def _normal(seed, shape):
+    return jnp.asarray(np.random.default_rng(seed).standard_normal(shape), jnp.float32)
+
+
+def _assert_close(actual, expected):
+    for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected), strict=True):
+        e = np.asarray(e)
+        scale = float(np.max(np.abs(e))) or 1.0
+        np.testing.assert_allclose(np.asarray(a), e, rtol=RTOL, atol=RTOL * scale)
+
+
+def _pair(strides, padding):
+    def ours(x, k):
+        return onednn_conv.conv(x, k, strides, padding, implementation="onednn")
+
+    def reference(x, k):
+        return lax.conv_general_dilated(x, k, strides, padding, dimension_numbers=DIMENSIONS)
+
+    return ours, reference
+
+
+def _loss(conv):
+    return lambda x, k: jnp.sum(jnp.tanh(conv(x, k)) ** 2)
+
+
+def _library_calls(function, *args):
+    compiled = jax.jit(function).lower(*args).compile().as_text()
+    return sorted(set(re.findall(r'custom_call_target="(jaxgan_\w+)"', compiled)))
+
+
+def _both(ours, reference):
+    @jax.jit
+    def run(x, k):
+        return [(c(x, k), jax.grad(_loss(c), (0, 1))(x, k)) for c in (ours, reference)]
+
+    return run
+
+
+def test_the_native_kernels_build_here():
+    # CI runs on x86-64 Linux with a compiler and oneDNN installed: a silent fallback to
+    # XLA's convolutions there would leave the oneDNN path untested.
+    if jax.default_backend() != "cpu":
+        pytest.skip("the oneDNN kernels are for the CPU")
+    assert sorted(native.ffi_targets().values()) == ALL_PASSES
+
+
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding", CASES)
+def test_values_and_first_order_gradients_match(x_shape, k_shape, strides, padding):
+    ours, reference = _pair(strides, padding)
+    x, k = _normal(0, x_shape), _normal(1, k_shape)
+    _assert_close(*_both(ours, reference)(x, k))
+    assert _library_calls(jax.grad(_loss(ours), (0, 1)), x, k) == ALL_PASSES
+
+
+def test_only_the_gradients_asked_for_are_computed():
+    ours, _ = _pair(*CASES[0][2:])
+    x, k = _normal(0, CASES[0][0]), _normal(1, CASES[0][1])
+    assert _library_calls(jax.grad(_loss(ours), 0), x, k) == ALL_PASSES[:2]
+    assert _library_calls(jax.grad(_loss(ours), 1), x, k) == ALL_PASSES[::2]
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[2]])
+def test_higher_order_and_forward_mode_match(case):
+    x_shape, k_shape, strides, padding = case
+    ours, reference = _pair(strides, padding)
+    x, k = _normal(0, x_shape), _normal(1, k_shape)
+    tx, tk = _normal(2, x_shape), _normal(3, k_shape)
+
+    @jax.jit
+    def derivatives(x, k):
+        def run(conv):
+            loss = _loss(conv)
+            # A gradient penalty (kernel gradient of an input gradient) and what unrolled
+            # updates need (input gradient of a kernel gradient), then forward mode.
+            penalty = jax.grad(lambda x, k: jnp.sum(jax.grad(loss, 0)(x, k) ** 2), (0, 1))
+            unrolled = jax.grad(lambda x, k: jnp.sum(jax.grad(loss, 1)(x, k) ** 2), (0, 1))
+            forward = jax.jvp(loss, (x, k), (tx, tk))
+            forward_of_grad = jax.jvp(jax.grad(loss, 1), (x, k), (tx, tk))
+            return penalty(x, k), unrolled(x, k), forward, forward_of_grad
+
+        return run(ours), run(reference)
+
+    _assert_close(*derivatives(x, k))
+
+
+def test_vmap_and_eager_calls_match():
+    x_shape, k_shape, strides, padding = CASES[1]
+    ours, reference = _pair(strides, padding)
+    xs, k = _normal(0, (2, *x_shape)), _normal(1, k_shape)
+    batched = [jax.vmap(jax.grad(_loss(c), (0, 1)), (0, None))(xs, k) for c in (ours, reference)]
+    _assert_close(*batched)
+    # Outside jit every primitive runs as its own small computation.
+    eager = [jax.grad(_loss(c), (0, 1))(xs[0], k) for c in (ours, reference)]
+    _assert_close(*eager)
+
+
+def test_xla_choice_bf16_and_negative_padding_take_xlas_path():
+    x, k = _normal(0, (2, 6, 6, 3)), _normal(1, (3, 3, 3, 4))
+    for dtype, padding, implementation in [
+        (jnp.float32, ((1, 1), (1, 1)), "xla"),
+        (jnp.bfloat16, ((1, 1), (1, 1)), "onednn"),
+        (jnp.float32, ((-1, 2), (1, 1)), "onednn"),
+    ]:
+
+        def conv(x, k, padding=padding, implementation=implementation):
+            return onednn_conv.conv(x, k, (1, 1), padding, implementation=implementation)
+
+        xd, kd = x.astype(dtype), k.astype(dtype)
+        assert not _library_calls(jax.grad(_loss(conv), (0, 1)), xd, kd), (dtype, padding)
+    with pytest.raises(ValueError, match="'onednn' or 'xla'"):
+        onednn_conv.conv(x, k, (1, 1), ((1, 1), (1, 1)), implementation="fast")
+
+
+@pytest.mark.parametrize("x_shape, k_shape, strides, padding", TRANSPOSED_CASES)
+def test_conv_transpose_matches_lax(x_shape, k_shape, strides, padding):
+    x, k = _normal(0, x_shape), _normal(1, k_shape)
+
+    def ours(x, k):
+        return onednn_conv.conv_transpose(x, k, strides, padding)
+
+    def reference(x, k):
+        return lax.conv_transpose(x, k, strides, padding, dimension_numbers=DIMENSIONS)
+
+    _assert_close(*_both(ours, reference)(x, k))
+    assert _library_calls(jax.grad(_loss(ours), (0, 1)), x, k) == ALL_PASSES
+
+
+def test_conv_transpose_declines_padding_above_kernel_minus_one():
+    x, k = _normal(0, (1, 4, 4, 2)), _normal(1, (3, 3, 2, 2))
+    assert onednn_conv.conv_transpose(x, k, (2, 2), ((3, 1), (1, 1))) is None
+
+
+_PARTITIONED = """
+import re, jax, jax.numpy as jnp
+from jax.sharding import NamedSharding, PartitionSpec as P
+from jaxgan import onednn_conv
+mesh = jax.make_mesh((2,), ("data",))
+x, k = jnp.ones((4, 8, 8, 3)), jnp.ones((4, 4, 3, 5))
+loss = lambda x, k: jnp.sum(onednn_conv.conv(x, k, (2, 2), ((1, 1), (1, 1))) ** 2)
+for shardings in [(NamedSharding(mesh, P("data")), NamedSharding(mesh, P())), None]:
+    grad = jax.jit(jax.grad(loss, (0, 1)), in_shardings=shardings)
+    print(len(set(re.findall('custom_call_target="jaxgan_', grad.lower(x, k).compile().as_text()))))
+"""
+
+
+def test_a_batch_sharded_over_devices_keeps_xlas_convolutions():
+    # XLA's partitioner would gather the whole batch onto every device for a custom call.
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    result = subprocess.run(
+        [sys.executable, "-c", _PARTITIONED], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # Over 2 devices: no oneDNN call; the same step on one device: all of them.
+    expected = "0\n1\n" if native.ffi_targets() else "0\n0\n"
+    assert result.stdout == expected
