@@ -16,6 +16,7 @@
 #include <omp.h>
 
 #include <cstdint>
+#include <exception>
 #include <string>
 
 #include "dnnl.hpp"
@@ -83,6 +84,8 @@ ffi::Error Run(const char* name, Body body) {
     body();
   } catch (const dnnl::error& e) {
     return ffi::Error::Internal(std::string(name) + ": oneDNN: " + e.what());
+  } catch (const std::exception& e) {  // e.g. std::bad_alloc for a blocked copy
+    return ffi::Error::Internal(std::string(name) + ": " + e.what());
   }
   return ffi::Error::Success();
 }
