@@ -295,8 +295,9 @@ class UpsampleConvTranspose(nn.Module):
 
     implementation: 'xla' is nn.ConvTranspose's lowering (lax.conv_transpose); 'phase' is
     conv_transpose_phase; 'onednn' runs all three passes through oneDNN on the CPU
-    (jaxgan/onednn_conv.conv_transpose; XLA's own elsewhere), or 'phase' where a padding side
-    exceeds kernel_size - 1; 'auto' looks up AUTO_IMPLEMENTATION for jax's default backend.
+    (jaxgan/onednn_conv.conv_transpose), and is 'phase' where that cannot run (not float32,
+    oneDNN not built, a padding side above kernel_size - 1); 'auto' looks up
+    AUTO_IMPLEMENTATION for jax's default backend.
     """
 
     features: int
@@ -321,7 +322,7 @@ class UpsampleConvTranspose(nn.Module):
                     dimension_numbers=_DIMENSION_NUMBERS,
                     precision=self.precision,
                 )
-            if implementation == "onednn":
+            if implementation == "onednn" and onednn_conv.runs_natively(x.dtype):
                 precision = self.precision
                 y = onednn_conv.conv_transpose(x, kernel, strides, padding, precision=precision)
                 if y is not None:
@@ -425,8 +426,8 @@ class DownsampleConv(nn.Module):
     implementation: 'xla' is nn.Conv's lowering; 'space_to_depth' is
     conv_input_grad_space_to_depth (same forward and kernel gradient, input gradient via
     space-to-depth); 'onednn' runs all three passes through oneDNN on the CPU
-    (jaxgan/onednn_conv.conv; XLA's own elsewhere); 'auto' looks up AUTO_IMPLEMENTATION for
-    jax's default backend.
+    (jaxgan/onednn_conv.conv), and is 'space_to_depth' where that cannot run (not float32,
+    oneDNN not built); 'auto' looks up AUTO_IMPLEMENTATION for jax's default backend.
     """
 
     features: int
@@ -444,7 +445,7 @@ class DownsampleConv(nn.Module):
         def compute(x, kernel, strides, padding, implementation):
             if implementation == "xla":
                 return _conv(x, kernel, strides, padding, self.precision)
-            if implementation == "onednn":
+            if implementation == "onednn" and onednn_conv.runs_natively(x.dtype):
                 return onednn_conv.conv(x, kernel, strides, padding, precision=self.precision)
             return conv_input_grad_space_to_depth(x, kernel, strides, padding, self.precision)
 

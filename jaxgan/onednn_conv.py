@@ -162,6 +162,17 @@ for _primitive in _XLA:
     _register(_primitive)
 
 
+def runs_natively(dtype: Any) -> bool:
+    """Whether `conv` and `conv_transpose` on arrays of `dtype` become oneDNN calls here (on
+    one device): float32 on a CPU where jaxgan/native is built. Elsewhere they compute the
+    same through XLA, and a caller may prefer its own XLA lowering."""
+    return (
+        jnp.dtype(dtype) == jnp.float32
+        and jax.default_backend() == "cpu"
+        and native.ffi_targets() is not None
+    )
+
+
 def conv(
     x: Array,
     kernel: Array,
