@@ -38,13 +38,17 @@ conv_p = Primitive("jaxgan_conv")
 input_grad_p = Primitive("jaxgan_conv_input_grad")
 kernel_grad_p = Primitive("jaxgan_conv_kernel_grad")
 
-# Every primitive carries the convolution's settings as `conv` (strides, padding, precision),
+# Every primitive carries the convolution's settings as `conv` (strides, padding, precision,
+# flipped: whether the kernel operand is a transposed convolution's Flax kernel, see
+# conv_transpose),
 # the other operand's shape where its output needs it (`x_shape`, `window`), and
 # `implementation` ('onednn' or 'xla'), read when lowering.
 
 
 def _xla_conv(x, kernel, *, conv):
-    strides, padding, precision = conv
+    strides, padding, precision, flipped = conv
+    if flipped:
+        kernel = jnp.flip(kernel, (0, 1)).swapaxes(2, 3)
     return lax.conv_general_dilated(
         x, kernel, strides, padding, dimension_numbers=_DIMENSION_NUMBERS, precision=precision
     )
@@ -56,7 +60,8 @@ def _xla_input_grad(y_grad, kernel, *, conv, x_shape):
 
 
 def _xla_kernel_grad(x, y_grad, *, conv, window):
-    kernel = jax.ShapeDtypeStruct((*window, x.shape[-1], y_grad.shape[-1]), x.dtype)
+    channels = (x.shape[-1], y_grad.shape[-1])
+    kernel = jax.ShapeDtypeStruct((*window, *channels[:: -1 if conv[3] else 1]), x.dtype)
     return jax.linear_transpose(lambda k: _xla_conv(x, k, conv=conv), kernel)(y_grad)[0]
 
 
@@ -138,7 +143,7 @@ def _register(primitive):
             or any(aval.dtype != jnp.float32 for aval in ctx.avals_in)
         ):
             return xla_lowering(ctx, a, b, conv=conv, implementation=implementation, **shape)
-        strides, padding, _ = conv
+        strides, padding, _, flipped = conv
         return jax.ffi.ffi_lowering(targets[_PASS[primitive]])(
             ctx,
             a,
@@ -146,6 +151,7 @@ def _register(primitive):
             strides=np.asarray(strides, np.int64),
             padding=np.asarray([side for pair in padding for side in pair], np.int64),
             threads=np.int64(native.threads()),
+            flipped=np.int64(flipped),
         )
 
     mlir.register_lowering(primitive, cpu_lowering, platform="cpu")
@@ -194,6 +200,7 @@ def conv(
         tuple(int(s) for s in strides),
         tuple((int(lo), int(hi)) for lo, hi in padding),
         precision,
+        False,
     )
     if implementation == "xla" or min(side for pair in settings[1] for side in pair) < 0:
         return _xla_conv(x, kernel, conv=settings)
@@ -215,7 +222,8 @@ def conv_transpose(
     A transposed convolution is the input gradient of a strided convolution: the one with the
     kernel flipped in space and its channel axes swapped, padded by kernel - 1 - padding on
     each side (which must not be negative). So its three passes are this module's three
-    primitives in another order, each one oneDNN call on the CPU.
+    primitives in another order, each one oneDNN call on the CPU. The kernel goes in as it is
+    (`flipped`): the flip and swap happen inside the calls, cheaper than in XLA.
     """
     kh, kw, _, c_out = kernel.shape
     conv_padding = tuple(
@@ -225,11 +233,10 @@ def conv_transpose(
         return None
     sizes = zip(x.shape[1:3], strides, (kh, kw), padding, strict=True)
     out = [(size - 1) * stride + lo + hi - taps + 2 for size, stride, taps, (lo, hi) in sizes]
-    settings = (tuple(int(s) for s in strides), conv_padding, precision)
-    flipped = jnp.flip(kernel, (0, 1)).swapaxes(2, 3)
+    settings = (tuple(int(s) for s in strides), conv_padding, precision, True)
     return input_grad_p.bind(
         x,
-        flipped,
+        kernel,
         conv=settings,
         implementation="onednn",
         x_shape=(x.shape[0], *out, c_out),

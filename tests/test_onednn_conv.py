@@ -193,3 +193,28 @@ def test_a_batch_sharded_over_devices_keeps_xlas_convolutions():
     # Over 2 devices: no oneDNN call; the same step on one device: all of them.
     expected = "0\n1\n" if native.ffi_targets() else "0\n0\n"
     assert result.stdout == expected
+
+
+def test_conv_transpose_higher_order_vmap_and_forward_mode_match():
+    x_shape, k_shape, strides, padding = TRANSPOSED_CASES[1]
+    x, k = _normal(0, x_shape), _normal(1, k_shape)
+    tx, tk = _normal(2, x_shape), _normal(3, k_shape)
+
+    def ours(x, k):
+        return onednn_conv.conv_transpose(x, k, strides, padding)
+
+    def reference(x, k):
+        return lax.conv_transpose(x, k, strides, padding, dimension_numbers=DIMENSIONS)
+
+    @jax.jit
+    def derivatives(x, k):
+        def run(conv):
+            loss = _loss(conv)
+            penalty = jax.grad(lambda x, k: jnp.sum(jax.grad(loss, 0)(x, k) ** 2), (0, 1))
+            unrolled = jax.grad(lambda x, k: jnp.sum(jax.grad(loss, 1)(x, k) ** 2), (0, 1))
+            batched = jax.vmap(jax.grad(loss, (0, 1)), (0, None))(jnp.stack([x, -x]), k)
+            return penalty(x, k), unrolled(x, k), jax.jvp(loss, (x, k), (tx, tk)), batched
+
+        return run(ours), run(reference)
+
+    _assert_close(*derivatives(x, k))
