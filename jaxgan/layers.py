@@ -42,8 +42,8 @@ _DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
 # TPU has not been measured: it keeps 'xla' until someone runs the benchmark there.
 # Measured on XLA:CPU again with a third choice, 'onednn' (jaxgan/onednn_conv.py: all three
 # passes of both layers through oneDNN): XLA:CPU's kernel gradients run at 20-70 GFLOP/s on
-# DCGAN's shapes, oneDNN's at 95-190, and the whole DCGAN 64 step at batch 32 is ~1.2x
-# faster than with 'phase' and 'space_to_depth' (BENCHMARKS.md).
+# DCGAN's shapes, oneDNN's at 95-190, and the whole DCGAN 64 step at batch 32 takes
+# 0.81-0.84x the time it takes with 'phase' and 'space_to_depth' (BENCHMARKS.md).
 AUTO_IMPLEMENTATION: dict[str, dict[str, str]] = {
     "conv_transpose": {"cpu": "onednn", "gpu": "phase"},
     "conv": {"cpu": "onednn"},
