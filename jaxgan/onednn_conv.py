@@ -38,11 +38,10 @@ conv_p = Primitive("jaxgan_conv")
 input_grad_p = Primitive("jaxgan_conv_input_grad")
 kernel_grad_p = Primitive("jaxgan_conv_kernel_grad")
 
-# Every primitive carries the convolution's settings as `conv` (strides, padding, precision,
-# flipped: whether the kernel operand is a transposed convolution's Flax kernel, see
-# conv_transpose),
-# the other operand's shape where its output needs it (`x_shape`, `window`), and
-# `implementation` ('onednn' or 'xla'), read when lowering.
+# Every primitive carries the convolution's settings as `conv`: (strides, padding, precision,
+# flipped), flipped saying whether the kernel operand is a transposed convolution's Flax
+# kernel (see conv_transpose); the other operand's shape where its output needs it
+# (`x_shape`, `window`); and `implementation` ('onednn' or 'xla'), read when lowering.
 
 
 def _xla_conv(x, kernel, *, conv):
@@ -60,8 +59,9 @@ def _xla_input_grad(y_grad, kernel, *, conv, x_shape):
 
 
 def _xla_kernel_grad(x, y_grad, *, conv, window):
-    channels = (x.shape[-1], y_grad.shape[-1])
-    kernel = jax.ShapeDtypeStruct((*window, *channels[:: -1 if conv[3] else 1]), x.dtype)
+    flipped = conv[3]
+    channels = (y_grad.shape[-1], x.shape[-1]) if flipped else (x.shape[-1], y_grad.shape[-1])
+    kernel = jax.ShapeDtypeStruct((*window, *channels), x.dtype)
     return jax.linear_transpose(lambda k: _xla_conv(x, k, conv=conv), kernel)(y_grad)[0]
 
 
