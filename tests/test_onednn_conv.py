@@ -99,10 +99,8 @@ def test_only_the_gradients_asked_for_are_computed():
     assert _library_calls(jax.grad(_loss(ours), 1), x, k) == ALL_PASSES[::2]
 
 
-@pytest.mark.parametrize("case", [CASES[0], CASES[2]])
-def test_higher_order_and_forward_mode_match(case):
-    x_shape, k_shape, strides, padding = case
-    ours, reference = _pair(strides, padding)
+def _assert_derivatives_match(ours, reference, x_shape, k_shape):
+    """Higher-order, forward-mode and vmapped derivatives of `ours` equal `reference`'s."""
     x, k = _normal(0, x_shape), _normal(1, k_shape)
     tx, tk = _normal(2, x_shape), _normal(3, k_shape)
 
@@ -111,16 +109,23 @@ def test_higher_order_and_forward_mode_match(case):
         def run(conv):
             loss = _loss(conv)
             # A gradient penalty (kernel gradient of an input gradient) and what unrolled
-            # updates need (input gradient of a kernel gradient), then forward mode.
+            # updates need (input gradient of a kernel gradient), then forward mode and vmap.
             penalty = jax.grad(lambda x, k: jnp.sum(jax.grad(loss, 0)(x, k) ** 2), (0, 1))
             unrolled = jax.grad(lambda x, k: jnp.sum(jax.grad(loss, 1)(x, k) ** 2), (0, 1))
             forward = jax.jvp(loss, (x, k), (tx, tk))
             forward_of_grad = jax.jvp(jax.grad(loss, 1), (x, k), (tx, tk))
-            return penalty(x, k), unrolled(x, k), forward, forward_of_grad
+            batched = jax.vmap(jax.grad(loss, (0, 1)), (0, None))(jnp.stack([x, -x]), k)
+            return penalty(x, k), unrolled(x, k), forward, forward_of_grad, batched
 
         return run(ours), run(reference)
 
     _assert_close(*derivatives(x, k))
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[2]])
+def test_higher_order_and_forward_mode_match(case):
+    x_shape, k_shape, strides, padding = case
+    _assert_derivatives_match(*_pair(strides, padding), x_shape, k_shape)
 
 
 def test_vmap_and_eager_calls_match():
@@ -197,8 +202,6 @@ def test_a_batch_sharded_over_devices_keeps_xlas_convolutions():
 
 def test_conv_transpose_higher_order_vmap_and_forward_mode_match():
     x_shape, k_shape, strides, padding = TRANSPOSED_CASES[1]
-    x, k = _normal(0, x_shape), _normal(1, k_shape)
-    tx, tk = _normal(2, x_shape), _normal(3, k_shape)
 
     def ours(x, k):
         return onednn_conv.conv_transpose(x, k, strides, padding)
@@ -206,15 +209,4 @@ def test_conv_transpose_higher_order_vmap_and_forward_mode_match():
     def reference(x, k):
         return lax.conv_transpose(x, k, strides, padding, dimension_numbers=DIMENSIONS)
 
-    @jax.jit
-    def derivatives(x, k):
-        def run(conv):
-            loss = _loss(conv)
-            penalty = jax.grad(lambda x, k: jnp.sum(jax.grad(loss, 0)(x, k) ** 2), (0, 1))
-            unrolled = jax.grad(lambda x, k: jnp.sum(jax.grad(loss, 1)(x, k) ** 2), (0, 1))
-            batched = jax.vmap(jax.grad(loss, (0, 1)), (0, None))(jnp.stack([x, -x]), k)
-            return penalty(x, k), unrolled(x, k), jax.jvp(loss, (x, k), (tx, tk)), batched
-
-        return run(ours), run(reference)
-
-    _assert_close(*derivatives(x, k))
+    _assert_derivatives_match(ours, reference, x_shape, k_shape)
