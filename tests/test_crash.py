@@ -130,8 +130,9 @@ def assert_refused_save_stops_training(run: pathlib.Path, problem: str, fault: s
     process = start(run, *flags, CRASH_AFTER_SAVES="1", CRASH_FAULT=fault)
     stderr = finish(process)
     assert process.returncode == 2, stderr[-3000:]
-    line = next(line for line in stderr.splitlines() if line.startswith("jaxgan: error:"))
-    assert line == (
+    errors = [line for line in stderr.splitlines() if line.startswith("jaxgan: error:")]
+    assert errors, stderr[-3000:]  # what the child printed instead
+    assert errors[0] == (
         f"jaxgan: error: {problem} while writing to {run}; training stopped, the last "
         "complete checkpoint is step 2: free space or make the workdir writable, then run "
         "the same command to resume from step 2"
