@@ -210,3 +210,14 @@ def test_conv_transpose_higher_order_vmap_and_forward_mode_match():
         return lax.conv_transpose(x, k, strides, padding, dimension_numbers=DIMENSIONS)
 
     _assert_derivatives_match(ours, reference, x_shape, k_shape)
+
+
+@pytest.mark.parametrize("setting", ["two", "0", "-1"])
+def test_a_bad_thread_count_is_named(monkeypatch, setting):
+    from jaxgan.errors import UserError
+
+    monkeypatch.setenv("JAXGAN_ONEDNN_THREADS", setting)
+    with pytest.raises(UserError, match="JAXGAN_ONEDNN_THREADS"):
+        native.threads()
+    monkeypatch.setenv("JAXGAN_ONEDNN_THREADS", "3")
+    assert native.threads() == 3

@@ -25,6 +25,7 @@ import tempfile
 from absl import logging
 
 from jaxgan.datasets import _cache
+from jaxgan.errors import UserError
 
 _SOURCE = pathlib.Path(__file__).with_name("onednn_conv.cc")
 # pass -> (FFI target name, the library's handler symbol)
@@ -102,9 +103,15 @@ def threads() -> int:
     """OpenMP threads for each oneDNN call: $JAXGAN_ONEDNN_THREADS, else every CPU this
     process may use. (On 2 cores, one thread per call, leaving the other core to the XLA ops
     that run beside it, made the DCGAN step slower: BENCHMARKS.md.)"""
-    if os.environ.get("JAXGAN_ONEDNN_THREADS"):
-        return max(1, int(os.environ["JAXGAN_ONEDNN_THREADS"]))
-    return len(os.sched_getaffinity(0))
+    setting = os.environ.get("JAXGAN_ONEDNN_THREADS")
+    if not setting:
+        return len(os.sched_getaffinity(0))
+    if not setting.isdigit() or int(setting) < 1:
+        raise UserError(
+            f"JAXGAN_ONEDNN_THREADS={setting!r}: give a whole number of threads, 1 or more, "
+            "or unset it to use every CPU"
+        )
+    return int(setting)
 
 
 @functools.cache
