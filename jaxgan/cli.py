@@ -35,9 +35,26 @@ def parse_flags(argv: list[str]) -> list[str]:
         fail(f"unknown config field {str(error).strip(chr(34))}: see jaxgan/config_defaults.py")
 
 
+def _drop_closed_event_loop_reports(report) -> None:
+    # When an Orbax save or restore fails, its asyncio loop closes while TensorStore
+    # still completes the reads and writes in flight; each completion's callback then
+    # raises "Event loop is closed" in a TensorStore thread, which Python reports as
+    # unraisable: dozens of tracebacks burying the one error line. The error itself
+    # reaches us through Orbax, so these reports are dropped; any other is shown.
+    closed = isinstance(report.exc_value, RuntimeError) and str(report.exc_value) == (
+        "Event loop is closed"
+    )
+    if not closed:
+        sys.__unraisablehook__(report)
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """UserError -> its message, exit 2; Ctrl-C -> exit 130; anything else propagates."""
+    """UserError -> its message, exit 2; Ctrl-C -> exit 130; anything else propagates.
+
+    Also drops the reports of TensorStore callbacks that outlive a failed Orbax call (for
+    the rest of the process: they come from threads, up to its exit)."""
+    sys.unraisablehook = _drop_closed_event_loop_reports
     try:
         yield
     except UserError as error:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from jaxgan import checkpoints, train, workdir
+from tests.test_bad_inputs import the_one_error_line
 from tests.test_main import ROOT, TINY
 from tests.test_training import final_state
 
@@ -130,9 +131,7 @@ def assert_refused_save_stops_training(run: pathlib.Path, problem: str, fault: s
     process = start(run, *flags, CRASH_AFTER_SAVES="1", CRASH_FAULT=fault)
     stderr = finish(process)
     assert process.returncode == 2, stderr[-3000:]
-    errors = [line for line in stderr.splitlines() if line.startswith("jaxgan: error:")]
-    assert errors, stderr[-3000:]  # what the child printed instead
-    assert errors[0] == (
+    assert the_one_error_line(stderr) == (
         f"jaxgan: error: {problem} while writing to {run}; training stopped, the last "
         "complete checkpoint is step 2: free space or make the workdir writable, then run "
         "the same command to resume from step 2"
