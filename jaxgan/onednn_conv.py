@@ -132,6 +132,7 @@ def _register(primitive):
     mlir.register_lowering(primitive, xla_lowering)
 
     def cpu_lowering(ctx, a, b, *, conv, implementation, **shape):
+        a_aval, b_aval = ctx.avals_in
         targets = native.ffi_targets() if implementation == "onednn" else None
         # XLA's SPMD partitioner cannot split a custom call over a batch sharded across
         # devices: it would gather the whole batch onto every device. So a computation
@@ -144,6 +145,7 @@ def _register(primitive):
         ):
             return xla_lowering(ctx, a, b, conv=conv, implementation=implementation, **shape)
         strides, padding, _, flipped = conv
+        output_grad = {conv_p: ctx.avals_out[0], input_grad_p: a_aval, kernel_grad_p: b_aval}
         return jax.ffi.ffi_lowering(targets[_PASS[primitive]])(
             ctx,
             a,
@@ -152,6 +154,7 @@ def _register(primitive):
             padding=np.asarray([side for pair in padding for side in pair], np.int64),
             threads=np.int64(native.threads()),
             flipped=np.int64(flipped),
+            product=np.int64(_as_product(primitive, output_grad[primitive].shape, flipped)),
         )
 
     mlir.register_lowering(primitive, cpu_lowering, platform="cpu")
@@ -162,6 +165,15 @@ def _register(primitive):
         return jax.jit(functools.partial(primitive.bind, **dict(params)))
 
     primitive.def_impl(lambda a, b, **params: jitted(tuple(params.items()))(a, b))
+
+
+def _as_product(primitive, y_shape, flipped) -> bool:
+    """Whether a pass runs as one matrix product (jaxgan/native's "Small output maps"): on
+    maps of at most native.gemm_max_map() outputs (y_shape: the convolution's output, NHWC),
+    except the forward pass of a transposed convolution's kernel, whose product needs the
+    kernel transposed (measured slower; BENCHMARKS.md)."""
+    small = y_shape[1] * y_shape[2] <= native.gemm_max_map()
+    return small and not (flipped and primitive is conv_p)
 
 
 for _primitive in _XLA:

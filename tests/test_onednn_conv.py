@@ -68,6 +68,24 @@ def _library_calls(function, *args):
     return sorted(set(re.findall(r'custom_call_target="(jaxgan_\w+)"', compiled)))
 
 
+def _as_products(function, *args) -> dict[str, bool]:
+    """Each oneDNN call's target -> whether it runs as one matrix product."""
+    compiled = jax.jit(function).lower(*args).compile().as_text()
+    calls = re.findall(r'custom_call_target="(jaxgan_\w+)".*?product = (\d)', compiled)
+    return {target: product == "1" for target, product in calls}
+
+
+@pytest.fixture(params=["convolution", "product"])
+def algorithm(request, monkeypatch):
+    """Every oneDNN call through its convolution kernels, or every one that can as a matrix
+    product of the patch matrix (jaxgan/native's "Small output maps")."""
+    largest = "0" if request.param == "convolution" else "1000000"
+    monkeypatch.setenv("JAXGAN_ONEDNN_GEMM_MAX_MAP", largest)
+    jax.clear_caches()  # compiled calls keep the choice made when they were lowered
+    yield request.param
+    jax.clear_caches()
+
+
 def _both(ours, reference):
     @jax.jit
     def run(x, k):
@@ -85,11 +103,34 @@ def test_the_native_kernels_build_here():
 
 
 @pytest.mark.parametrize("x_shape, k_shape, strides, padding", CASES)
-def test_values_and_first_order_gradients_match(x_shape, k_shape, strides, padding):
+def test_values_and_first_order_gradients_match(x_shape, k_shape, strides, padding, algorithm):
     ours, reference = _pair(strides, padding)
     x, k = _normal(0, x_shape), _normal(1, k_shape)
     _assert_close(*_both(ours, reference)(x, k))
-    assert _library_calls(jax.grad(_loss(ours), (0, 1)), x, k) == ALL_PASSES
+    products = _as_products(jax.grad(_loss(ours), (0, 1)), x, k)
+    assert sorted(products) == ALL_PASSES
+    assert set(products.values()) == {algorithm == "product"}
+
+
+def test_small_output_maps_take_the_matrix_product():
+    # DCGAN's layers: 8x8 -> 4x4 (D's last strided convolution, G's first transposed one)
+    # takes the product, 16x16 -> 8x8 the convolution kernels; a transposed convolution's
+    # forward pass always the kernels.
+    for side, expected in [(8, True), (16, False)]:
+        x, k = _normal(0, (2, side, side, 4)), _normal(1, (4, 4, 4, 8))
+        ours, _ = _pair((2, 2), ((1, 1), (1, 1)))
+        products = _as_products(jax.grad(_loss(ours), (0, 1)), x, k)
+        assert products == dict.fromkeys(ALL_PASSES, expected), side
+
+    def up(x, k):
+        return onednn_conv.conv_transpose(x, k, (2, 2), ((2, 2), (2, 2)))
+
+    x, k = _normal(0, (2, 4, 4, 8)), _normal(1, (4, 4, 8, 4))
+    assert _as_products(jax.grad(_loss(up), (0, 1)), x, k) == {
+        "jaxgan_conv_forward": False,  # up's input gradient
+        "jaxgan_conv_input_grad": True,  # up itself
+        "jaxgan_conv_kernel_grad": True,
+    }
 
 
 def test_only_the_gradients_asked_for_are_computed():
@@ -122,13 +163,13 @@ def _assert_derivatives_match(ours, reference, x_shape, k_shape):
     _assert_close(*derivatives(x, k))
 
 
-@pytest.mark.parametrize("case", [CASES[0], CASES[2]])
-def test_higher_order_and_forward_mode_match(case):
+@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[3]])
+def test_higher_order_and_forward_mode_match(case, algorithm):
     x_shape, k_shape, strides, padding = case
     _assert_derivatives_match(*_pair(strides, padding), x_shape, k_shape)
 
 
-def test_vmap_and_eager_calls_match():
+def test_vmap_and_eager_calls_match(algorithm):
     x_shape, k_shape, strides, padding = CASES[1]
     ours, reference = _pair(strides, padding)
     xs, k = _normal(0, (2, *x_shape)), _normal(1, k_shape)
@@ -157,7 +198,7 @@ def test_xla_choice_bf16_and_negative_padding_take_xlas_path():
 
 
 @pytest.mark.parametrize("x_shape, k_shape, strides, padding", TRANSPOSED_CASES)
-def test_conv_transpose_matches_lax(x_shape, k_shape, strides, padding):
+def test_conv_transpose_matches_lax(x_shape, k_shape, strides, padding, algorithm):
     x, k = _normal(0, x_shape), _normal(1, k_shape)
 
     def ours(x, k):
@@ -200,8 +241,9 @@ def test_a_batch_sharded_over_devices_keeps_xlas_convolutions():
     assert result.stdout == expected
 
 
-def test_conv_transpose_higher_order_vmap_and_forward_mode_match():
-    x_shape, k_shape, strides, padding = TRANSPOSED_CASES[1]
+@pytest.mark.parametrize("case", [TRANSPOSED_CASES[0], TRANSPOSED_CASES[1]])
+def test_conv_transpose_higher_order_vmap_and_forward_mode_match(case, algorithm):
+    x_shape, k_shape, strides, padding = case
 
     def ours(x, k):
         return onednn_conv.conv_transpose(x, k, strides, padding)
@@ -221,3 +263,16 @@ def test_a_bad_thread_count_is_named(monkeypatch, setting):
         native.threads()
     monkeypatch.setenv("JAXGAN_ONEDNN_THREADS", "3")
     assert native.threads() == 3
+
+
+@pytest.mark.parametrize("setting", ["sixteen", "-1", "4.5"])
+def test_a_bad_largest_product_map_is_named(monkeypatch, setting):
+    from jaxgan.errors import UserError
+
+    monkeypatch.setenv("JAXGAN_ONEDNN_GEMM_MAX_MAP", setting)
+    with pytest.raises(UserError, match="JAXGAN_ONEDNN_GEMM_MAX_MAP='.*': give a whole number"):
+        native.gemm_max_map()
+    monkeypatch.setenv("JAXGAN_ONEDNN_GEMM_MAX_MAP", "0")
+    assert native.gemm_max_map() == 0
+    monkeypatch.delenv("JAXGAN_ONEDNN_GEMM_MAX_MAP")
+    assert native.gemm_max_map() == 16

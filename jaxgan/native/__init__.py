@@ -85,7 +85,7 @@ def _build() -> pathlib.Path:
     handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(handle)
     command = [
-        compiler, "-O2", "-shared", "-fPIC", "-std=c++17", "-w",
+        compiler, "-O2", "-fopenmp", "-shared", "-fPIC", "-std=c++17", "-w",
         f"-I{include}", f"-I{jax_include}", str(_SOURCE), "-o", partial,
         f"-L{lib}", "-ldnnl", "-lgomp", f"-Wl,-rpath,{lib}",
     ]  # fmt: skip
@@ -103,15 +103,27 @@ def threads() -> int:
     """OpenMP threads for each oneDNN call: $JAXGAN_ONEDNN_THREADS, else every CPU this
     process may use. (On 2 cores, one thread per call, leaving the other core to the XLA ops
     that run beside it, made the DCGAN step slower: BENCHMARKS.md.)"""
-    setting = os.environ.get("JAXGAN_ONEDNN_THREADS")
+    every_cpu = len(os.sched_getaffinity(0))
+    return _whole_number("JAXGAN_ONEDNN_THREADS", every_cpu, 1, "or unset it to use every CPU")
+
+
+def _whole_number(variable: str, default: int, least: int, meaning: str) -> int:
+    setting = os.environ.get(variable)
     if not setting:
-        return len(os.sched_getaffinity(0))
-    if not setting.isdigit() or int(setting) < 1:
-        raise UserError(
-            f"JAXGAN_ONEDNN_THREADS={setting!r}: give a whole number of threads, 1 or more, "
-            "or unset it to use every CPU"
-        )
+        return default
+    if not setting.isdigit() or int(setting) < least:
+        raise UserError(f"{variable}={setting!r}: give a whole number, {least} or more, {meaning}")
     return int(setting)
+
+
+def gemm_max_map() -> int:
+    """The largest output map (height x width) whose convolution passes run as one matrix
+    product of the patch matrix (oneDNN's sgemm) instead of oneDNN's convolution kernels:
+    $JAXGAN_ONEDNN_GEMM_MAX_MAP, else 16 (DCGAN's 4x4 maps; at 8x8 the two ran even here,
+    BENCHMARKS.md). 0: never."""
+    return _whole_number(
+        "JAXGAN_ONEDNN_GEMM_MAX_MAP", 16, 0, "or unset it for the default (16; 0: never)"
+    )
 
 
 @functools.cache

@@ -15,13 +15,17 @@
 // kernel operand is a transposed convolution's Flax kernel P (kh, kw, O, I), of which this
 // convolution's kernel is P flipped in space with its channel axes swapped. The swap is a
 // layout oneDNN reads as it is; the flip is a copy of (kh, kw) blocks here, cheaper than
-// XLA's transposing copy of the whole kernel.
+// XLA's transposing copy of the whole kernel. product: 1 to compute the pass as one matrix
+// product (oneDNN's sgemm) of the patch matrix instead of with oneDNN's convolution kernels,
+// faster on small output maps (see "Small output maps" below); jaxgan/onednn_conv.py chooses.
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +61,112 @@ void FlipBlocks(const Problem& p, const float* in, float* out) {
     std::memcpy(out + (p.blocks - 1 - b) * p.block_size, in + b * p.block_size,
                 sizeof(float) * p.block_size);
   }
+}
+
+// -- Small output maps: the passes as one matrix product (oneDNN's sgemm) -------------------
+//
+// oneDNN's convolution kernels block over the output's width, and at DCGAN's 4x4 maps (D's last
+// strided layer, G's first) they reach about 130 GFLOP/s where its sgemm reaches 200-250 on
+// the same products (BENCHMARKS.md). There each pass can be one product with the patch matrix
+// P[(n, i, j), (kh, kw, c)] = x[n, i*sh + kh - top, j*sw + kw - left, c] (0 outside x), whose
+// copy is cheap beside the product when the map is small:
+//   forward      y  = P @ K            (K: HWIO as a (kh*kw*c, o) matrix)
+//   input grad   dx = col2im(dy @ K^T) (each patch entry added back where it came from)
+//   kernel grad  dK = P^T @ dy
+
+struct Patches {
+  int64_t n, h, w, c, oh, ow, kh, kw, sh, sw, top, left;
+  int64_t rows() const { return n * oh * ow; }
+  int64_t cols() const { return kh * kw * c; }
+};
+
+Patches DescribePatches(Dims x, Dims kernel, Dims y, Dims strides, Dims padding) {
+  return {x[0], x[1], x[2], x[3], y[1], y[2], kernel[0], kernel[1],
+          strides[0], strides[1], padding[0], padding[2]};
+}
+
+// A flipped kernel F (kh, kw, o, i) is the matrix K^T (o, (kh, kw, i)) of the convolution, up to
+// the order of its kh * kw blocks: K^T[o][t] = F[taps - 1 - t][o] for the tap t = a * kw + b.
+// These copy between the two, a row of i values at a time.
+void FlippedToRows(Dims f, const float* flipped, float* rows) {
+  int64_t taps = f[0] * f[1], o = f[2], i = f[3];
+#pragma omp parallel for
+  for (int64_t r = 0; r < o; ++r) {
+    for (int64_t t = 0; t < taps; ++t) {
+      std::memcpy(rows + (r * taps + t) * i, flipped + ((taps - 1 - t) * o + r) * i,
+                  sizeof(float) * i);
+    }
+  }
+}
+
+void RowsToFlipped(Dims f, const float* rows, float* flipped) {
+  int64_t taps = f[0] * f[1], o = f[2], i = f[3];
+#pragma omp parallel for
+  for (int64_t r = 0; r < o; ++r) {
+    for (int64_t t = 0; t < taps; ++t) {
+      std::memcpy(flipped + ((taps - 1 - t) * o + r) * i, rows + (r * taps + t) * i,
+                  sizeof(float) * i);
+    }
+  }
+}
+
+// The kw taps of one patch row segment are consecutive pixels of x: one copy, clipped at
+// the edges. `visit(segment, pixel, first tap, end tap)` gets each one; pixel is the offset in x
+// of its tap 0 (outside x where first > 0), and first == end when it lies wholly outside x.
+template <typename Visit>
+void ForEachSegment(const Patches& p, int64_t image, Visit visit) {
+  for (int64_t i = 0; i < p.oh; ++i) {
+    for (int64_t j = 0; j < p.ow; ++j) {
+      int64_t row = (image * p.oh + i) * p.ow + j;
+      for (int64_t a = 0; a < p.kh; ++a) {
+        int64_t h = i * p.sh + a - p.top, w0 = j * p.sw - p.left;
+        int64_t first = std::max<int64_t>(0, -w0), end = std::min<int64_t>(p.kw, p.w - w0);
+        int64_t segment = row * p.cols() + a * p.kw * p.c;
+        if (h < 0 || h >= p.h || first >= end) first = end = 0;
+        visit(segment, ((image * p.h + h) * p.w + w0) * p.c, first, end);
+      }
+    }
+  }
+}
+
+void Im2col(const Patches& p, const float* x, float* patches) {
+#pragma omp parallel for
+  for (int64_t image = 0; image < p.n; ++image) {
+    ForEachSegment(p, image, [&](int64_t seg, int64_t pixel, int64_t first, int64_t end) {
+      float* out = patches + seg;
+      std::memset(out, 0, sizeof(float) * first * p.c);
+      if (end > first) {
+        std::memcpy(out + first * p.c, x + pixel + first * p.c,
+                    sizeof(float) * (end - first) * p.c);
+      }
+      std::memset(out + end * p.c, 0, sizeof(float) * (p.kw - end) * p.c);
+    });
+  }
+}
+
+void Col2im(const Patches& p, const float* patches, float* x) {
+#pragma omp parallel for
+  for (int64_t image = 0; image < p.n; ++image) {
+    std::memset(x + image * p.h * p.w * p.c, 0, sizeof(float) * p.h * p.w * p.c);
+    ForEachSegment(p, image, [&](int64_t seg, int64_t pixel, int64_t first, int64_t end) {
+      const float* in = patches + seg + first * p.c;
+      float* out = x + pixel + first * p.c;
+      for (int64_t t = 0, size = (end - first) * p.c; t < size; ++t) out[t] += in[t];
+    });
+  }
+}
+
+// Row-major C (m x n) = op(A) @ op(B), through oneDNN's sgemm.
+void Gemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+          const float* b, float* c) {
+  int64_t lda = trans_a == 'N' ? k : m, ldb = trans_b == 'N' ? n : k;
+  dnnl_status_t status =
+      dnnl_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+  if (status != dnnl_success) throw dnnl::error(status, "dnnl_sgemm");
+}
+
+std::unique_ptr<float[]> PatchBuffer(const Patches& p) {
+  return std::unique_ptr<float[]>(new float[p.rows() * p.cols()]);  // every entry is written
 }
 
 Problem Describe(Dims x, Dims kernel, Dims y, Dims strides, Dims padding, int64_t threads,
@@ -122,9 +232,27 @@ ffi::Error Run(const char* name, Body body) {
 
 ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> kernel,
                    ffi::ResultBuffer<ffi::F32> y, Dims strides, Dims padding, int64_t threads,
-                   int64_t flipped) {
+                   int64_t flipped, int64_t product) {
   if (!Valid(x.dimensions(), kernel.dimensions(), y->dimensions(), strides, padding)) {
     return ffi::Error::InvalidArgument("jaxgan_conv_forward: expects 2-D NHWC/HWIO");
+  }
+  if (product) {
+    return Run("jaxgan_conv_forward", [&] {
+      if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
+      Dims k = kernel.dimensions();
+      Patches p = DescribePatches(x.dimensions(), k, y->dimensions(), strides, padding);
+      auto patches = PatchBuffer(p);
+      Im2col(p, x.typed_data(), patches.get());
+      int64_t outputs = y->dimensions()[3];
+      if (flipped) {  // P @ (K^T)^T, K^T copied into place from the flipped kernel
+        std::unique_ptr<float[]> rows(new float[outputs * p.cols()]);
+        FlippedToRows(k, kernel.typed_data(), rows.get());
+        Gemm('N', 'T', p.rows(), outputs, p.cols(), patches.get(), rows.get(), y->typed_data());
+      } else {
+        Gemm('N', 'N', p.rows(), outputs, p.cols(), patches.get(), kernel.typed_data(),
+             y->typed_data());
+      }
+    });
   }
   return Run("jaxgan_conv_forward", [&] {
     Problem p = Describe(x.dimensions(), kernel.dimensions(), y->dimensions(), strides, padding,
@@ -140,9 +268,28 @@ ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> kernel,
 
 ffi::Error InputGrad(ffi::Buffer<ffi::F32> y_grad, ffi::Buffer<ffi::F32> kernel,
                      ffi::ResultBuffer<ffi::F32> x_grad, Dims strides, Dims padding,
-                     int64_t threads, int64_t flipped) {
+                     int64_t threads, int64_t flipped, int64_t product) {
   if (!Valid(x_grad->dimensions(), kernel.dimensions(), y_grad.dimensions(), strides, padding)) {
     return ffi::Error::InvalidArgument("jaxgan_conv_input_grad: expects 2-D NHWC/HWIO");
+  }
+  if (product) {
+    return Run("jaxgan_conv_input_grad", [&] {
+      if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
+      Dims k = kernel.dimensions();
+      Patches p = DescribePatches(x_grad->dimensions(), k, y_grad.dimensions(), strides, padding);
+      auto patches = PatchBuffer(p);
+      int64_t outputs = y_grad.dimensions()[3];
+      if (flipped) {  // dy @ K^T, K^T copied into place from the flipped kernel
+        std::unique_ptr<float[]> rows(new float[outputs * p.cols()]);
+        FlippedToRows(k, kernel.typed_data(), rows.get());
+        Gemm('N', 'N', p.rows(), p.cols(), outputs, y_grad.typed_data(), rows.get(),
+             patches.get());
+      } else {
+        Gemm('N', 'T', p.rows(), p.cols(), outputs, y_grad.typed_data(), kernel.typed_data(),
+             patches.get());
+      }
+      Col2im(p, patches.get(), x_grad->typed_data());
+    });
   }
   return Run("jaxgan_conv_input_grad", [&] {
     Problem p = Describe(x_grad->dimensions(), kernel.dimensions(), y_grad.dimensions(), strides,
@@ -162,9 +309,28 @@ ffi::Error InputGrad(ffi::Buffer<ffi::F32> y_grad, ffi::Buffer<ffi::F32> kernel,
 
 ffi::Error KernelGrad(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> y_grad,
                       ffi::ResultBuffer<ffi::F32> kernel_grad, Dims strides, Dims padding,
-                      int64_t threads, int64_t flipped) {
+                      int64_t threads, int64_t flipped, int64_t product) {
   if (!Valid(x.dimensions(), kernel_grad->dimensions(), y_grad.dimensions(), strides, padding)) {
     return ffi::Error::InvalidArgument("jaxgan_conv_kernel_grad: expects 2-D NHWC/HWIO");
+  }
+  if (product) {
+    return Run("jaxgan_conv_kernel_grad", [&] {
+      if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
+      Dims k = kernel_grad->dimensions();
+      Patches p = DescribePatches(x.dimensions(), k, y_grad.dimensions(), strides, padding);
+      auto patches = PatchBuffer(p);
+      Im2col(p, x.typed_data(), patches.get());
+      int64_t outputs = y_grad.dimensions()[3];
+      if (flipped) {  // dK^T = dy^T @ P, copied into the flipped kernel's places
+        std::unique_ptr<float[]> rows(new float[outputs * p.cols()]);
+        Gemm('T', 'N', outputs, p.cols(), p.rows(), y_grad.typed_data(), patches.get(),
+             rows.get());
+        RowsToFlipped(k, rows.get(), kernel_grad->typed_data());
+      } else {
+        Gemm('T', 'N', p.cols(), outputs, p.rows(), patches.get(), y_grad.typed_data(),
+             kernel_grad->typed_data());
+      }
+    });
   }
   return Run("jaxgan_conv_kernel_grad", [&] {
     Problem p = Describe(x.dimensions(), kernel_grad->dimensions(), y_grad.dimensions(), strides,
@@ -201,7 +367,8 @@ ffi::Error KernelGrad(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> y_grad,
       .Attr<ffi::Span<const int64_t>>("strides")   \
       .Attr<ffi::Span<const int64_t>>("padding")   \
       .Attr<int64_t>("threads")                    \
-      .Attr<int64_t>("flipped")
+      .Attr<int64_t>("flipped")                    \
+      .Attr<int64_t>("product")
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(JaxganConvForward, Forward, JAXGAN_CONV_BINDING);
 XLA_FFI_DEFINE_HANDLER_SYMBOL(JaxganConvInputGrad, InputGrad, JAXGAN_CONV_BINDING);
