@@ -145,7 +145,9 @@ def _register(primitive):
         ):
             return xla_lowering(ctx, a, b, conv=conv, implementation=implementation, **shape)
         strides, padding, _, flipped = conv
-        output_grad = {conv_p: ctx.avals_out[0], input_grad_p: a_aval, kernel_grad_p: b_aval}
+        # The convolution's input and output (or their gradients), NHWC.
+        x = {conv_p: a_aval, input_grad_p: ctx.avals_out[0], kernel_grad_p: a_aval}[primitive]
+        y = {conv_p: ctx.avals_out[0], input_grad_p: a_aval, kernel_grad_p: b_aval}[primitive]
         return jax.ffi.ffi_lowering(targets[_PASS[primitive]])(
             ctx,
             a,
@@ -154,7 +156,7 @@ def _register(primitive):
             padding=np.asarray([side for pair in padding for side in pair], np.int64),
             threads=np.int64(native.threads()),
             flipped=np.int64(flipped),
-            product=np.int64(_as_product(primitive, output_grad[primitive].shape, flipped)),
+            product=np.int64(_as_product(primitive, x.shape, y.shape, flipped)),
         )
 
     mlir.register_lowering(primitive, cpu_lowering, platform="cpu")
@@ -167,11 +169,18 @@ def _register(primitive):
     primitive.def_impl(lambda a, b, **params: jitted(tuple(params.items()))(a, b))
 
 
-def _as_product(primitive, y_shape, flipped) -> bool:
-    """Whether a pass runs as one matrix product (jaxgan/native's "Small output maps"): on
-    maps of at most native.gemm_max_map() outputs (y_shape: the convolution's output, NHWC),
-    except the forward pass of a transposed convolution's kernel, whose product needs the
-    kernel transposed (measured slower; BENCHMARKS.md)."""
+def _as_product(primitive, x_shape, y_shape, flipped) -> bool:
+    """Whether a pass runs as one matrix product (jaxgan/native/onednn_conv.cc's "Small output
+    maps and image gradients"), where
+    that measured faster than oneDNN's convolution kernels (BENCHMARKS.md): on output maps of
+    at most native.gemm_max_map() pixels, except a transposed convolution's kernel in the
+    forward pass (its product needs the kernel transposed); and the input gradient of an
+    image of at most 4 channels (D's first layer; G's last, whose forward pass it is).
+    x_shape, y_shape: the convolution's input and output (NHWC)."""
+    if native.gemm_max_map() == 0:
+        return False
+    if primitive is input_grad_p and x_shape[-1] <= 4:
+        return True
     small = y_shape[1] * y_shape[2] <= native.gemm_max_map()
     return small and not (flipped and primitive is conv_p)
 

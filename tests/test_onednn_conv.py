@@ -78,7 +78,7 @@ def _as_products(function, *args) -> dict[str, bool]:
 @pytest.fixture(params=["convolution", "product"])
 def algorithm(request, monkeypatch):
     """Every oneDNN call through its convolution kernels, or every one that can as a matrix
-    product of the patch matrix (jaxgan/native's "Small output maps")."""
+    product of the patch matrix (jaxgan/native/onednn_conv.cc)."""
     largest = "0" if request.param == "convolution" else "1000000"
     monkeypatch.setenv("JAXGAN_ONEDNN_GEMM_MAX_MAP", largest)
     jax.clear_caches()  # compiled calls keep the choice made when they were lowered
@@ -112,20 +112,24 @@ def test_values_and_first_order_gradients_match(x_shape, k_shape, strides, paddi
     assert set(products.values()) == {algorithm == "product"}
 
 
-def test_small_output_maps_take_the_matrix_product():
+def test_small_output_maps_and_image_gradients_take_the_matrix_product():
     # DCGAN's layers: 8x8 -> 4x4 (D's last strided convolution, G's first transposed one)
-    # takes the product, 16x16 -> 8x8 the convolution kernels; a transposed convolution's
-    # forward pass always the kernels.
-    for side, expected in [(8, True), (16, False)]:
-        x, k = _normal(0, (2, side, side, 4)), _normal(1, (4, 4, 4, 8))
+    # takes the product, 16x16 -> 8x8 the convolution kernels, and so does a 3-channel image's
+    # layer but for its input gradient; a transposed convolution's forward pass always takes
+    # the kernels.
+    for x_shape, expected in [
+        ((2, 8, 8, 8), dict.fromkeys(ALL_PASSES, True)),
+        ((2, 16, 16, 8), dict.fromkeys(ALL_PASSES, False)),
+        ((2, 16, 16, 3), {**dict.fromkeys(ALL_PASSES, False), "jaxgan_conv_input_grad": True}),
+    ]:
+        x, k = _normal(0, x_shape), _normal(1, (4, 4, x_shape[-1], 8))
         ours, _ = _pair((2, 2), ((1, 1), (1, 1)))
-        products = _as_products(jax.grad(_loss(ours), (0, 1)), x, k)
-        assert products == dict.fromkeys(ALL_PASSES, expected), side
+        assert _as_products(jax.grad(_loss(ours), (0, 1)), x, k) == expected, x_shape
 
     def up(x, k):
         return onednn_conv.conv_transpose(x, k, (2, 2), ((2, 2), (2, 2)))
 
-    x, k = _normal(0, (2, 4, 4, 8)), _normal(1, (4, 4, 8, 4))
+    x, k = _normal(0, (2, 4, 4, 8)), _normal(1, (4, 4, 8, 5))
     assert _as_products(jax.grad(_loss(up), (0, 1)), x, k) == {
         "jaxgan_conv_forward": False,  # up's input gradient
         "jaxgan_conv_input_grad": True,  # up itself

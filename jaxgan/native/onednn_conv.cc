@@ -17,7 +17,7 @@
 // layout oneDNN reads as it is; the flip is a copy of (kh, kw) blocks here, cheaper than
 // XLA's transposing copy of the whole kernel. product: 1 to compute the pass as one matrix
 // product (oneDNN's sgemm) of the patch matrix instead of with oneDNN's convolution kernels,
-// faster on small output maps (see "Small output maps" below); jaxgan/onednn_conv.py chooses.
+// faster on small output maps (see "Small output maps and image gradients" below); jaxgan/onednn_conv.py chooses.
 
 #include <omp.h>
 
@@ -63,13 +63,15 @@ void FlipBlocks(const Problem& p, const float* in, float* out) {
   }
 }
 
-// -- Small output maps: the passes as one matrix product (oneDNN's sgemm) -------------------
+// -- Small output maps and image gradients: a pass as one matrix product (oneDNN's sgemm) ---
 //
 // oneDNN's convolution kernels block over the output's width, and at DCGAN's 4x4 maps (D's last
 // strided layer, G's first) they reach about 130 GFLOP/s where its sgemm reaches 200-250 on
-// the same products (BENCHMARKS.md). There each pass can be one product with the patch matrix
+// the same products (BENCHMARKS.md), and its backward-data kernels run at 25-30 GFLOP/s where
+// they write a 3-channel image (G's last layer, D's first layer's input gradient). There a pass
+// can be one product with the patch matrix
 // P[(n, i, j), (kh, kw, c)] = x[n, i*sh + kh - top, j*sw + kw - left, c] (0 outside x), whose
-// copy is cheap beside the product when the map is small:
+// copy costs little beside the product there:
 //   forward      y  = P @ K            (K: HWIO as a (kh*kw*c, o) matrix)
 //   input grad   dx = col2im(dy @ K^T) (each patch entry added back where it came from)
 //   kernel grad  dK = P^T @ dy
