@@ -17,7 +17,7 @@
 // layout oneDNN reads as it is; the flip is a copy of (kh, kw) blocks here, cheaper than
 // XLA's transposing copy of the whole kernel. product: 1 to compute the pass as one matrix
 // product (oneDNN's sgemm) of the patch matrix instead of with oneDNN's convolution kernels,
-// faster on small output maps (see "Small output maps and image gradients" below); jaxgan/onednn_conv.py chooses.
+// faster on small output maps and image gradients (see below); jaxgan/onednn_conv.py chooses.
 
 #include <omp.h>
 
