@@ -15,7 +15,7 @@ import json
 from absl import app, flags
 from ml_collections import config_flags
 
-from jaxgan import cli, layers
+from jaxgan import cli, host_memory, layers
 from jaxgan.step_timing import benchmark
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/dcgan.py:64", "Config file.")
@@ -37,6 +37,7 @@ _PROFILE_OPS = flags.DEFINE_integer(
 
 
 def main(argv):
+    host_memory.keep_freed_memory()  # before JAX starts its threads
     del argv
     config = _CONFIG.value
     if _BATCH_SIZE.value is not None:

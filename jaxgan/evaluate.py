@@ -15,7 +15,7 @@ import sys
 
 from absl import app, flags, logging
 
-from jaxgan import cli, evaluation, files, mode_evaluation
+from jaxgan import cli, evaluation, files, host_memory, mode_evaluation
 from jaxgan.errors import UserError
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run to score (its checkpoints).")
@@ -94,6 +94,7 @@ def _out_path() -> pathlib.Path | None:
 
 
 def main(argv: list[str]) -> None:
+    host_memory.keep_freed_memory()  # before JAX starts its threads
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     # Orbax logs read-only restores at WARNING through absl; stderr is for our progress.

@@ -15,7 +15,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from jaxgan import checkpoints, cli, distributed, interruption, train, workdir
+from jaxgan import checkpoints, cli, distributed, host_memory, interruption, train, workdir
 from jaxgan.errors import UserError
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -54,6 +54,7 @@ def requested_config():
 
 
 def main(argv):
+    host_memory.keep_freed_memory()  # before JAX starts its threads
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     # Orbax reports every checkpoint step at INFO through absl, and a failed save at ERROR

@@ -29,7 +29,7 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from jaxgan import cli, export, generate, latents, sampling, sharding
+from jaxgan import cli, export, generate, host_memory, latents, sampling, sharding
 from jaxgan.errors import UserError
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory of a trained run.", required=True)
@@ -138,6 +138,7 @@ def run(
 
 
 def main(argv):
+    host_memory.keep_freed_memory()  # before JAX starts its threads
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO
