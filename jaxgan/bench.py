@@ -8,6 +8,9 @@ batch_size, and peak_memory_bytes where the backend reports it (GPU/TPU). With
 --profile_ops=N then prints where the step's time goes (jaxgan/op_profile.py).
 --layer_implementation=conv_transpose=xla,conv=xla times the stock lowerings instead of what
 implementation="auto" picks for this backend (jaxgan/layers.py).
+--against=NAME=VALUE,... times the step beside itself compiled under those environment
+settings, steps interleaved in one process: on a shared machine, separate runs differ by more
+than the few percent such a change makes.
 """
 
 import json
@@ -16,7 +19,8 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from jaxgan import cli, host_memory, layers
-from jaxgan.step_timing import benchmark
+from jaxgan.errors import UserError
+from jaxgan.step_timing import benchmark, interleaved
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/dcgan.py:64", "Config file.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Global batch; overrides the config's.")
@@ -27,6 +31,13 @@ _LAYER_IMPLEMENTATION = flags.DEFINE_string(
     "",
     "What implementation='auto' means here, e.g. 'conv_transpose=xla,conv=xla': to measure "
     "each lowering of the real step on a backend (jaxgan/layers.py, AUTO_IMPLEMENTATION).",
+)
+_AGAINST = flags.DEFINE_string(
+    "against",
+    "",
+    "Environment settings, e.g. 'JAXGAN_ONEDNN_GEMM_MAX_MAP=0,JAXGAN_ONEDNN_THREADS=1': also "
+    "compile the step with these set and time both, their steps taking turns in one process "
+    "(prints a JSON line for each, then their ratio).",
 )
 _PROFILE_OPS = flags.DEFINE_integer(
     "profile_ops",
@@ -44,10 +55,25 @@ def main(argv):
         config.batch_size = _BATCH_SIZE.value
     with cli.user_errors():
         layers.override_auto_implementation(_LAYER_IMPLEMENTATION.value)
-        record = benchmark(config, _STEPS.value, _WARMUP.value, _PROFILE_OPS.value)
-        if _LAYER_IMPLEMENTATION.value:
-            record["layer_implementation"] = _LAYER_IMPLEMENTATION.value
-        print(json.dumps(record), flush=True)
+        if _AGAINST.value:
+            records = interleaved(config, settings(_AGAINST.value), _STEPS.value, _WARMUP.value)
+        else:
+            records = [benchmark(config, _STEPS.value, _WARMUP.value, _PROFILE_OPS.value)]
+        for record in records:
+            if _LAYER_IMPLEMENTATION.value:
+                record["layer_implementation"] = _LAYER_IMPLEMENTATION.value
+            print(json.dumps(record), flush=True)
+        if len(records) == 2:
+            ratio = records[1]["step_ms"] / records[0]["step_ms"]
+            print(json.dumps({"step_ms_ratio_against": round(ratio, 3)}), flush=True)
+
+
+def settings(text: str) -> dict[str, str]:
+    """'A=1,B=x' -> {'A': '1', 'B': 'x'}."""
+    pairs = [item.partition("=") for item in text.split(",") if item]
+    if any(not name or not sep for name, sep, _ in pairs):
+        raise UserError(f"--against={text!r}: give NAME=VALUE pairs separated by commas")
+    return {name: value for name, _, value in pairs}
 
 
 if __name__ == "__main__":

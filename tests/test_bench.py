@@ -1,9 +1,12 @@
 """`python -m jaxgan.bench`'s measurement (jaxgan.step_timing) on a tiny config; the
 timings themselves are not asserted."""
 
+import os
+
 import pytest
 
-from jaxgan import step_timing
+from jaxgan import bench, step_timing
+from jaxgan.errors import UserError
 from tests.conftest import tiny
 
 
@@ -21,3 +24,32 @@ def test_benchmark_of_a_2d_point_config():
     result = step_timing.benchmark(config, steps=2, warmup=1)
     assert result["config_model"] == "mlp" and result["image_size"] is None
     assert result["step_ms"] > 0
+
+
+def test_interleaved_compiles_the_second_step_under_the_settings_and_takes_turns(monkeypatch):
+    seen, calls = [], []
+    prepare, timed = step_timing._prepared_step, step_timing._timed_call
+
+    def prepared(config):
+        seen.append(os.environ.get("JAXGAN_TEST_SETTING"))
+        compiled, state, batch = prepare(config)
+        return (len(seen), compiled), state, batch
+
+    def timed_call(compiled, state, batch):
+        calls.append(compiled[0])
+        return timed(compiled[1], state, batch)
+
+    monkeypatch.setattr(step_timing, "_prepared_step", prepared)
+    monkeypatch.setattr(step_timing, "_timed_call", timed_call)
+    monkeypatch.delenv("JAXGAN_TEST_SETTING", raising=False)
+    here, there = step_timing.interleaved(tiny(), {"JAXGAN_TEST_SETTING": "b"}, steps=2, warmup=1)
+    assert seen == [None, "b"] and "JAXGAN_TEST_SETTING" not in os.environ
+    assert calls == [1, 2, 2, 1, 1, 2]  # each goes first in turn
+    assert there["environment"] == {"JAXGAN_TEST_SETTING": "b"} and "environment" not in here
+    assert here["batch_size"] == there["batch_size"] == 16
+
+
+def test_against_settings_are_parsed_or_refused():
+    assert bench.settings("A=1,B=x=y") == {"A": "1", "B": "x=y"}
+    with pytest.raises(UserError, match="give NAME=VALUE pairs"):
+        bench.settings("A=1,B")
