@@ -15,7 +15,7 @@ than the few percent such a change makes.
 
 import json
 
-from absl import app, flags
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 from jaxgan import cli, host_memory, layers
@@ -50,6 +50,7 @@ _PROFILE_OPS = flags.DEFINE_integer(
 def main(argv):
     host_memory.keep_freed_memory()  # before JAX starts its threads
     del argv
+    logging.set_verbosity(logging.WARNING)  # JAX logs the backends it did not find at INFO
     config = _CONFIG.value
     if _BATCH_SIZE.value is not None:
         config.batch_size = _BATCH_SIZE.value
