@@ -171,11 +171,11 @@ def _register(primitive):
 
 def _as_product(primitive, x_shape, y_shape, flipped) -> bool:
     """Whether a pass runs as one matrix product (jaxgan/native/onednn_conv.cc's "Small output
-    maps and image gradients"), where
-    that measured faster than oneDNN's convolution kernels (BENCHMARKS.md): on output maps of
-    at most native.gemm_max_map() pixels, except a transposed convolution's kernel in the
-    forward pass (its product needs the kernel transposed); and the input gradient of an
-    image of at most 4 channels (D's first layer; G's last, whose forward pass it is).
+    maps and image gradients"), where that measured faster than oneDNN's convolution kernels
+    (BENCHMARKS.md): on output maps of at most native.gemm_max_map() pixels, except a
+    transposed convolution's kernel in the forward pass (its product needs the kernel
+    transposed); and the input gradient of an image of at most 4 channels (D's first layer;
+    G's last, whose forward pass it is). None at all when gemm_max_map() is 0.
     x_shape, y_shape: the convolution's input and output (NHWC)."""
     if native.gemm_max_map() == 0:
         return False

@@ -120,9 +120,9 @@ def gemm_max_map() -> int:
     """The largest output map (height x width) whose convolution passes run as one matrix
     product of the patch matrix (oneDNN's sgemm) instead of oneDNN's convolution kernels:
     $JAXGAN_ONEDNN_GEMM_MAX_MAP, else 16 (DCGAN's 4x4 maps; at 8x8 the two ran even here,
-    BENCHMARKS.md). 0: never."""
+    BENCHMARKS.md). 0: no pass runs as a product, image gradients included."""
     return _whole_number(
-        "JAXGAN_ONEDNN_GEMM_MAX_MAP", 16, 0, "or unset it for the default (16; 0: never)"
+        "JAXGAN_ONEDNN_GEMM_MAX_MAP", 16, 0, "or unset it for the default (16; 0: no products)"
     )
 
 

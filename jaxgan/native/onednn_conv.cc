@@ -151,6 +151,7 @@ void Col2im(const Patches& p, const float* patches, float* x) {
   for (int64_t image = 0; image < p.n; ++image) {
     std::memset(x + image * p.h * p.w * p.c, 0, sizeof(float) * p.h * p.w * p.c);
     ForEachSegment(p, image, [&](int64_t seg, int64_t pixel, int64_t first, int64_t end) {
+      if (first == end) return;  // wholly outside x: pixel is no place in it
       const float* in = patches + seg + first * p.c;
       float* out = x + pixel + first * p.c;
       for (int64_t t = 0, size = (end - first) * p.c; t < size; ++t) out[t] += in[t];
@@ -167,8 +168,14 @@ void Gemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, const flo
   if (status != dnnl_success) throw dnnl::error(status, "dnnl_sgemm");
 }
 
-std::unique_ptr<float[]> PatchBuffer(const Patches& p) {
-  return std::unique_ptr<float[]>(new float[p.rows() * p.cols()]);  // every entry is written
+// Scratch for the patch matrix or K^T: every entry is written before it is read.
+std::unique_ptr<float[]> Scratch(int64_t size) { return std::unique_ptr<float[]>(new float[size]); }
+
+// K^T (outputs x patch columns) from a flipped kernel.
+std::unique_ptr<float[]> KernelRows(Dims f, const float* flipped, int64_t outputs, int64_t cols) {
+  auto rows = Scratch(outputs * cols);
+  FlippedToRows(f, flipped, rows.get());
+  return rows;
 }
 
 Problem Describe(Dims x, Dims kernel, Dims y, Dims strides, Dims padding, int64_t threads,
@@ -243,12 +250,11 @@ ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> kernel,
       if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
       Dims k = kernel.dimensions();
       Patches p = DescribePatches(x.dimensions(), k, y->dimensions(), strides, padding);
-      auto patches = PatchBuffer(p);
+      auto patches = Scratch(p.rows() * p.cols());
       Im2col(p, x.typed_data(), patches.get());
       int64_t outputs = y->dimensions()[3];
-      if (flipped) {  // P @ (K^T)^T, K^T copied into place from the flipped kernel
-        std::unique_ptr<float[]> rows(new float[outputs * p.cols()]);
-        FlippedToRows(k, kernel.typed_data(), rows.get());
+      if (flipped) {  // P @ (K^T)^T
+        auto rows = KernelRows(k, kernel.typed_data(), outputs, p.cols());
         Gemm('N', 'T', p.rows(), outputs, p.cols(), patches.get(), rows.get(), y->typed_data());
       } else {
         Gemm('N', 'N', p.rows(), outputs, p.cols(), patches.get(), kernel.typed_data(),
@@ -279,11 +285,10 @@ ffi::Error InputGrad(ffi::Buffer<ffi::F32> y_grad, ffi::Buffer<ffi::F32> kernel,
       if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
       Dims k = kernel.dimensions();
       Patches p = DescribePatches(x_grad->dimensions(), k, y_grad.dimensions(), strides, padding);
-      auto patches = PatchBuffer(p);
+      auto patches = Scratch(p.rows() * p.cols());
       int64_t outputs = y_grad.dimensions()[3];
-      if (flipped) {  // dy @ K^T, K^T copied into place from the flipped kernel
-        std::unique_ptr<float[]> rows(new float[outputs * p.cols()]);
-        FlippedToRows(k, kernel.typed_data(), rows.get());
+      if (flipped) {  // dy @ K^T
+        auto rows = KernelRows(k, kernel.typed_data(), outputs, p.cols());
         Gemm('N', 'N', p.rows(), p.cols(), outputs, y_grad.typed_data(), rows.get(),
              patches.get());
       } else {
@@ -320,11 +325,11 @@ ffi::Error KernelGrad(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> y_grad,
       if (threads > 0) omp_set_num_threads(static_cast<int>(threads));
       Dims k = kernel_grad->dimensions();
       Patches p = DescribePatches(x.dimensions(), k, y_grad.dimensions(), strides, padding);
-      auto patches = PatchBuffer(p);
+      auto patches = Scratch(p.rows() * p.cols());
       Im2col(p, x.typed_data(), patches.get());
       int64_t outputs = y_grad.dimensions()[3];
       if (flipped) {  // dK^T = dy^T @ P, copied into the flipped kernel's places
-        std::unique_ptr<float[]> rows(new float[outputs * p.cols()]);
+        auto rows = Scratch(outputs * p.cols());
         Gemm('T', 'N', outputs, p.cols(), p.rows(), y_grad.typed_data(), patches.get(),
              rows.get());
         RowsToFlipped(k, rows.get(), kernel_grad->typed_data());
