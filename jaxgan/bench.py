@@ -19,8 +19,7 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from jaxgan import cli, host_memory, layers
-from jaxgan.errors import UserError
-from jaxgan.step_timing import benchmark, interleaved
+from jaxgan.step_timing import benchmark, environment_settings, interleaved
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/dcgan.py:64", "Config file.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Global batch; overrides the config's.")
@@ -57,7 +56,8 @@ def main(argv):
     with cli.user_errors():
         layers.override_auto_implementation(_LAYER_IMPLEMENTATION.value)
         if _AGAINST.value:
-            records = interleaved(config, settings(_AGAINST.value), _STEPS.value, _WARMUP.value)
+            against = environment_settings(_AGAINST.value)
+            records = interleaved(config, against, _STEPS.value, _WARMUP.value)
         else:
             records = [benchmark(config, _STEPS.value, _WARMUP.value, _PROFILE_OPS.value)]
         for record in records:
@@ -67,14 +67,6 @@ def main(argv):
         if len(records) == 2:
             ratio = records[1]["step_ms"] / records[0]["step_ms"]
             print(json.dumps({"step_ms_ratio_against": round(ratio, 3)}), flush=True)
-
-
-def settings(text: str) -> dict[str, str]:
-    """'A=1,B=x' -> {'A': '1', 'B': 'x'}."""
-    pairs = [item.partition("=") for item in text.split(",") if item]
-    if any(not name or not sep for name, sep, _ in pairs):
-        raise UserError(f"--against={text!r}: give NAME=VALUE pairs separated by commas")
-    return {name: value for name, _, value in pairs}
 
 
 if __name__ == "__main__":

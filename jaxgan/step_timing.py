@@ -12,6 +12,7 @@ import ml_collections
 import numpy as np
 
 from jaxgan import config_validation, models, op_profile, sharding
+from jaxgan.errors import UserError
 from jaxgan.train_state import create_train_state
 from jaxgan.train_step import make_train_step
 
@@ -87,6 +88,14 @@ def _record(config: ml_collections.ConfigDict, times: list[float], compile_s: fl
         "peak_memory_bytes": memory.get("peak_bytes_in_use"),
         "jax": jax.__version__,
     }
+
+
+def environment_settings(text: str) -> dict[str, str]:
+    """--against's 'A=1,B=x' -> {'A': '1', 'B': 'x'}."""
+    pairs = [item.partition("=") for item in text.split(",") if item]
+    if any(not name or not sep for name, sep, _ in pairs):
+        raise UserError(f"--against={text!r}: give NAME=VALUE pairs separated by commas")
+    return {name: value for name, _, value in pairs}
 
 
 @contextlib.contextmanager

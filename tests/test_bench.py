@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from jaxgan import bench, step_timing
+from jaxgan import step_timing
 from jaxgan.errors import UserError
 from tests.conftest import tiny
 
@@ -50,6 +50,6 @@ def test_interleaved_compiles_the_second_step_under_the_settings_and_takes_turns
 
 
 def test_against_settings_are_parsed_or_refused():
-    assert bench.settings("A=1,B=x=y") == {"A": "1", "B": "x=y"}
+    assert step_timing.environment_settings("A=1,B=x=y") == {"A": "1", "B": "x=y"}
     with pytest.raises(UserError, match="give NAME=VALUE pairs"):
-        bench.settings("A=1,B")
+        step_timing.environment_settings("A=1,B")
