@@ -258,25 +258,31 @@ def test_conv_transpose_higher_order_vmap_and_forward_mode_match(case, algorithm
     _assert_derivatives_match(ours, reference, x_shape, k_shape)
 
 
-@pytest.mark.parametrize("setting", ["two", "0", "-1"])
-def test_a_bad_thread_count_is_named(monkeypatch, setting):
+# Each setting's reader, settings it refuses, and settings it takes (None: unset).
+SETTINGS = {
+    "JAXGAN_ONEDNN_THREADS": (native.threads, ["two", "0", "-1"], {"3": 3}),
+    "JAXGAN_ONEDNN_GEMM_MAX_MAP": (
+        native.gemm_max_map,
+        ["sixteen", "-1", "4.5"],
+        {"0": 0, None: 16},
+    ),
+}
+
+
+REFUSED = [(name, bad) for name, (_, refused, _) in SETTINGS.items() for bad in refused]
+
+
+@pytest.mark.parametrize("variable, setting", REFUSED)
+def test_a_bad_setting_is_named(monkeypatch, variable, setting):
     from jaxgan.errors import UserError
 
-    monkeypatch.setenv("JAXGAN_ONEDNN_THREADS", setting)
-    with pytest.raises(UserError, match="JAXGAN_ONEDNN_THREADS"):
-        native.threads()
-    monkeypatch.setenv("JAXGAN_ONEDNN_THREADS", "3")
-    assert native.threads() == 3
-
-
-@pytest.mark.parametrize("setting", ["sixteen", "-1", "4.5"])
-def test_a_bad_largest_product_map_is_named(monkeypatch, setting):
-    from jaxgan.errors import UserError
-
-    monkeypatch.setenv("JAXGAN_ONEDNN_GEMM_MAX_MAP", setting)
-    with pytest.raises(UserError, match="JAXGAN_ONEDNN_GEMM_MAX_MAP='.*': give a whole number"):
-        native.gemm_max_map()
-    monkeypatch.setenv("JAXGAN_ONEDNN_GEMM_MAX_MAP", "0")
-    assert native.gemm_max_map() == 0
-    monkeypatch.delenv("JAXGAN_ONEDNN_GEMM_MAX_MAP")
-    assert native.gemm_max_map() == 16
+    read, _, taken = SETTINGS[variable]
+    monkeypatch.setenv(variable, setting)
+    with pytest.raises(UserError, match=f"{variable}='.*': give a whole number"):
+        read()
+    for value, expected in taken.items():
+        if value is None:
+            monkeypatch.delenv(variable)
+        else:
+            monkeypatch.setenv(variable, value)
+        assert read() == expected
