@@ -63,6 +63,23 @@ def base_config() -> ml_collections.ConfigDict:
     # Real batches prepared ahead of the step, on a background thread.
     config.prefetch_batches = 2
 
+    # --- Family ----------------------------------------------------------------
+    # The GAN family: a module of jaxgan/families/ (`gan`: G(z) against D(x), every
+    # loss and trick below; `bigan`: BiGAN/ALI, an encoder E with G against a joint
+    # D(x, z)), or the dotted path of a family module of your own.
+    config.family = "gan"
+    # bigan family (configs/bigan.py, configs/ali.py): `mlp` (BiGAN's permutation-
+    # invariant MNIST nets) or `conv` (ALI-style convolutional nets at 28 or 32 px).
+    config.bigan_nets = "mlp"
+    # E(x): `deterministic` (BiGAN) or `gaussian` (ALI: mean and log-std, z = mu + sigma eps).
+    config.bigan_encoder = "deterministic"
+    # The prior of z: `uniform` on [-1, 1] (BiGAN) or `normal` N(0, I) (ALI).
+    config.bigan_latent = "uniform"
+    # Dropout on D's inputs (ALI: 0.2); 0 is none.
+    config.bigan_d_dropout = 0.0
+    # L2 weight decay added to every net's gradient (BiGAN's code: 2.5e-5).
+    config.bigan_weight_decay = 0.0
+
     # --- Models ----------------------------------------------------------------
     # Model module under jaxgan/models/: `dcgan` (Radford et al. 2015), `mlp`
     # (Goodfellow et al. 2014) or `resnet` (the SNGAN ResNet for 32x32, Miyato et al.
@@ -175,6 +192,9 @@ def base_config() -> ml_collections.ConfigDict:
     # Sample with G's running BatchNorm statistics (eval mode, as at test time).
     # False normalises with the statistics of the sample batch itself.
     config.sample_with_running_stats = True
+    # Sample (grids, jaxgan.sample, FID) with the moving average of G's parameters when
+    # the run keeps one (g_ema_decay > 0); False samples with G's own parameters.
+    config.sample_with_ema = True
 
     # --- Evaluation --------------------------------------------------------------
     # FID (and KID, precision/recall, density/coverage) of the generator every this

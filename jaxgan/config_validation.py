@@ -10,6 +10,7 @@ from jaxgan import (
     config_defaults,
     datasets,
     diffaugment,
+    families,
     losses,
     minibatch,
     models,
@@ -43,8 +44,29 @@ def check_fields(config: ml_collections.ConfigDict) -> None:
             raise UserError(f"config.{field} must be {TYPE_NAMES[expected]}, got {value!r}")
 
 
+def check_family(config: ml_collections.ConfigDict) -> None:
+    """config.family names a family, and no field of another family is changed from its
+    default: the selected family would ignore it, silently."""
+    family = families.of(config)
+    defaults = config_defaults.base_config()
+    for other in families.available():
+        if other == config.family:
+            continue
+        for field in families.load(other).OWN_FIELDS:
+            if field not in getattr(family, "OWN_FIELDS", ()) and config[field] != defaults[field]:
+                raise UserError(
+                    f"config.{field}={config[field]!r} is a setting of the {other} family, "
+                    f"which the {config.family} family does not use: leave it at its default "
+                    f"({defaults[field]!r}) or set config.family={other!r}"
+                )
+    check = getattr(family, "check_config", None)
+    if check is not None:
+        check(config)
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
     check_fields(config)
+    check_family(config)
     positive = (
         "batch_size",
         "num_train_steps",

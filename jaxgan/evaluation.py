@@ -18,21 +18,21 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import orbax.checkpoint as ocp
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import jaxgan
 from jaxgan import (
+    bigan_evaluation,
     checkpoints,
     datasets,
     featurize,
     files,
+    generate,
     image_sets,
     inception,
     metrics,
     mode_evaluation,
-    models,
     reference,
     sampling,
     scoring,
@@ -43,7 +43,7 @@ from jaxgan import (
 from jaxgan import workdir as workdir_lib
 from jaxgan.errors import UserError
 from jaxgan.featurize import say
-from jaxgan.train_state import GANState, NetState
+from jaxgan.train_state import NetState, TrainState
 
 STANDARD_NUM_SAMPLES = 50_000
 DEFAULT_BATCH_SIZE = 64
@@ -69,72 +69,12 @@ def inception_features(batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
     return inception.load_inception(batch_size=batch_size)[1]
 
 
-# -- Restoring a generator --------------------------------------------------------------------
+# -- Restoring a generator: generate.restore, the one path for sample and evaluate --------
 
 
-@dataclasses.dataclass(frozen=True)
-class Checkpoint:
-    config: ml_collections.ConfigDict
-    step: int
-    generator: nn.Module
-    g: NetState
-
-
-def check_version(progress: dict, where: pathlib.Path) -> None:
-    """Refuse a checkpoint written by a jaxgan of another major.minor version."""
-    written = str(progress.get("jaxgan_version", "unknown"))
-    if written.split(".")[:2] != jaxgan.__version__.split(".")[:2]:
-        raise UserError(
-            f"checkpoint {where} was written by jaxgan {written}, this is jaxgan "
-            f"{jaxgan.__version__}: evaluate it with the version that trained it"
-        )
-
-
-def _read_only_manager(workdir: pathlib.Path) -> ocp.CheckpointManager:
-    # Evaluation may run beside training: it must never create, clean up or delete anything.
-    options = ocp.CheckpointManagerOptions(read_only=True, create=False)
-    return ocp.CheckpointManager(
-        checkpoints.directory(workdir), options=options, item_names=checkpoints.ITEMS
-    )
-
-
-def _abstract_state(
-    config: ml_collections.ConfigDict, generator: nn.Module, discriminator: nn.Module, mesh: Mesh
-) -> GANState:
-    init = functools.partial(
-        train_state.initial_state, config=config, generator=generator, discriminator=discriminator
-    )
-    replicated = jax.jit(init, out_shardings=sharding.replicated(mesh))
-    return jax.eval_shape(replicated, jax.random.key(0))
-
-
-def restore_generator(workdir: pathlib.Path, step: int | None = None) -> Checkpoint:
-    """The generator of checkpoint `step` (the latest by default), rebuilt from config.json."""
-    workdir = pathlib.Path(workdir)
-    config = workdir_lib.read_config(workdir)
-    steps = checkpoints.existing_steps(workdir)
-    directory = checkpoints.directory(workdir)
-    if not steps:
-        raise UserError(f"no checkpoint in {directory}: train first (python -m jaxgan.main)")
-    step = steps[-1] if step is None else step
-    if step not in steps:
-        raise UserError(f"no checkpoint of step {step} in {directory}: it has steps {steps}")
-    mngr = _read_only_manager(workdir)
-    try:
-        try:
-            restored = mngr.restore(step, args=ocp.args.Composite(progress=ocp.args.JsonRestore()))
-        except (ValueError, KeyError, OSError) as error:
-            raise UserError(
-                f"checkpoint {directory / str(step)} has no readable progress item: it was not "
-                f"written by jaxgan or is damaged ({type(error).__name__})"
-            ) from error
-        check_version(restored.progress or {}, directory / str(step))
-        generator, discriminator = models.build(config)
-        abstract = _abstract_state(config, generator, discriminator, sharding.data_mesh())
-        state, _ = checkpoints.restore(mngr, abstract, step)
-    finally:
-        mngr.close()
-    return Checkpoint(config, step, generator, state.g)
+def restore_generator(workdir: pathlib.Path, step: int | None = None) -> generate.Restored:
+    """The run's checkpoint `step` (the latest by default): generate.restore."""
+    return generate.restore(workdir, step)
 
 
 # -- Sampling ---------------------------------------------------------------------------------
@@ -264,7 +204,7 @@ def score_generator(
     `num_samples` None is the standard count (50k; the benchmark's own for those).
     `slow_hint` is said after the ETA when that is over an hour."""
     benchmark = mode_evaluation.benchmark(config)
-    if benchmark is not None:
+    if "modes" in train_state.resolve(config)[0].evaluators(config):
         if num_real is not None or real_stats is not None:
             raise UserError("--num_real and --real_stats are for FID: this run is scored by modes")
         num = num_samples or mode_evaluation.DEFAULT_NUM_SAMPLES[benchmark]
@@ -356,7 +296,7 @@ def publish(workdir: pathlib.Path, record: dict[str, Any], writer: summary.Write
     path = metrics_path(workdir, record["step"])
     path.parent.mkdir(parents=True, exist_ok=True)
     files.write_json(path, record)
-    names = (*scoring.METRICS, *mode_evaluation.METRICS)
+    names = (*scoring.METRICS, *mode_evaluation.METRICS, *bigan_evaluation.METRICS)
     values = {f"eval/{name}": record.get(name) for name in names}
     writer.scalars(record["step"], {n: v for n, v in values.items() if v is not None})
 
@@ -371,15 +311,30 @@ def _score_checkpoint(
     workdir: pathlib.Path, step: int | None, options: dict[str, Any]
 ) -> dict[str, Any]:
     checkpoint = restore_generator(workdir, step)
-    return score_generator(
+    record = score_generator(
         checkpoint.config,
         checkpoint.generator,
-        checkpoint.g,
+        checkpoint.net,
         checkpoint.step,
         source=str(checkpoints.directory(workdir) / str(checkpoint.step)),
         slow_hint=QUICKER_ESTIMATE,
         **options,
     )
+    return {**record, **family_scores(checkpoint)}
+
+
+# A family's own evaluators (its `evaluators(config)` names them besides "images" or
+# "modes", which score_generator computes): name -> (restored run -> metrics).
+FAMILY_EVALUATORS = {"bigan": bigan_evaluation.record}
+
+
+def family_scores(restored: generate.Restored) -> dict[str, Any]:
+    scores = {}
+    for name in restored.family.evaluators(restored.config):
+        if name in FAMILY_EVALUATORS:
+            say(f"the {name} evaluator ({restored.config.family} family)")
+            scores.update(FAMILY_EVALUATORS[name](restored))
+    return scores
 
 
 def evaluate_checkpoint(
@@ -484,24 +439,25 @@ def training_batch_size(mesh: Mesh, num_samples: int) -> int:
 def evaluate_during_training(
     config: ml_collections.ConfigDict,
     workdir: pathlib.Path,
-    state: GANState,
+    state: TrainState,
     writer: summary.Writer,
 ) -> dict[str, Any]:
     """Scores the training state's generator with `config.fid_num_samples` samples (against
     `config.fid_num_real` real images, 0 meaning all) and publishes the record."""
     mesh = sharding.data_mesh()
     step = int(jax.device_get(state.step))
-    generator, _ = models.build(config)
+    family, nets = train_state.resolve(config)
     record = score_generator(
         config,
-        generator,
-        state.g,
+        nets[family.GENERATOR],
+        generate.generator_net(state, config, family),
         step,
         num_samples=config.fid_num_samples,
         batch_size=training_batch_size(mesh, config.fid_num_samples),
         num_real=config.fid_num_real or None,
         mesh=mesh,
     )
+    record.update(family_scores(generate.Restored(config, step, family, nets, state)))
     if jax.process_index() == 0:
         publish(workdir, record, writer)
     if mode_evaluation.benchmark(config) is not None:  # stacked_mnist: modes, not FID

@@ -1,69 +1,123 @@
 """Images from a trained run: its generator restored from a checkpoint, run in batches
 sharded over every device."""
 
+import dataclasses
 import functools
 import pathlib
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
+import flax.linen as nn
 import jax
 import ml_collections
 import numpy as np
+import orbax.checkpoint as ocp
 import tqdm
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxgan import checkpoints, images, models, sharding
+import jaxgan
+from jaxgan import checkpoints, images, sharding, train_state
 from jaxgan import workdir as workdir_lib
 from jaxgan.errors import UserError
-from jaxgan.train_state import NetState, create_train_state
+from jaxgan.train_state import NetState, TrainState
 
 
-class Restored(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Restored:
+    """A checkpoint of a run, restored: its config, step, family, modules and state."""
+
     config: ml_collections.ConfigDict
-    generator: Any  # the Flax module
-    net: NetState  # the generator's variables to sample with
+    step: int
+    family: Any
+    nets: dict[str, nn.Module]
+    state: TrainState
+
+    @property
+    def generator(self) -> nn.Module:
+        return self.nets[self.family.GENERATOR]
+
+    @property
+    def net(self) -> NetState:
+        """The generator's variables to sample with (see generator_net)."""
+        return generator_net(self.state, self.config, self.family)
 
 
-def restore_generator(
+def generator_net(state: TrainState, config: ml_collections.ConfigDict, family) -> NetState:
+    """The generator's variables that every sample is drawn with (training's grids,
+    jaxgan.sample, FID): the moving average of its parameters when the run keeps one and
+    config.sample_with_ema (default), with the live net's BatchNorm statistics; else its
+    own parameters."""
+    name = family.GENERATOR
+    net, average = state.nets[name], state.ema.get(name)
+    if average is not None and config.get("sample_with_ema", True):
+        net = net.replace(params=average)
+    return net
+
+
+def abstract_state(config, family, nets, mesh: jax.sharding.Mesh) -> TrainState:
+    """The shapes, dtypes and (replicated) shardings of the family's state."""
+    init = functools.partial(train_state.initial_state, config=config, family=family, nets=nets)
+    return jax.eval_shape(jax.jit(init, out_shardings=sharding.replicated(mesh)), jax.random.key(0))
+
+
+def _read_only_manager(workdir: pathlib.Path) -> ocp.CheckpointManager:
+    # Sampling and evaluation may run beside training: never create, clean or delete.
+    options = ocp.CheckpointManagerOptions(read_only=True, create=False)
+    return ocp.CheckpointManager(
+        checkpoints.directory(workdir), options=options, item_names=checkpoints.ITEMS
+    )
+
+
+def check_version(progress: dict, where: pathlib.Path) -> None:
+    """Refuse a checkpoint written by a jaxgan of another major.minor version."""
+    written = str(progress.get("jaxgan_version", "unknown"))
+    if written.split(".")[:2] != jaxgan.__version__.split(".")[:2]:
+        raise UserError(
+            f"checkpoint {where} was written by jaxgan {written}, this is jaxgan "
+            f"{jaxgan.__version__}: sample or evaluate it with the version that trained it"
+        )
+
+
+def restore(
     workdir: pathlib.Path, step: int | None = None, mesh: jax.sharding.Mesh | None = None
 ) -> Restored:
-    """The generator of checkpoint `step` (latest by default) of a workdir, replicated on
-    the mesh's devices; reads the workdir and writes nothing.
-
-    When the state holds a moving average of G's parameters (`state.g_ema`, not None),
-    those are the parameters returned, with the live G's BatchNorm statistics: the
-    average gives better samples than the raw weights.
-    """
+    """Checkpoint `step` (the latest by default) of a workdir, its state replicated on the
+    mesh's devices (every device by default). Reads the workdir, writes nothing: the one
+    way from a checkpoint to a generator, for jaxgan.sample and jaxgan.evaluate."""
     workdir = pathlib.Path(workdir)
     config = workdir_lib.read_config(workdir)
     steps = checkpoints.existing_steps(workdir)
+    directory = checkpoints.directory(workdir)
     if not steps:
         raise UserError(
-            f"{workdir} has no checkpoint in {checkpoints.directory(workdir)}: train first "
+            f"{workdir} has no checkpoint in {directory}: train first "
             f"with `python -m jaxgan.main --workdir={workdir}`"
         )
     if step is not None and step not in steps:
         raise UserError(f"{workdir} has no checkpoint of step {step}: it has steps {steps}")
-    mesh = mesh or sharding.data_mesh()
-    generator, discriminator = models.build(config)
-    make_state = functools.partial(
-        create_train_state, config, None, mesh, generator=generator, discriminator=discriminator
-    )
-    replicated = sharding.replicated(mesh)
-    abstract = jax.tree.map(
-        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=replicated),
-        jax.eval_shape(make_state),
-    )
     step = steps[-1] if step is None else step
-    mngr = checkpoints.manager(workdir, config)
+    workdir_lib.check_version(workdir)
+    family, nets = train_state.resolve(config)
+    mngr = _read_only_manager(workdir)
     try:
+        try:
+            restored = mngr.restore(step, args=ocp.args.Composite(progress=ocp.args.JsonRestore()))
+        except (ValueError, KeyError, OSError) as error:
+            raise UserError(
+                f"checkpoint {directory / str(step)} has no readable progress item: it was not "
+                f"written by jaxgan or is damaged ({type(error).__name__})"
+            ) from error
+        check_version(restored.progress or {}, directory / str(step))
+        abstract = abstract_state(config, family, nets, mesh or sharding.data_mesh())
         state, _ = checkpoints.restore(mngr, abstract, step)
     finally:
         mngr.close()
-    ema_params = getattr(state, "g_ema", None)
-    net = state.g if ema_params is None else state.g.replace(params=ema_params)
-    return Restored(config, generator, net)
+    return Restored(config, step, family, nets, state)
+
+
+# jaxgan 0.1's name, kept for scripts that call it.
+restore_generator = restore
 
 
 def batches(

@@ -96,7 +96,9 @@ class Writer:
 
 def train_line(step: int, total: int, metrics: dict[str, float], speed: dict[str, float]) -> str:
     losses = " ".join(
-        f"{name} {metrics[name]:.4f}" for name in ("d_loss", "g_loss", "d_real", "d_fake")
+        f"{name} {metrics[name]:.4f}"
+        for name in ("d_loss", "g_loss", "d_real", "d_fake")
+        if name in metrics
     )
     if np.isfinite(speed["steps_per_s"]):
         rate = f"{speed['steps_per_s']:.2f} steps/s {speed['images_per_s']:.0f} img/s"

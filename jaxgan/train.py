@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from clu import parameter_overview
 
 from jaxgan import (
     checkpoints,
@@ -21,14 +22,16 @@ from jaxgan import (
     datasets,
     distributed,
     evaluation,
+    files,
+    generate,
     images,
     input_pipeline,
     interruption,
-    models,
     sampling,
     scatter,
     sharding,
     summary,
+    train_state,
 )
 from jaxgan import (
     workdir as workdir_lib,
@@ -91,12 +94,13 @@ def check_finite(step: int, metrics: dict[str, float], last_saved: int | None) -
 
 
 def write_samples(
-    writer, workdir, step, sampler, state, fixed: sampling.GridInputs, centres=None
+    writer, workdir, step, sampler, net, fixed: sampling.GridInputs, centres=None
 ) -> None:
-    """The sample grid, or for 2D data with known mode centres a scatter plot of the
-    samples over the centres (samples/scatter_<step>.png). Every process takes part in
-    generating; process 0 alone writes."""
-    outputs = distributed.fetch(sampler(state.g, fixed.z, fixed.labels))
+    """The sample grid of the generator's variables `net` (generate.generator_net), or
+    for 2D data with known mode centres a scatter plot of the samples over the centres
+    (samples/scatter_<step>.png). Every process takes part in generating; process 0
+    alone writes."""
+    outputs = distributed.fetch(sampler(net, fixed.z, fixed.labels))
     if not distributed.is_main_process():
         return
     if centres is not None:
@@ -112,6 +116,25 @@ def stack_steps(batches: list[dict], mesh) -> dict:
     """One call's batches of several steps, stacked on a new leading axis on the devices."""
     stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *batches)
     return jax.lax.with_sharding_constraint(stacked, sharding.batch_sharding(mesh, 2))
+
+
+def parameter_table(workdir: pathlib.Path, state) -> str:
+    """Writes WORKDIR/parameters.txt, clu's table of every net's parameters (shapes and
+    sizes; no statistics, which would pull every array to the host), and returns the
+    console's one-line summary of it."""
+    tables, counts = [], []
+    for name, net in state.nets.items():
+        table = parameter_overview.get_parameter_overview(net.params, include_stats=False)
+        tables.append(f"net {name}\n{table}\n")
+        counts.append(f"{name} {parameter_overview.count_parameters(net.params):,}")
+    if distributed.is_main_process():
+        files.write_text(workdir / "parameters.txt", "\n".join(tables))
+    return f"parameters: {', '.join(counts)} (table: {workdir / 'parameters.txt'})"
+
+
+def describe(config: ml_collections.ConfigDict) -> str:
+    """The run's family and nets, for the first console line."""
+    return config.model if config.family == "gan" else f"the {config.family} family"
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> None:
@@ -145,10 +168,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     if distributed.is_main_process():
         kept = workdir_lib.create(workdir, config)
     distributed.barrier("workdir created")
-    generator, discriminator = models.build(config)
-    state = create_train_state(
-        config, jax.random.key(config.seed), mesh, generator=generator, discriminator=discriminator
-    )
+    family, nets = train_state.resolve(config)
+    state = create_train_state(config, jax.random.key(config.seed), mesh, family=family, nets=nets)
     mngr = checkpoints.manager(workdir, config, remove_unfinished=True)
     restored = checkpoints.restore(mngr, state)
     batches_consumed = 0
@@ -166,8 +187,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     if restored is not None:
         writer.console(f"resumed {workdir} at step {start_step}")
     else:
+        writer.console(parameter_table(workdir, state))
         writer.console(
-            f"training {config.model} on {config.dataset} ({len(dataset)} images) for "
+            f"training {describe(config)} on {config.dataset} ({len(dataset)} images) for "
             f"{config.num_train_steps} steps on {mesh.devices.size} {jax.default_backend()} "
             f"device(s) in {jax.process_count()} process(es); workdir {workdir}"
         )
@@ -186,7 +208,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     batches = input_pipeline.prefetch(
         local_batches, config.prefetch_batches, lambda b: jax.tree.map(to_devices, b)
     )
-    sampler = sampling.make_sampler(generator, config.sample_with_running_stats)
+    sampler = sampling.make_sampler(nets[family.GENERATOR], config.sample_with_running_stats)
     fixed = sampling.grid_inputs(jax.random.key(config.seed + 1), config)
     centres_of = getattr(datasets.module(config), "centres", None)
     centres = centres_of() if config.data_dim and centres_of else None
@@ -200,7 +222,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
             for size in dispatch_sizes(start_step, config):
                 if size not in step_functions:
                     step_functions[size] = make_train_step(
-                        config, mesh, generator, discriminator, steps=size
+                        config, mesh, steps=size, family=family, nets=nets
                     )
                 batch = (
                     next(batches)
@@ -239,7 +261,8 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                     checkpoints.save(mngr, state, batches_consumed)
                     last_saved = step
                     if centres is not None or not config.data_dim:
-                        write_samples(writer, workdir, step, sampler, state, fixed, centres)
+                        net = generate.generator_net(state, config, family)
+                        write_samples(writer, workdir, step, sampler, net, fixed, centres)
                     if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
                         evaluation.evaluate_during_training(config, workdir, state, writer)
                 if stopping:

@@ -6,12 +6,11 @@ from typing import Any
 import flax
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 import ml_collections
 import optax
 from jax.sharding import Mesh
 
-from jaxgan import models, packing, sharding
+from jaxgan import families, sharding
 from jaxgan.errors import UserError
 
 
@@ -25,19 +24,43 @@ class NetState:
 
 
 @flax.struct.dataclass
-class GANState:
-    """Both networks, the step count and the run's PRNG key.
+class TrainState:
+    """Every net of a family, their optimisers and averages, the step and the run's key.
 
-    `key` holds raw key data (uint32) so checkpoints need no special handling; the
-    step's randomness is `fold_in(key, step)`, so a resumed run draws the same numbers.
-    `g_ema` is the moving average of G's parameters (None when config.g_ema_decay is 0).
+    `nets` maps each net's name to its NetState; `ema` maps the names of the nets that
+    keep a moving average (the family's ema_decays) to the averaged parameters; `extras`
+    holds a family's state that no optimiser trains (running means, image pools), saved
+    and restored like the rest. `key` holds raw key data (uint32) so checkpoints need no
+    special handling; the step's randomness is `fold_in(key, step)`, so a resumed run
+    draws the same numbers.
     """
 
     step: jax.Array
     key: jax.Array
-    g: NetState
-    d: NetState
-    g_ema: Any = None
+    nets: dict[str, NetState]
+    ema: dict[str, Any] = flax.struct.field(default_factory=dict)
+    extras: dict[str, Any] = flax.struct.field(default_factory=dict)
+
+    # The gan family's nets by their old names, for code written against GANState.
+    @property
+    def g(self) -> NetState:
+        return self.nets["g"]
+
+    @property
+    def d(self) -> NetState:
+        return self.nets["d"]
+
+    @property
+    def g_ema(self):
+        """G's moving average, None when the run keeps none."""
+        return self.ema.get("g")
+
+    def with_net(self, name: str, net: NetState) -> "TrainState":
+        return self.replace(nets={**self.nets, name: net})
+
+
+# The name of jaxgan 0.1's two-net state, kept for code that imports it.
+GANState = TrainState
 
 
 def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransformation, ...]:
@@ -95,44 +118,52 @@ def create_train_state(
     mesh: Mesh | None = None,
     generator: nn.Module | None = None,
     discriminator: nn.Module | None = None,
-) -> GANState:
-    """A fresh state, both nets initialised and both optimisers at step 0, created
+    *,
+    family=None,
+    nets: dict[str, nn.Module] | None = None,
+) -> TrainState:
+    """A fresh state, every net initialised and every optimiser at step 0, created
     directly replicated on the mesh's devices (every device by default), where the
     train step expects it.
 
+    The family is `config.family`'s module unless given (any object with a family's
+    attributes: jaxgan/families/__init__.py); its nets are `family.build(config)` unless
+    given (`generator`/`discriminator` stand for the gan family's nets "g" and "d").
     `key` defaults to one made from `config.seed`.
     """
-    if generator is None or discriminator is None:
-        generator, discriminator = models.build(config)
+    family, nets = resolve(config, family, nets, generator, discriminator)
     if key is None:
         key = jax.random.key(config.seed)
     mesh = mesh or sharding.data_mesh()
-    init = functools.partial(
-        initial_state, config=config, generator=generator, discriminator=discriminator
-    )
+    init = functools.partial(initial_state, config=config, family=family, nets=nets)
     return jax.jit(init, out_shardings=sharding.replicated(mesh))(key)
+
+
+def resolve(config, family=None, nets=None, generator=None, discriminator=None):
+    """(family, nets) from what a caller gave; see create_train_state."""
+    family = family or families.of(config)
+    if generator is not None or discriminator is not None:
+        nets = {**family.build(config), **(nets or {})} if nets is None else dict(nets)
+        if generator is not None:
+            nets["g"] = generator
+        if discriminator is not None:
+            nets["d"] = discriminator
+    return family, nets or family.build(config)
 
 
 def initial_state(
     key: jax.Array,
     *,
     config: ml_collections.ConfigDict,
-    generator: nn.Module,
-    discriminator: nn.Module,
-) -> GANState:
+    generator: nn.Module | None = None,
+    discriminator: nn.Module | None = None,
+    family=None,
+    nets: dict[str, nn.Module] | None = None,
+) -> TrainState:
     """The pure function behind `create_train_state`; `jax.eval_shape` of it gives the
     state's shapes without allocating it."""
-    g_key, d_key, run_key = jax.random.split(key, 3)
-    g_tx, d_tx = optimizers(config)
-    z = jnp.zeros((1, config.latent_dim), jnp.float32)
-    # D's example input: one packed group of `pack` samples (one sample without packing).
-    image = packing.pack(jnp.zeros((config.pack, *models.data_shape(config))), config.pack)
-    labels = jnp.zeros((1,), jnp.int32) if config.conditional else None
-    g = init_net(generator, g_tx, g_key, z, labels)
-    return GANState(
-        step=jnp.zeros((), jnp.int32),
-        key=jax.random.key_data(run_key),
-        g=g,
-        d=init_net(discriminator, d_tx, d_key, image, labels),
-        g_ema=g.params if config.g_ema_decay > 0 else None,
-    )
+    family, nets = resolve(config, family, nets, generator, discriminator)
+    state = family.init(key, config=config, nets=nets)
+    # Every averaged net's average starts at its initial parameters.
+    averages = {name: state.nets[name].params for name in family.ema_decays(config)}
+    return state.replace(ema={**averages, **state.ema})

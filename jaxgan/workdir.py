@@ -41,6 +41,7 @@ RESUMABLE_FIELDS = frozenset(
         "steps_per_dispatch",
         "num_samples",
         "sample_with_running_stats",
+        "sample_with_ema",
         "fid_every_steps",
         "fid_num_samples",
         "fid_num_real",
@@ -83,6 +84,26 @@ def read_config(workdir: pathlib.Path) -> ml_collections.ConfigDict:
         raise UserError(f"{path} is not a jaxgan config record ({error})") from error
 
 
+def written_by(workdir: pathlib.Path) -> str:
+    """The jaxgan version recorded in a workdir's config.json ("unknown" if none)."""
+    try:
+        return str(json.loads((pathlib.Path(workdir) / CONFIG_FILE).read_text())["jaxgan_version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
+
+
+def check_version(workdir: pathlib.Path) -> None:
+    """Refuses a workdir whose checkpoints a jaxgan of another major.minor version wrote:
+    their state layout differs (0.2 keeps every net under `nets`)."""
+    written = written_by(workdir)
+    if written.split(".")[:2] != jaxgan.__version__.split(".")[:2]:
+        raise UserError(
+            f"{workdir} was written by jaxgan {written}; this is jaxgan {jaxgan.__version__}, "
+            "whose checkpoints hold the state in another layout: train, sample and evaluate "
+            f"it with jaxgan {written} (a checkout of that version), or start a new --workdir"
+        )
+
+
 def config_differences(stored: dict, requested: dict) -> list[str]:
     lines = []
     for field in sorted(set(stored) | set(requested)):
@@ -106,6 +127,8 @@ def check(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> None:
         raise UserError(f"--workdir {workdir}: {existing} is not writable")
     config_path = workdir / CONFIG_FILE
     if config_path.exists():
+        if checkpoints.existing_steps(workdir):
+            check_version(workdir)
         stored = read_config(workdir).to_dict()
         differences = config_differences(stored, config.to_dict())
         # A run that saved no checkpoint (it diverged or was killed early) holds nothing a

@@ -37,8 +37,8 @@ def d_loss_on(state, batch, config):
 
 def test_steps_change_both_nets_and_lower_the_d_loss_on_a_fixed_batch(monkeypatch):
     config = tiny()
-    traced = chex.assert_max_traces(train_step_lib.gan_step, n=1)
-    monkeypatch.setattr(train_step_lib, "gan_step", traced)
+    traced = chex.assert_max_traces(train_step_lib.family_step, n=1)
+    monkeypatch.setattr(train_step_lib, "family_step", traced)
     state = create_train_state(config)
     before = jax.device_get(state)
     batch = real_batch(config)

@@ -1,0 +1,131 @@
+"""GAN families: a family is a module of nets and update phases over one state.
+
+`config.family` names the module: `jaxgan/families/<name>.py` for jaxgan's own, or any
+importable module path containing a dot (`my_project.my_family`) for a user's. Nothing
+is registered: the module is imported by name.
+
+A family module defines:
+
+  GENERATOR: str                    the net that makes samples ("g")
+  OWN_FIELDS: tuple[str, ...]       config fields only this family reads (refused,
+                                    when changed from their defaults, under another)
+  build(config) -> {name: nn.Module}
+  init(key, *, config, nets) -> TrainState   the step-0 state (pure: eval_shape works;
+                                    the averages of ema_decays' nets are added to it)
+  optimizers(config) -> {name: optax.GradientTransformation}, one per trained net
+  phases(config, nets) -> [Phase, ...]    the updates of one step, in order
+  ema_decays(config) -> {name: decay}     nets whose parameters keep a moving average
+  sample_inputs(config) -> "z" | "z+labels" | "image"
+  evaluators(config) -> tuple[str, ...]   names in jaxgan.evaluation.EVALUATORS
+  check_config(config)  (optional)        refuses settings the family cannot train
+
+A user's family may be any object with those attributes (a module, a class, a
+SimpleNamespace) given to `jaxgan.make_train_step(config, family=...)`.
+"""
+
+import dataclasses
+import importlib
+import pkgutil
+import zlib
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any, NamedTuple
+
+import jax
+import ml_collections
+
+from jaxgan.errors import UserError
+
+Metrics = dict[str, jax.Array]
+
+
+class Context(NamedTuple):
+    """What a phase's loss sees besides the parameters it differentiates.
+
+    state: the TrainState as earlier phases (and repetitions) of this step left it;
+    batch: the step's batch; key: the step's key, fold_in(run key, step);
+    index: the repetition (0..repeat-1); handoff: what the previous phase passed on
+    within this step (traced values or closures; never stored)."""
+
+    state: Any
+    batch: Mapping[str, jax.Array]
+    key: jax.Array
+    index: int
+    handoff: Mapping[str, Any]
+
+
+# A loss returns (value, PhaseAux); gradients (optional) returns ((value, PhaseAux), grads).
+class PhaseAux(NamedTuple):
+    collections: Mapping[str, Any]  # net name -> its new mutable collections (any net)
+    metrics: Metrics
+    handoff: Mapping[str, Any] = {}
+    extras: Mapping[str, Any] = {}  # new values of state.extras slots (merged in)
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One update of some nets within a step.
+
+    `loss(params, ctx) -> (value, PhaseAux)` is differentiated with respect to `params`,
+    a dict holding the parameters of the nets in `updates` (the other nets are read from
+    ctx.state, read-only). A family with a cheaper way to the same gradients (the gan
+    family's fused generator VJP) gives `gradients(params, ctx) -> ((value, aux), grads)`
+    instead. The phase runs `repeat` times in a row (unrolled: d_steps), and only on
+    steps where step % every == 0 (lazy regularisation; such a phase hands nothing on).
+    `project[name](params)` runs after the net's optimiser update (weight clipping).
+    """
+
+    name: str
+    updates: tuple[str, ...]
+    loss: Callable[..., tuple[jax.Array, PhaseAux]] | None = None
+    gradients: Callable[..., tuple[tuple[jax.Array, PhaseAux], dict]] | None = None
+    repeat: int = 1
+    every: int = 1
+    project: Mapping[str, Callable[[Any], Any]] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if (self.loss is None) == (self.gradients is None):
+            raise ValueError(f"phase {self.name!r} needs exactly one of loss and gradients")
+        if self.repeat < 1 or self.every < 1:
+            raise ValueError(f"phase {self.name!r}: repeat and every must be >= 1")
+
+
+def stream(key: jax.Array, name: str) -> jax.Array:
+    """A named random stream of a key: fold_in by a stable hash of the name, so adding a
+    stream or a phase leaves the others' numbers as they were."""
+    return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
+
+
+def available() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def load(name: str) -> ModuleType:
+    """The family module `name`: jaxgan's own by short name, or a user's by dotted path."""
+    if "." not in name:
+        if name not in available():
+            raise UserError(
+                f"unknown config.family {name!r}: jaxgan has {available()}, or give the "
+                "dotted path of a module of your own (my_project.my_family)"
+            )
+        name = f"{__name__}.{name}"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        raise UserError(
+            f"config.family {name!r} cannot be imported ({error}): is its package on PYTHONPATH?"
+        ) from error
+    missing = [attribute for attribute in REQUIRED if not hasattr(module, attribute)]
+    if missing:
+        raise UserError(
+            f"config.family {name!r} is not a family module: it lacks {', '.join(missing)} "
+            "(see jaxgan/families/__init__.py)"
+        )
+    return module
+
+
+REQUIRED = ("GENERATOR", "build", "init", "optimizers", "phases", "ema_decays", "evaluators")
+
+
+def of(config: ml_collections.ConfigDict):
+    return load(config.get("family", "gan"))

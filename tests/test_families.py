@@ -1,0 +1,275 @@
+"""The families architecture: a family of the user's own trains through
+jaxgan.make_train_step (lazy phases, extras, resume), the bigan family's step against a
+hand-written reference, and the family-level refusals."""
+
+import types
+
+import chex
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import jaxgan
+from jaxgan import checkpoints, config_validation, families, generate
+from jaxgan.errors import UserError
+from jaxgan.families import Phase, PhaseAux, bigan
+from jaxgan.families import _bigan_nets as bigan_nets
+from jaxgan.train_state import NetState, TrainState
+from tests.conftest import tiny
+
+# -- A family of the user's own ----------------------------------------------------------
+
+
+class Scalar(nn.Module):
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        return x * self.param("w", nn.initializers.constant(3.0), ())
+
+
+TARGET, W_LR, V_LR, EVERY = 0.5, 0.1, 0.25, 3
+
+
+def toy_family():
+    """Net w pulled to TARGET every step by SGD; net v pulled to 1 by a lazy phase every
+    EVERY steps, which also counts its runs in extras["runs"]."""
+
+    def init(key, *, config, nets):
+        txs = optimizers(config)
+        params = {n: nets[n].init(key, jnp.ones(()))["params"] for n in ("w", "v")}
+        return TrainState(
+            step=jnp.zeros((), jnp.int32),
+            key=jax.random.key_data(key),
+            nets={n: NetState(p, {}, txs[n].init(p)) for n, p in params.items()},
+            extras={"runs": jnp.zeros((), jnp.int32)},
+        )
+
+    def optimizers(config):
+        return {"w": optax.sgd(W_LR), "v": optax.sgd(V_LR)}
+
+    def w_loss(params, ctx):
+        loss = (params["w"]["w"] - TARGET) ** 2
+        return loss, PhaseAux({}, {"w_loss": loss})
+
+    def v_loss(params, ctx):
+        loss = (params["v"]["w"] - 1.0) ** 2
+        runs = ctx.state.extras["runs"] + 1
+        return loss, PhaseAux({}, {"v_loss": loss}, extras={"runs": runs})
+
+    def phases(config, nets):
+        return [Phase("w", ("w",), loss=w_loss), Phase("v", ("v",), loss=v_loss, every=EVERY)]
+
+    return types.SimpleNamespace(
+        GENERATOR="w",
+        build=lambda config: {"w": Scalar(), "v": Scalar()},
+        init=init,
+        optimizers=optimizers,
+        phases=phases,
+        ema_decays=lambda config: {"w": 0.5},
+        evaluators=lambda config: (),
+    )
+
+
+def run_toy(state, step, steps):
+    batch = {"image": jnp.zeros((steps, 1, 1))}
+    state, metrics = step(state, batch)
+    return state, metrics
+
+
+def test_a_family_of_the_users_own_trains_with_lazy_phases_extras_and_ema(tmp_path):
+    config, family = tiny(batch_size=1), toy_family()
+    state = jaxgan.create_train_state(config, family=family)
+    step = jaxgan.make_train_step(config, family=family, steps=7)
+    state, metrics = run_toy(state, step, 7)
+    # w: SGD on (w - t)^2 is w <- t + (w - t)(1 - 2 lr), every step.
+    w = TARGET + (3.0 - TARGET) * (1 - 2 * W_LR) ** np.arange(1, 8)
+    np.testing.assert_allclose(float(state.nets["w"].params["w"]), w[-1], rtol=1e-6)
+    # v: steps 0, 3 and 6 only, v <- 1 + (v - 1)(1 - 2 lr).
+    v = 1 + (3.0 - 1) * (1 - 2 * V_LR) ** 3
+    np.testing.assert_allclose(float(state.nets["v"].params["w"]), v, rtol=1e-6)
+    assert int(state.extras["runs"]) == 3
+    # The lazy phase's metrics read 0 on the steps it skips.
+    ran = np.asarray(metrics["v_loss"]) != 0
+    np.testing.assert_array_equal(ran, [s % EVERY == 0 for s in range(7)])
+    # EMA with decay 0.5 of w after each step: a_k = 0.5 a_{k-1} + 0.5 w_k, a_0 = 3.
+    average = 3.0
+    for value in w:
+        average = 0.5 * average + 0.5 * value
+    np.testing.assert_allclose(float(state.ema["w"]["w"]), average, rtol=1e-6)
+
+
+def test_a_family_of_the_users_own_resumes_exactly_from_a_checkpoint(tmp_path):
+    config, family = tiny(batch_size=1), toy_family()
+    one = jaxgan.make_train_step(config, family=family)
+    straight = jaxgan.create_train_state(config, family=family)
+    for _ in range(5):
+        straight, _ = run_toy(straight, one, 1)
+    state = jaxgan.create_train_state(config, family=family)
+    for _ in range(2):
+        state, _ = run_toy(state, one, 1)
+    mngr = checkpoints.manager(tmp_path, config)
+    checkpoints.save(mngr, state, 2)
+    mngr.wait_until_finished()
+    abstract = jax.eval_shape(lambda: jaxgan.create_train_state(config, family=family))
+    resumed, progress = checkpoints.restore(mngr, abstract)
+    mngr.close()
+    assert progress["batches_consumed"] == 2
+    for _ in range(3):
+        resumed, _ = run_toy(resumed, one, 1)
+    chex.assert_trees_all_equal(jax.device_get(resumed), jax.device_get(straight))
+
+
+# -- The bigan family ----------------------------------------------------------------------
+
+
+def bigan_config(**overrides):
+    config = tiny(family="bigan", latent_dim=4, batch_size=8, bigan_weight_decay=1e-3)
+    for name, value in overrides.items():
+        config[name] = value
+    return config
+
+
+def small_bigan_nets(config):
+    shape = (28, 28, 1)
+    return {
+        "e": bigan_nets.MLPEncoder(config.latent_dim, config.latent_dim, width=8),
+        "g": bigan_nets.MLPGenerator(shape, width=8),
+        "d": bigan_nets.MLPDiscriminator(width=8),
+    }
+
+
+def bce(logits, label):
+    """-[y log s(l) + (1 - y) log(1 - s(l))], written out."""
+    return -(label * jax.nn.log_sigmoid(logits) + (1 - label) * jax.nn.log_sigmoid(-logits))
+
+
+def reference_bigan_step(state, nets, x, config):
+    """One BiGAN update as its code does it: every gradient at the old state, E and G
+    with the labels swapped, each half of the loss weighted 1/2, L2 decay then Adam."""
+    key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
+    z = jax.random.uniform(families.stream(key, "z"), (x.shape[0], config.latent_dim), minval=-1)
+
+    def run(name, params, *inputs):
+        net = state.nets[name]
+        variables = {"params": params, **net.collections}
+        return nets[name].apply(variables, *inputs, train=True, mutable=["batch_stats"])[0]
+
+    def pairs(e_params, g_params):
+        z_real = 2 * jax.nn.sigmoid(run("e", e_params, x)) - 1
+        return z_real, run("g", g_params, z)
+
+    def d_logits(d_params, z_real, x_fake):
+        return run("d", d_params, x, z_real), run("d", d_params, x_fake, z)
+
+    def eg_loss(eg):
+        real, fake = d_logits(state.nets["d"].params, *pairs(eg["e"], eg["g"]))
+        return 0.5 * jnp.mean(bce(real, 0.0)) + 0.5 * jnp.mean(bce(fake, 1.0))
+
+    def d_loss(d_params):
+        real, fake = d_logits(d_params, *pairs(state.nets["e"].params, state.nets["g"].params))
+        return 0.5 * jnp.mean(bce(real, 1.0)) + 0.5 * jnp.mean(bce(fake, 0.0))
+
+    eg_grads = jax.grad(eg_loss)({n: state.nets[n].params for n in ("e", "g")})
+    grads = {**eg_grads, "d": jax.grad(d_loss)(state.nets["d"].params)}
+    new = {}
+    for name, grad in grads.items():
+        params = state.nets[name].params
+        grad = jax.tree.map(lambda g, p: g + config.bigan_weight_decay * p, grad, params)
+        adam = optax.adam(2e-4, b1=0.5, b2=0.999)
+        updates, _ = adam.update(grad, adam.init(params), params)
+        new[name] = optax.apply_updates(params, updates)
+    return new
+
+
+def test_the_bigan_step_is_the_references_simultaneous_update():
+    config = bigan_config()
+    nets = small_bigan_nets(config)
+    state = jaxgan.create_train_state(config, nets=nets)
+    x = jax.random.uniform(jax.random.key(1), (1, 8, 28, 28, 1), minval=-1)
+    expected = reference_bigan_step(jax.device_get(state), nets, x[0], config)
+    new_state, metrics = jaxgan.make_train_step(config, nets=nets)(state, {"image": x})
+    for name in ("e", "g", "d"):
+        chex.assert_trees_all_close(
+            new_state.nets[name].params, expected[name], atol=1e-7, rtol=1e-5
+        )
+    # At init D's output layer is zero: every logit is 0, both losses ln 2.
+    np.testing.assert_allclose(float(metrics["d_loss"]), np.log(2), rtol=1e-6)
+    np.testing.assert_allclose(float(metrics["g_loss"]), np.log(2), rtol=1e-6)
+
+
+def test_bigan_mlp_nets_have_the_references_parameter_counts():
+    config = bigan_config(latent_dim=50)
+    state = jax.eval_shape(lambda: jaxgan.create_train_state(config))
+
+    def count(name):
+        return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(state.nets[name].params))
+
+    # Bias-free dense layers only (BatchNorm has no scale or shift).
+    assert count("e") == 784 * 1024 + 1024 * 1024 + 1024 * 50
+    assert count("g") == 50 * 1024 + 1024 * 1024 + 50 * 1024 + 1024 * 784
+    assert count("d") == 784 * 1024 + 1024 * 1024 + 50 * 1024 + 1024
+
+
+def test_the_gaussian_encoder_samples_around_its_mean():
+    config = bigan_config(bigan_encoder="gaussian", bigan_latent="normal")
+    outputs = jnp.array([[0.5, -1.0, np.log(2.0), np.log(0.5)]])  # mean (0.5, -1), std (2, .5)
+    key = jax.random.key(3)
+    eps = jax.random.normal(key, (1, 2))
+    np.testing.assert_allclose(
+        bigan.code(outputs, config, key),
+        jnp.array([[0.5, -1.0]]) + jnp.array([[2.0, 0.5]]) * eps,
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(bigan.code(outputs, config, None), [[0.5, -1.0]])
+
+
+def test_nearest_neighbour_accuracy_on_a_hand_made_set():
+    from jaxgan import bigan_evaluation
+
+    gallery = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], np.float32)
+    labels = np.array([0, 1, 2])
+    queries = np.array([[1.0, 1.0], [9.0, 1.0], [1.0, 9.0], [6.0, 0.0]], np.float32)
+    # Nearest: 0, 1, 2, 1; the last query is labelled 0, so 3 of 4 are right.
+    accuracy = bigan_evaluation.nearest_neighbour_accuracy(
+        queries, np.array([0, 1, 2, 0]), gallery, labels
+    )
+    assert accuracy == 0.75
+
+
+# -- Sampling uses the moving average -------------------------------------------------------
+
+
+def test_samples_and_fid_use_the_moving_average_when_the_run_keeps_one():
+    config = tiny(g_ema_decay=0.9)
+    family = families.of(config)
+    state = jaxgan.create_train_state(config)
+    state = state.replace(ema={"g": jax.tree.map(lambda p: p + 1.0, state.g.params)})
+    chex.assert_trees_all_equal(generate.generator_net(state, config, family).params, state.g_ema)
+    config.sample_with_ema = False
+    chex.assert_trees_all_equal(
+        generate.generator_net(state, config, family).params, state.g.params
+    )
+
+
+# -- Refusals --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"family": "nope"}, "unknown config.family 'nope': jaxgan has"),
+        ({"family": "os.path"}, "is not a family module: it lacks GENERATOR"),
+        ({"family": "no_such.module"}, "cannot be imported"),
+        ({"family": "bigan", "unroll_steps": 5}, "config.unroll_steps=5 is a setting of the gan"),
+        ({"family": "bigan", "conditional": True}, "config.conditional=True is a setting of the"),
+        ({"family": "bigan", "pack": 2}, "config.pack=2 is a setting of the gan family"),
+        ({"bigan_encoder": "gaussian"}, "bigan_encoder='gaussian' is a setting of the bigan"),
+        ({"family": "bigan", "bigan_nets": "cnn"}, "config.bigan_nets must be one of"),
+    ],
+)
+def test_family_settings_are_refused_with_one_line(overrides, message):
+    with pytest.raises(UserError, match=message) as error:
+        config_validation.validate(tiny(**overrides))
+    assert "\n" not in str(error.value)
