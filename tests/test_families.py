@@ -273,3 +273,95 @@ def test_family_settings_are_refused_with_one_line(overrides, message):
     with pytest.raises(UserError, match=message) as error:
         config_validation.validate(tiny(**overrides))
     assert "\n" not in str(error.value)
+
+
+def test_fid_is_computed_from_the_moving_average(tmp_path, monkeypatch):
+    import pathlib
+    import shutil
+
+    from jaxgan import evaluation
+
+    workdir = tmp_path / "run"  # a DCGAN with g_ema_decay 0.9, trained 2 steps
+    shutil.copytree(pathlib.Path(__file__).parent / "golden" / "workdir_0.2", workdir)
+    scored = []
+    monkeypatch.setattr(
+        evaluation,
+        "score_generator",
+        lambda config, gen, g, step, **_: scored.append(g) or {"fid": 1.0, "num_samples": 1},
+    )
+    evaluation._score_checkpoint(workdir, None, {})
+    restored = generate.restore(workdir)
+    chex.assert_trees_all_equal(scored[0].params, restored.state.ema["g"])
+    changed = jax.tree.map(
+        lambda a, b: not np.array_equal(a, b), restored.state.ema["g"], restored.state.g.params
+    )
+    assert any(jax.tree.leaves(changed))  # the average is not G's own parameters
+    # Training's FID (fid_every_steps) scores the same variables.
+    writer = types.SimpleNamespace(console=lambda line: None)
+    monkeypatch.setattr(evaluation, "publish", lambda *args: None)
+    monkeypatch.setattr(jax, "process_index", lambda: 1)
+    evaluation.evaluate_during_training(restored.config, workdir, restored.state, writer)
+    chex.assert_trees_all_equal(scored[1].params, restored.state.ema["g"])
+
+
+# -- Refusals on the command line: one line, exit 2, nothing touched -------------------------
+
+
+def golden_workdir(tmp_path, version=None):
+    import json
+    import pathlib
+    import shutil
+
+    workdir = tmp_path / "run"
+    shutil.copytree(pathlib.Path(__file__).parent / "golden" / "workdir_0.2", workdir)
+    if version is not None:
+        path = workdir / "config.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "jaxgan_version": version}))
+    return workdir
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--config=configs/dcgan.py", "--config.family=nope"], "unknown config.family 'nope'"),
+        (["--config=configs/bigan.py", "--config.unroll_steps=5"], "config.unroll_steps=5 is a"),
+        (["--config=configs/bigan.py", "--config.conditional=True"], "conditional=True is a"),
+    ],
+)
+def test_bad_family_settings_stop_the_command_with_one_line(tmp_path, flags, expected):
+    from tests.test_main import error_line, run_main
+
+    result = run_main(*flags, f"--workdir={tmp_path / 'run'}")
+    assert result.returncode == 2
+    assert expected in error_line(result)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("module", ["jaxgan.main", "jaxgan.sample", "jaxgan.evaluate"])
+def test_a_workdir_of_jaxgan_0_1_is_refused_naming_its_version(tmp_path, module):
+    from tests.test_bad_inputs import checksums
+    from tests.test_main import TINY, error_line, run_main
+
+    workdir = golden_workdir(tmp_path, version="0.1.0")
+    before = checksums(workdir)
+    args = {
+        "jaxgan.main": [*TINY, "--config.g_ema_decay=0.9", "--config.num_train_steps=4"],
+        "jaxgan.sample": [f"--out={tmp_path / 'out.npz'}"],
+        "jaxgan.evaluate": [],
+    }[module]
+    result = run_main(*args, f"--workdir={workdir}", module=module)
+    assert result.returncode == 2
+    assert "was written by jaxgan 0.1.0; this is jaxgan 0.2" in error_line(result)
+    assert checksums(workdir) == before
+
+
+def test_a_workdir_of_another_family_is_refused(tmp_path):
+    from tests.test_bad_inputs import checksums
+    from tests.test_main import error_line, run_main
+
+    workdir = golden_workdir(tmp_path)
+    before = checksums(workdir)
+    result = run_main("--config=configs/bigan.py", f"--workdir={workdir}")
+    assert result.returncode == 2
+    assert "family: workdir has 'gan', requested 'bigan'" in error_line(result)
+    assert checksums(workdir) == before

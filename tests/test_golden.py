@@ -53,3 +53,19 @@ def test_check_same_fails_on_a_two_level_difference():
         check_same(
             {"points": np.full((2, 2), 1e-4, np.float32)}, {"points": np.zeros((2, 2), np.float32)}
         )
+
+
+def test_the_committed_checkpoint_of_jaxgan_0_2_restores_and_samples_its_images(tmp_path):
+    """tests/golden/workdir_0.2: a tiny DCGAN (widths 8, latent 16, g_ema_decay 0.9)
+    trained 2 steps by jaxgan 0.2.0, and its 16 samples of seed 0. A change to the state's
+    layout or to sampling fails here: bump the version and refuse old workdirs instead."""
+    import shutil
+    import subprocess
+
+    workdir = tmp_path / "run"
+    shutil.copytree(record.HERE / "workdir_0.2", workdir)
+    out = tmp_path / "samples.npz"
+    command = [sys.executable, "-m", "jaxgan.sample", f"--workdir={workdir}", "--num=16"]
+    subprocess.run(command + [f"--out={out}"], check=True, capture_output=True)
+    with np.load(out) as got, np.load(record.HERE / "workdir_0.2_samples.npz") as expected:
+        check_same(dict(got), dict(expected))
