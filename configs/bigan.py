@@ -21,7 +21,7 @@ running averages (momentum 0.9), where the reference averages 1000 training batc
 the reference decays the learning rate after epoch 200, which 25 epochs never reach.
 """
 
-from jaxgan.config_defaults import base_config
+from jaxgan.config.defaults import base_config
 
 EPOCH_STEPS = 469  # ceil(60000 / 128)
 

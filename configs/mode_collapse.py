@@ -47,7 +47,7 @@ and `.../2DGrid_GAN&PacGAN`, `pacgan/` for `synthetic_data_experiments/PacGAN/pa
     each row of the real data set holds m points (pacgan/datasets.py), and G runs on m
     latent batches of 100, concatenated along features (pacgan/bricks.py, 2DGrid/
     pacgan_task.py). jaxgan's batch_size counts samples and `pack` groups consecutive ones
-    (jaxgan/packing.py), so batch_size = 100 m here: D sees 100 inputs of m points, G
+    (jaxgan/objectives/packing.py), so batch_size = 100 m here: D sees 100 inputs of m points, G
     makes 100 m points a step.
   - Length: 400 epochs over num_sample = 100,000 rows of 100 per batch (the configs), so
     1000 steps an epoch for every m: num_train_steps 400,000. A checkpoint (with its
@@ -59,7 +59,7 @@ Not the same:
   - Real data: PacGAN draws 100,000 points once and fills each of the m columns of a row
     by resampling them with replacement (numpy's global generator); an epoch shuffles the
     rows. jaxgan also trains on a fixed 100,000 points (ring8/grid25 draw them from
-    config.seed, jaxgan/datasets/_mixture.py), shuffled each epoch without replacement,
+    config.seed, jaxgan/data/datasets/_mixture.py), shuffled each epoch without replacement,
     and a pack is m consecutive points of the shuffled order, so a point appears once per
     epoch of 1000 / m steps: m times per 1000 steps exactly, where PacGAN's is m times in
     expectation.
@@ -74,7 +74,7 @@ Not the same:
     running variance (evaluation normalises by sqrt(var + eps) instead).
   - Seeds: PacGAN draws its seeds at random per run (10 runs per packing); jaxgan runs
     are seeded by config.seed.
-  - Metrics (pacgan/extensions.py, MetricLogger; jaxgan/mode_metrics.py): the same
+  - Metrics (pacgan/extensions.py, MetricLogger; jaxgan/metrics/modes.py): the same
     nearest-centre assignment, the 3-standard-deviation threshold (PacGAN's distance is
     sqrt(sum((x - mu)^2 / var)) per mode, the Euclidean distance over std for these
     isotropic modes of equal std; strict < 3 there, <= 3 here), and mode count. PacGAN
@@ -99,7 +99,7 @@ times on 64 latents), training images taken in a fixed order each epoch and scal
 with replacement from MNIST's 70,000 train and test images. Their metric (model.py
 log_metrics, classifier in evaluate.py: a Keras model file) counts distinct digit triples
 over 26,000 samples of a fixed z and takes KL(p || uniform over 1000), as
-jaxgan/mode_metrics.py does.
+jaxgan/metrics/modes.py does.
 
 Published numbers to compare with (not re-checked against the papers here: they are
 the figures we were given, and we could not reach the papers' tables to verify them):
@@ -120,7 +120,7 @@ MNIST on a CPU, seeds 0 and 1, 3000 steps: gan 940 modes / KL 0.67, pack2 926 / 
 the papers' tables has been reproduced at full length.
 """
 
-from jaxgan.config_defaults import base_config
+from jaxgan.config.defaults import base_config
 
 DATASETS = ("ring8", "grid25", "stacked_mnist")
 REMEDIES = ("gan", "unrolled5", "unrolled10", "minibatch", "pack2", "pack3", "pack4")

@@ -5,9 +5,9 @@
 Prints one JSON line: img_per_s, step_ms (median), compile_s, backend, devices,
 batch_size, and peak_memory_bytes where the backend reports it (GPU/TPU). With
 --config.steps_per_dispatch=K each timed call runs K steps; step_ms is per step.
---profile_ops=N then prints where the step's time goes (jaxgan/op_profile.py).
+--profile_ops=N then prints where the step's time goes (jaxgan/benchmarks/op_profile.py).
 --layer_implementation=conv_transpose=xla,conv=xla times the stock lowerings instead of what
-implementation="auto" picks for this backend (jaxgan/layers.py).
+implementation="auto" picks for this backend (jaxgan/nn/layers.py).
 --against=NAME=VALUE,... times the step beside itself compiled under those environment
 settings, steps interleaved in one process: on a shared machine, separate runs differ by more
 than the few percent such a change makes.
@@ -18,8 +18,10 @@ import json
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from jaxgan import cli, host_memory, layers
-from jaxgan.step_timing import benchmark, environment_settings, interleaved
+from jaxgan.benchmarks.step_timing import benchmark, environment_settings, interleaved
+from jaxgan.cpu import host_memory
+from jaxgan.nn import layers
+from jaxgan.runtime import cli
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/dcgan.py:64", "Config file.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "Global batch; overrides the config's.")
@@ -29,7 +31,7 @@ _LAYER_IMPLEMENTATION = flags.DEFINE_string(
     "layer_implementation",
     "",
     "What implementation='auto' means here, e.g. 'conv_transpose=xla,conv=xla': to measure "
-    "each lowering of the real step on a backend (jaxgan/layers.py, AUTO_IMPLEMENTATION).",
+    "each lowering of the real step on a backend (jaxgan/nn/layers.py, AUTO_IMPLEMENTATION).",
 )
 _AGAINST = flags.DEFINE_string(
     "against",

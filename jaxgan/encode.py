@@ -13,8 +13,13 @@ import pathlib
 
 from absl import app, flags, logging
 
-from jaxgan import bigan_evaluation, cli, datasets, export, files, generate, host_memory
-from jaxgan.errors import UserError
+from jaxgan.cpu import host_memory
+from jaxgan.data import datasets
+from jaxgan.metrics import bigan as bigan_evaluation
+from jaxgan.runtime import cli, files
+from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import export
+from jaxgan.sampling import restore as generate
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory of a trained bigan run.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output .npz file.", required=True)

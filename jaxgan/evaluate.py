@@ -15,8 +15,10 @@ import sys
 
 from absl import app, flags, logging
 
-from jaxgan import cli, evaluation, files, host_memory, mode_evaluation
-from jaxgan.errors import UserError
+from jaxgan.cpu import host_memory
+from jaxgan.metrics import evaluation, mode_evaluation
+from jaxgan.runtime import cli, files
+from jaxgan.runtime.errors import UserError
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run to score (its checkpoints).")
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step to score; the latest by default.")

@@ -15,8 +15,11 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from jaxgan import checkpoints, cli, distributed, host_memory, interruption, train, workdir
-from jaxgan.errors import UserError
+from jaxgan.cpu import host_memory
+from jaxgan.runtime import cli, distributed
+from jaxgan.runtime.errors import UserError
+from jaxgan.training import checkpoints, interruption, workdir
+from jaxgan.training import loop as train
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file, e.g. configs/dcgan.py or configs/dcgan.py:64.", lock_config=True

@@ -29,8 +29,12 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from jaxgan import cli, export, generate, host_memory, latents, sampling, sharding
-from jaxgan.errors import UserError
+from jaxgan.cpu import host_memory
+from jaxgan.runtime import cli, sharding
+from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import export, latents
+from jaxgan.sampling import restore as generate
+from jaxgan.sampling import sampler as sampling
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory of a trained run.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output: a folder, an .npz or a .png.", required=True)

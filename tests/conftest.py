@@ -12,7 +12,7 @@ os.environ.setdefault(
 )
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 
-from jaxgan.config_defaults import base_config
+from jaxgan.config.defaults import base_config
 
 
 def pytest_addoption(parser):

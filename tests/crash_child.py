@@ -22,7 +22,9 @@ import time
 from absl import app
 from orbax.checkpoint._src.path import atomicity
 
-from jaxgan import checkpoints, cli, main
+from jaxgan import main
+from jaxgan.runtime import cli
+from jaxgan.training import checkpoints
 
 
 def pause_before_commit(marker_dir: pathlib.Path, step: str) -> None:

@@ -16,9 +16,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from jaxgan import checkpoints, config_validation, inception_weights, train, workdir
-from jaxgan.config_defaults import base_config
-from jaxgan.errors import UserError
+from jaxgan.config import validation as config_validation
+from jaxgan.config.defaults import base_config
+from jaxgan.metrics import inception_weights
+from jaxgan.runtime.errors import UserError
+from jaxgan.training import checkpoints, workdir
+from jaxgan.training import loop as train
 from tests.conftest import tiny
 from tests.test_main import TINY, error_line, run_main
 

@@ -1,12 +1,12 @@
-"""`python -m jaxgan.bench`'s measurement (jaxgan.step_timing) on a tiny config; the
+"""`python -m jaxgan.bench`'s measurement (jaxgan.benchmarks.step_timing) on a tiny config; the
 timings themselves are not asserted."""
 
 import os
 
 import pytest
 
-from jaxgan import step_timing
-from jaxgan.errors import UserError
+from jaxgan.benchmarks import step_timing
+from jaxgan.runtime.errors import UserError
 from tests.conftest import tiny
 
 

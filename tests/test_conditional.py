@@ -11,23 +11,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jaxgan import (
-    conditioning,
-    config_validation,
-    evaluation,
-    generate,
-    models,
-    sample,
-    sampling,
-    train,
-)
-from jaxgan import workdir as workdir_lib
-from jaxgan.datasets import Dataset
-from jaxgan.errors import UserError
-from jaxgan.models import dcgan, mlp, resnet
-from jaxgan.train_state import create_train_state
-from jaxgan.train_step import make_train_step
-from jaxgan.workdir import FIELDS_OFF_WHEN_ABSENT
+from jaxgan import sample
+from jaxgan.config import validation as config_validation
+from jaxgan.data.datasets import Dataset
+from jaxgan.metrics import evaluation
+from jaxgan.nn import conditioning, models
+from jaxgan.nn.models import dcgan, mlp, resnet
+from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import restore as generate
+from jaxgan.sampling import sampler as sampling
+from jaxgan.training import loop as train
+from jaxgan.training import workdir as workdir_lib
+from jaxgan.training.state import create_train_state
+from jaxgan.training.step import make_train_step
+from jaxgan.training.workdir import FIELDS_OFF_WHEN_ABSENT
 from tests.conftest import tiny
 
 CLASSES = 10

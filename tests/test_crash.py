@@ -16,7 +16,8 @@ import jax
 import numpy as np
 import pytest
 
-from jaxgan import checkpoints, train, workdir
+from jaxgan.training import checkpoints, workdir
+from jaxgan.training import loop as train
 from tests.test_bad_inputs import the_one_error_line
 from tests.test_main import ROOT, TINY
 from tests.test_training import final_state

@@ -13,8 +13,8 @@ SCRIPT = textwrap.dedent(
     """
     import jax, numpy as np, chex
     from jaxgan import sharding
-    from jaxgan.train_state import create_train_state
-    from jaxgan.train_step import make_train_step
+    from jaxgan.training.state import create_train_state
+    from jaxgan.training.step import make_train_step
     from tests.conftest import tiny
 
     assert jax.device_count() == 8, jax.devices()

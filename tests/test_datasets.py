@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jaxgan import config_validation, datasets, input_pipeline
-from jaxgan.datasets import _fit, _idx, folder
-from jaxgan.errors import UserError
+from jaxgan.config import validation as config_validation
+from jaxgan.data import datasets
+from jaxgan.data import pipeline as input_pipeline
+from jaxgan.data.datasets import _fit, _idx, folder
+from jaxgan.runtime.errors import UserError
 from tests.conftest import tiny
 
 

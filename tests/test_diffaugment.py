@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import jaxgan
-from jaxgan import diffaugment
-from jaxgan import train_step as train_step_lib
-from jaxgan.errors import UserError
-from jaxgan.train_state import create_train_state
-from jaxgan.train_step import make_train_step
+from jaxgan.objectives import diffaugment
+from jaxgan.runtime.errors import UserError
+from jaxgan.training import step as train_step_lib
+from jaxgan.training.state import create_train_state
+from jaxgan.training.step import make_train_step
 from tests.conftest import tiny
 
 KEY = jax.random.key(3)
@@ -135,9 +135,9 @@ def test_g_gradient_in_the_fused_step_flows_through_the_augmentation():
     )
     state = create_train_state(config)
     real = np.random.default_rng(0).uniform(-1, 1, (1, 16, 28, 28, 1)).astype(np.float32)
-    generator, discriminator = jaxgan.models.build(config)
-    g_tx, d_tx = jaxgan.train_state.optimizers(config)
-    loss_fn = jaxgan.losses.get(config.loss)
+    generator, discriminator = jaxgan.nn.models.build(config)
+    g_tx, d_tx = jaxgan.training.state.optimizers(config)
+    loss_fn = jaxgan.objectives.losses.get(config.loss)
     augment = diffaugment.make(config.diffaugment)
 
     def reference(state, real):

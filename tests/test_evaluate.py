@@ -19,22 +19,22 @@ import pytest
 from PIL import Image
 from tensorboardX.proto import event_pb2
 
-from jaxgan import (
-    checkpoints,
-    datasets,
+from jaxgan.data import datasets
+from jaxgan.metrics import (
     evaluation,
     featurize,
     image_sets,
     inception,
     inception_weights,
-    metrics,
     reference,
-    sampling,
     scoring,
-    train,
-    train_state,
 )
-from jaxgan.errors import UserError
+from jaxgan.metrics import fid as metrics
+from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import sampler as sampling
+from jaxgan.training import checkpoints
+from jaxgan.training import loop as train
+from jaxgan.training import state as train_state
 from tests.conftest import tiny
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

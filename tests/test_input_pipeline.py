@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from jaxgan import input_pipeline
-from jaxgan.datasets import Dataset
-from jaxgan.errors import UserError
+from jaxgan.data import pipeline as input_pipeline
+from jaxgan.data.datasets import Dataset
+from jaxgan.runtime.errors import UserError
 from tests.conftest import tiny
 
 
@@ -95,7 +95,7 @@ def test_prefetch_passes_items_and_errors_through():
 
 
 def test_embedded_mnist_has_the_standard_splits():
-    from jaxgan.datasets import mnist
+    from jaxgan.data.datasets import mnist
 
     splits = mnist.load_splits()
     train_images, train_labels = splits["train"]

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan.layers import (
+from jaxgan.nn.layers import (
     DownsampleConv,
     UpsampleConvTranspose,
     conv_space_to_depth,
@@ -191,8 +191,8 @@ def test_auto_picks_per_backend():
 
 
 def test_auto_can_be_overridden_for_a_backend_and_names_the_choices_when_wrong(monkeypatch):
-    from jaxgan.errors import UserError
-    from jaxgan.layers import AUTO_IMPLEMENTATION, override_auto_implementation
+    from jaxgan.nn.layers import AUTO_IMPLEMENTATION, override_auto_implementation
+    from jaxgan.runtime.errors import UserError
 
     for layer, table in AUTO_IMPLEMENTATION.items():
         monkeypatch.setitem(AUTO_IMPLEMENTATION, layer, dict(table))

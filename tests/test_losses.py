@@ -4,8 +4,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import losses
-from jaxgan.errors import UserError
+from jaxgan.objectives import losses
+from jaxgan.runtime.errors import UserError
 
 REAL = jnp.array([2.0, -1.0])
 FAKE = jnp.array([0.5, -3.0])

@@ -98,8 +98,8 @@ def test_workdir_that_is_a_file(tmp_path):
 
 def test_unwritable_workdir(tmp_path, monkeypatch):
     # Permission bits do not bind root, who runs CI: make the check itself see them.
-    from jaxgan import workdir
-    from jaxgan.errors import UserError
+    from jaxgan.runtime.errors import UserError
+    from jaxgan.training import workdir
     from tests.conftest import tiny
 
     locked = tmp_path / "locked"

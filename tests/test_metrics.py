@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from jaxgan import metrics
-from jaxgan.errors import UserError
+from jaxgan.metrics import fid as metrics
+from jaxgan.runtime.errors import UserError
 
 # -- FID ------------------------------------------------------------------------------------------
 

@@ -9,22 +9,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jaxgan import (
-    config_validation,
-    datasets,
-    evaluation,
-    input_pipeline,
-    mnist_classifier,
-    mode_evaluation,
-    models,
-    packing,
-    sample,
-    train,
-    train_state,
-)
-from jaxgan.config_loading import load_config
-from jaxgan.errors import UserError
+from jaxgan import sample
+from jaxgan.config import validation as config_validation
+from jaxgan.config.loading import load_config
+from jaxgan.data import datasets
+from jaxgan.data import pipeline as input_pipeline
 from jaxgan.launch import compare
+from jaxgan.metrics import evaluation, mnist_classifier, mode_evaluation
+from jaxgan.nn import models
+from jaxgan.objectives import packing
+from jaxgan.runtime.errors import UserError
+from jaxgan.training import loop as train
+from jaxgan.training import state as train_state
 
 
 def mode_config(arg: str):

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from jaxgan import mode_metrics
-from jaxgan.datasets import grid25, ring8, stacked_mnist
+from jaxgan.data.datasets import grid25, ring8, stacked_mnist
+from jaxgan.metrics import modes as mode_metrics
 from tests.conftest import tiny
 
 RING = ring8.centres()
@@ -106,7 +106,7 @@ def test_stacked_mnist_stacks_three_independent_digits():
 
 
 def test_the_summary_line_reads_the_record():
-    from jaxgan.mode_evaluation import summary
+    from jaxgan.metrics.mode_evaluation import summary
 
     def record(benchmark, modes_of, step, num_samples, **values):
         protocol = {"benchmark": benchmark, "modes_of": modes_of}

@@ -5,11 +5,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import models
-from jaxgan.config_defaults import base_config
-from jaxgan.config_loading import load_config
-from jaxgan.errors import UserError
-from jaxgan.models import dcgan, mlp
+from jaxgan.config.defaults import base_config
+from jaxgan.config.loading import load_config
+from jaxgan.nn import models
+from jaxgan.nn.models import dcgan, mlp
+from jaxgan.runtime.errors import UserError
 
 
 def count(tree) -> int:

@@ -16,7 +16,8 @@ import jax
 import numpy as np
 import pytest
 
-from jaxgan import checkpoints, distributed, workdir
+from jaxgan.runtime import distributed
+from jaxgan.training import checkpoints, workdir
 from tests.test_main import ROOT, TINY
 from tests.test_training import final_state
 
@@ -260,7 +261,7 @@ def test_a_slurm_job_of_several_tasks_is_detected(monkeypatch):
 
 
 def test_settings_come_from_flags_then_environment(monkeypatch):
-    from jaxgan.errors import UserError
+    from jaxgan.runtime.errors import UserError
 
     environ = {
         distributed.ENV_COORDINATOR: "10.0.0.1:1234",

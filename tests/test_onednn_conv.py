@@ -1,4 +1,4 @@
-"""jaxgan.onednn_conv: convolutions whose passes are oneDNN's on the CPU equal
+"""jaxgan.cpu.onednn_conv: convolutions whose passes are oneDNN's on the CPU equal
 lax.conv_general_dilated and lax.conv_transpose in value and in every derivative, and the
 oneDNN calls are really made (the layers' own tests, tests/test_layers.py, run through them
 too)."""
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from jaxgan import native, onednn_conv
+from jaxgan.cpu import native, onednn_conv
 
 # float32: oneDNN sums the products in another order. Measured worst max|difference| /
 # max|reference| over these cases: 5.8e-7.
@@ -78,7 +78,7 @@ def _as_products(function, *args) -> dict[str, bool]:
 @pytest.fixture(params=["convolution", "product"])
 def algorithm(request, monkeypatch):
     """Every oneDNN call through its convolution kernels, or every one that can as a matrix
-    product of the patch matrix (jaxgan/native/onednn_conv.cc)."""
+    product of the patch matrix (jaxgan/cpu/native/onednn_conv.cc)."""
     largest = "0" if request.param == "convolution" else "1000000"
     monkeypatch.setenv("JAXGAN_ONEDNN_GEMM_MAX_MAP", largest)
     jax.clear_caches()  # compiled calls keep the choice made when they were lowered
@@ -274,7 +274,7 @@ REFUSED = [(name, bad) for name, (_, refused, _) in SETTINGS.items() for bad in 
 
 @pytest.mark.parametrize("variable, setting", REFUSED)
 def test_a_bad_setting_is_named(monkeypatch, variable, setting):
-    from jaxgan.errors import UserError
+    from jaxgan.runtime.errors import UserError
 
     read, _, taken = SETTINGS[variable]
     monkeypatch.setenv(variable, setting)

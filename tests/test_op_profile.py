@@ -1,11 +1,11 @@
-"""jaxgan.op_profile: instructions named by the JAX operations they came from, and a
+"""jaxgan.benchmarks.op_profile: instructions named by the JAX operations they came from, and a
 real profile of a compiled function."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan import op_profile
+from jaxgan.benchmarks import op_profile
 
 HLO = """HloModule jit_step
 

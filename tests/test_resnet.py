@@ -9,12 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import config_validation, models
-from jaxgan.config_loading import load_config
-from jaxgan.errors import UserError
-from jaxgan.models import resnet
-from jaxgan.train_state import create_train_state
-from jaxgan.train_step import make_train_step
+from jaxgan.config import validation as config_validation
+from jaxgan.config.loading import load_config
+from jaxgan.nn import models
+from jaxgan.nn.models import resnet
+from jaxgan.runtime.errors import UserError
+from jaxgan.training.state import create_train_state
+from jaxgan.training.step import make_train_step
 
 
 def count(tree) -> int:

@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jaxgan import generate, latents, sample, train
-from jaxgan.errors import UserError
-from jaxgan.train_state import NetState
+from jaxgan import sample
+from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import latents
+from jaxgan.sampling import restore as generate
+from jaxgan.training import loop as train
+from jaxgan.training.state import NetState
 from tests.conftest import tiny
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

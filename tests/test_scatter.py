@@ -1,9 +1,9 @@
-"""jaxgan.scatter: where points and centres land, and that points beyond the view are
+"""jaxgan.sampling.scatter: where points and centres land, and that points beyond the view are
 shown at its edge and counted rather than dropped."""
 
 import numpy as np
 
-from jaxgan import scatter
+from jaxgan.sampling import scatter
 
 RING = np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * np.pi / 4)], axis=1)
 

@@ -11,10 +11,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import config_validation, losses, minibatch, normalization, penalties
-from jaxgan.errors import UserError
-from jaxgan.train_state import create_train_state
-from jaxgan.train_step import ema_update, make_train_step
+from jaxgan.config import validation as config_validation
+from jaxgan.nn import minibatch, normalization
+from jaxgan.objectives import losses, penalties
+from jaxgan.runtime.errors import UserError
+from jaxgan.training.state import create_train_state
+from jaxgan.training.step import ema_update, make_train_step
 from tests.conftest import tiny
 
 REAL = jnp.array([2.0, -1.0])
@@ -298,7 +300,7 @@ CONFIGS = [
 
 @pytest.mark.parametrize("spec", CONFIGS)
 def test_paper_configs_validate_and_take_a_step(spec):
-    from jaxgan.config_loading import load_config
+    from jaxgan.config.loading import load_config
 
     config = load_config(spec)
     with warnings.catch_warnings():

@@ -15,9 +15,9 @@ import sys
 import numpy as np
 import pytest
 
-from jaxgan.errors import UserError
 from jaxgan.launch import commands, events, grid, launcher, plan, record, results, rundir
-from jaxgan.summary import SummaryWriter
+from jaxgan.runtime.errors import UserError
+from jaxgan.runtime.summary import SummaryWriter
 from tests.conftest import tiny
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

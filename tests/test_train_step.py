@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 import jaxgan
-from jaxgan import config_validation
-from jaxgan import train_step as train_step_lib
-from jaxgan.errors import UserError
-from jaxgan.train_state import create_train_state
-from jaxgan.train_step import make_train_step
+from jaxgan.config import validation as config_validation
+from jaxgan.runtime.errors import UserError
+from jaxgan.training import step as train_step_lib
+from jaxgan.training.state import create_train_state
+from jaxgan.training.step import make_train_step
 from tests.conftest import tiny
 
 
@@ -26,13 +26,13 @@ def real_batch(config, seed=0):
 
 def d_loss_on(state, batch, config):
     """The discriminator loss on a fixed real batch and fixed fakes, in training mode."""
-    generator, discriminator = jaxgan.models.build(config)
+    generator, discriminator = jaxgan.nn.models.build(config)
     z = jax.random.normal(jax.random.key(42), (config.batch_size, config.latent_dim))
     fake = generator.apply({"params": state.g.params, **state.g.collections}, z, train=False)
     variables = {"params": state.d.params, **state.d.collections}
     real_logits, _ = discriminator.apply(variables, batch["image"][0], mutable=["batch_stats"])
     fake_logits, _ = discriminator.apply(variables, fake, mutable=["batch_stats"])
-    return float(jaxgan.losses.get(config.loss)(real_logits, fake_logits)[0])
+    return float(jaxgan.objectives.losses.get(config.loss)(real_logits, fake_logits)[0])
 
 
 def test_steps_change_both_nets_and_lower_the_d_loss_on_a_fixed_batch(monkeypatch):
@@ -88,9 +88,9 @@ def test_the_step_matches_an_unfused_reference_update(simultaneous):
     )
     state = create_train_state(config)
     batch = real_batch(config, seed=1)
-    generator, discriminator = jaxgan.models.build(config)
-    g_tx, d_tx = jaxgan.train_state.optimizers(config)
-    loss_fn = jaxgan.losses.get(config.loss)
+    generator, discriminator = jaxgan.nn.models.build(config)
+    g_tx, d_tx = jaxgan.training.state.optimizers(config)
+    loss_fn = jaxgan.objectives.losses.get(config.loss)
 
     def run(net, params, collections, x):
         return net.apply({"params": params, **collections}, x, mutable=["batch_stats"])

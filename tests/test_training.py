@@ -6,9 +6,11 @@ import jax
 import numpy as np
 import pytest
 
-from jaxgan import checkpoints, input_pipeline, train
-from jaxgan.errors import UserError
-from jaxgan.train_state import create_train_state
+from jaxgan.data import pipeline as input_pipeline
+from jaxgan.runtime.errors import UserError
+from jaxgan.training import checkpoints
+from jaxgan.training import loop as train
+from jaxgan.training.state import create_train_state
 from tests.conftest import tiny
 
 

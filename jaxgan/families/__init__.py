@@ -16,7 +16,7 @@ A family module defines:
   phases(config, nets) -> [Phase, ...]    the updates of one step, in order
   ema_decays(config) -> {name: decay}     nets whose parameters keep a moving average
   sample_inputs(config) -> "z" | "z+labels" | "image"
-  evaluators(config) -> tuple[str, ...]   names in jaxgan.evaluation.EVALUATORS
+  evaluators(config) -> tuple[str, ...]   names in jaxgan.metrics.evaluation.EVALUATORS
   check_config(config)  (optional)        refuses settings the family cannot train
 
 A user's family may be any object with those attributes (a module, a class, a
@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import jax
 import ml_collections
 
-from jaxgan.errors import UserError
+from jaxgan.runtime.errors import UserError
 
 Metrics = dict[str, jax.Array]
 

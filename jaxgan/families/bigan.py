@@ -12,7 +12,7 @@ each half weighted 1/2; E and G minimise the same with the labels swapped (the
 non-saturating form). BiGAN's E is deterministic; ALI's (config.bigan_encoder =
 "gaussian") outputs a mean and a log standard deviation, and z = mu + sigma * eps.
 The nets are in _bigan_nets.py; the evaluator (reconstruction error and 1-NN accuracy
-of E's features) in jaxgan/bigan_evaluation.py.
+of E's features) in jaxgan/metrics/bigan.py.
 """
 
 import flax.linen as nn
@@ -21,10 +21,10 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan import models
-from jaxgan.errors import UserError
 from jaxgan.families import Context, Phase, PhaseAux, _bigan_nets, stream
-from jaxgan.train_state import NetState, TrainState, init_net, split_variables
+from jaxgan.nn import models
+from jaxgan.runtime.errors import UserError
+from jaxgan.training.state import NetState, TrainState, init_net, split_variables
 
 GENERATOR = "g"
 OWN_FIELDS = (

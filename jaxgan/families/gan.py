@@ -32,16 +32,11 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan import conditioning, diffaugment, losses, models, packing, penalties
 from jaxgan.families import Context, Phase, PhaseAux
-from jaxgan.train_state import (
-    TrainState,
-    init_net,
-    unrolled_d_optimizer,
-)
-from jaxgan.train_state import (
-    optimizers as _optimizers,
-)
+from jaxgan.nn import conditioning, models
+from jaxgan.objectives import diffaugment, losses, packing, penalties
+from jaxgan.training.state import TrainState, init_net, unrolled_d_optimizer
+from jaxgan.training.state import optimizers as _optimizers
 
 GENERATOR = "g"
 # Fields that only this family reads.
@@ -87,7 +82,7 @@ def sample_inputs(config: ml_collections.ConfigDict) -> str:
 
 
 def evaluators(config: ml_collections.ConfigDict) -> tuple[str, ...]:
-    from jaxgan import mode_evaluation  # the evaluation stack, only where scored
+    from jaxgan.metrics import mode_evaluation  # the evaluation stack, only where scored
 
     return ("modes",) if mode_evaluation.benchmark(config) else ("images",)
 

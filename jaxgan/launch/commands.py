@@ -8,10 +8,10 @@ import pathlib
 import shlex
 import sys
 
-from jaxgan.files import write_text
 from jaxgan.launch import rundir
 from jaxgan.launch.grid import format_value
 from jaxgan.launch.plan import Run, Sweep
+from jaxgan.runtime.files import write_text
 
 EVALUATE_MODULE = "jaxgan.evaluate"
 SLURM_SCRIPT = "sweep.slurm"

@@ -12,9 +12,9 @@ import csv
 import pathlib
 import sys
 
-from jaxgan import cli
-from jaxgan.errors import UserError
 from jaxgan.launch import record, results
+from jaxgan.runtime import cli
+from jaxgan.runtime.errors import UserError
 
 FIRST_NON_AXIS = "seeds_finished"
 

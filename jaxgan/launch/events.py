@@ -9,9 +9,9 @@ import pathlib
 import struct
 from collections.abc import Iterator
 
-# jaxgan.summary imports tensorboardX without torch (seconds, and a second thread pool);
+# jaxgan.runtime.summary imports tensorboardX without torch (seconds, and a second thread pool);
 # the modules below then come from the package it loaded.
-from jaxgan import summary  # noqa: F401
+from jaxgan.runtime import summary  # noqa: F401
 
 # isort: split
 from tensorboardX.proto import event_pb2

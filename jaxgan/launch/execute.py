@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from jaxgan.launch import commands, rundir
 from jaxgan.launch.plan import Run, Sweep
-from jaxgan.summary import format_duration
+from jaxgan.runtime.summary import format_duration
 
 
 def environment(root: pathlib.Path) -> dict[str, str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import ml_collections
 import yaml
 
-from jaxgan.errors import UserError
+from jaxgan.runtime.errors import UserError
 
 Value = int | float | bool | str
 Grid = dict[str, list[Value]]
@@ -25,7 +25,7 @@ GRID_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 def field_type(field: str, config: ml_collections.ConfigDict) -> type:
     if field not in config:
-        raise UserError(f"unknown config field {field!r}: see jaxgan/config_defaults.py")
+        raise UserError(f"unknown config field {field!r}: see jaxgan/config/defaults.py")
     kind = type(config[field])
     if kind not in _KINDS:
         raise UserError(f"config.{field} is a {kind.__name__}: only int, float, bool and str vary")

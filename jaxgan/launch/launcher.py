@@ -6,10 +6,10 @@ import sys
 
 import ml_collections
 
-from jaxgan.errors import UserError
-from jaxgan.files import write_text
 from jaxgan.launch import commands, execute, plan, record, results, rundir
 from jaxgan.launch import grid as grid_lib
+from jaxgan.runtime.errors import UserError
+from jaxgan.runtime.files import write_text
 
 
 def echo(line: str) -> None:

@@ -7,9 +7,9 @@ import re
 
 import ml_collections
 
-from jaxgan.config_loading import load_config
-from jaxgan.errors import UserError
+from jaxgan.config.loading import load_config
 from jaxgan.launch import grid as grid_lib
+from jaxgan.runtime.errors import UserError
 
 # Longest run directory name; most filesystems allow 255 bytes, and a margin leaves
 # room for the temporary names Orbax and the launcher put beside it.

@@ -2,17 +2,17 @@
 
 A directory holds one sweep: asking for another grid or config there is refused, so run
 directories of different sweeps never mix in one table. Only the fields that change how
-long or how verbosely a run goes (jaxgan.workdir.RESUMABLE_FIELDS) may be set anew, e.g.
+long or how verbosely a run goes (jaxgan.training.workdir.RESUMABLE_FIELDS) may be set anew, e.g.
 a larger `num_train_steps` to train every run further.
 """
 
 import json
 import pathlib
 
-from jaxgan.errors import UserError
-from jaxgan.files import write_text
 from jaxgan.launch.plan import Run, Sweep
-from jaxgan.workdir import RESUMABLE_FIELDS
+from jaxgan.runtime.errors import UserError
+from jaxgan.runtime.files import write_text
+from jaxgan.training.workdir import RESUMABLE_FIELDS
 
 RECORD = "sweep.json"
 

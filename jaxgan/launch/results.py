@@ -21,7 +21,7 @@ SEED = "seed"
 BEST_BY = "fid"
 # Column order: the evaluation binary's scores, then the training losses; any other
 # score of the evaluation binary comes after, by name.
-# The mode-collapse benchmarks' scores (jaxgan/mode_evaluation.py) come before the losses.
+# The mode-collapse benchmarks' scores (jaxgan/metrics/mode_evaluation.py) come before the losses.
 MODE_METRICS = ("modes", "hq_pct", "reverse_kl", "kl")
 METRIC_ORDER = (
     "fid", "kid", "is", "precision", "recall", "density", "coverage", *MODE_METRICS,

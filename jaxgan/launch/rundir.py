@@ -1,6 +1,6 @@
 """What a run's workdir says about it: trained, evaluated, its final metrics, its error.
 
-Besides the trainer's layout (jaxgan/workdir.py), the launcher keeps two logs in each
+Besides the trainer's layout (jaxgan/training/workdir.py), the launcher keeps two logs in each
 run's workdir: `train.log` (the trainer's console) and `eval.log` (the evaluation
 binary's). Each attempt appends to them after a line starting with ATTEMPT_MARKER, so a
 run's error is looked for in its last attempt only.
@@ -9,9 +9,9 @@ run's error is looked for in its last attempt only.
 import json
 import pathlib
 
-from jaxgan import checkpoints
 from jaxgan.launch import events
 from jaxgan.launch.plan import Run
+from jaxgan.training import checkpoints
 
 TRAIN_LOG = "train.log"
 EVAL_LOG = "eval.log"

@@ -13,9 +13,9 @@ import sys
 
 from absl import app, flags, logging
 
-from jaxgan import cli
-from jaxgan.errors import UserError
 from jaxgan.launch import commands, launcher, plan, record
+from jaxgan.runtime import cli
+from jaxgan.runtime.errors import UserError
 
 _CONFIG = flags.DEFINE_string(
     "config", None, "Config file of every run, e.g. configs/dcgan.py or configs/dcgan.py:64."

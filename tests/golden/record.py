@@ -53,11 +53,11 @@ def points(workdir: pathlib.Path, num: int = 64, seed: int = 0) -> np.ndarray:
     here through the same restore and latents (point i from fold_in(key(seed), i))."""
     import jax
 
-    from jaxgan import generate, latents, sampling
+    from jaxgan.sampling import latents, restore, sampler
 
-    restored = generate.restore_generator(workdir)
+    restored = restore.restore(workdir)
     z = latents.gaussian(jax.random.key(seed), np.arange(num), restored.config.latent_dim)
-    sample = sampling.make_sampler(restored.generator, restored.config.sample_with_running_stats)
+    sample = sampler.make_sampler(restored.generator, restored.config.sample_with_running_stats)
     return np.asarray(jax.device_get(sample(restored.net, z)))
 
 

@@ -1,0 +1,1 @@
+"""Speed measurements (python -m jaxgan.bench and friends), apart from the research code."""

@@ -1,0 +1,1 @@
+"""Config defaults, loading and validation."""

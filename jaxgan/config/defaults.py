@@ -1,0 +1,214 @@
+"""Every config field jaxgan reads, with its default and what it means.
+
+Config files in `configs/` start from `base_config()` and change what their paper
+changes. Field names here are public: workdirs, the evaluation binary and the
+ablation launcher rely on them.
+"""
+
+import ml_collections
+
+
+def base_config() -> ml_collections.ConfigDict:
+    """The defaults: a DCGAN on the embedded MNIST with the paper's optimiser."""
+    config = ml_collections.ConfigDict()
+
+    # --- Run -------------------------------------------------------------------
+    # Seed of everything random: initialisation, latents, data order.
+    config.seed = 0
+    # Global batch size (summed over every device and process). It must divide
+    # by the number of devices; it is never changed silently.
+    config.batch_size = 128
+    # A step is one generator update preceded by `d_steps` discriminator updates.
+    config.num_train_steps = 5000
+    # Console and TensorBoard logging period, in steps.
+    config.log_every_steps = 100
+    # Checkpoint period, in steps; a sample grid is written with every checkpoint.
+    config.checkpoint_every_steps = 1000
+    # How many checkpoints to keep (the latest ones).
+    config.keep_checkpoints = 3
+    # Train steps per compiled call (a lax.scan over them), to save the per-call overhead
+    # of small, fast steps. Measure first (python -m jaxgan.bench): on the 2-core CPU,
+    # 50 per call took ring8's MLP GAN from 5.9 to 5.4 ms a step, but 20 per call made
+    # its unrolled GAN slower (23.5 to 36.8 ms). Results equal one step per call up to
+    # float rounding (the compiled code differs, so not bitwise). Logging, checkpoints
+    # and the end of training still happen at their exact steps.
+    config.steps_per_dispatch = 1
+
+    # --- Data ------------------------------------------------------------------
+    # Dataset: `NAME` or `NAME:ARGUMENT`, NAME a module in jaxgan/data/datasets/:
+    # `mnist[:test]` (embedded, offline), `fashion_mnist[:test]`, `folder:PATH`,
+    # `npz:PATH`, `tfds:NAME[:SPLIT]`; the mode-collapse benchmarks `ring8[:N]`,
+    # `grid25[:N]` (2D points: set data_dim = 2) and `stacked_mnist[:N]` (28x28x3, 1000
+    # modes). See the README's "Datasets" and "Mode-collapse laboratory".
+    config.dataset = "mnist"
+    # Folder of the dataset's files when not the default ("" = default): for
+    # fashion_mnist, the folder of its IDX files (/usr/share/datasets/fashion-mnist);
+    # for tfds, TFDS's data_dir ($TFDS_DATA_DIR or ~/tensorflow_datasets).
+    config.data_dir = ""
+    # folder: labels from the first-level sub-folder names (PATH/<class>/...), classes
+    # numbered from 0 in sorted order. Off: the images have no labels.
+    config.folder_labels = False
+    # folder: leave out files that are not readable PNG/JPEG/WebP images (counted on
+    # every load) instead of stopping with an error naming the first one.
+    config.folder_skip_bad_files = False
+    # Side of the square images fed to the models, in pixels (28, 32 or 64).
+    # Dataset images are resized to it.
+    config.image_size = 28
+    # 1 (grey) or 3 (RGB); grey datasets are repeated to 3 channels when 3.
+    config.num_channels = 1
+    # 0: the data are images (image_size, num_channels). D > 0: the data are vectors of D
+    # numbers (the 2D benchmarks ring8 and grid25), used unscaled; only the mlp model
+    # takes them, and image-only features (DiffAugment, FID) are refused.
+    config.data_dim = 0
+    # Real batches prepared ahead of the step, on a background thread.
+    config.prefetch_batches = 2
+
+    # --- Family ----------------------------------------------------------------
+    # The GAN family: a module of jaxgan/families/ (`gan`: G(z) against D(x), every
+    # loss and trick below; `bigan`: BiGAN/ALI, an encoder E with G against a joint
+    # D(x, z)), or the dotted path of a family module of your own.
+    config.family = "gan"
+    # bigan family (configs/bigan.py, configs/ali.py): `mlp` (BiGAN's permutation-
+    # invariant MNIST nets) or `conv` (ALI-style convolutional nets at 28 or 32 px).
+    config.bigan_nets = "mlp"
+    # E(x): `deterministic` (BiGAN) or `gaussian` (ALI: mean and log-std, z = mu + sigma eps).
+    config.bigan_encoder = "deterministic"
+    # The prior of z: `uniform` on [-1, 1] (BiGAN) or `normal` N(0, I) (ALI).
+    config.bigan_latent = "uniform"
+    # Dropout on D's inputs (ALI: 0.2); 0 is none.
+    config.bigan_d_dropout = 0.0
+    # L2 weight decay added to every net's gradient (BiGAN's code: 2.5e-5).
+    config.bigan_weight_decay = 0.0
+
+    # --- Models ----------------------------------------------------------------
+    # Model module under jaxgan/nn/models/: `dcgan` (Radford et al. 2015), `mlp`
+    # (Goodfellow et al. 2014) or `resnet` (the SNGAN ResNet for 32x32, Miyato et al.
+    # 2018). It must define `Generator` and `Discriminator`.
+    config.model = "dcgan"
+    # Dimension of the generator's latent input z ~ N(0, I) (nz in DCGAN).
+    config.latent_dim = 100
+    # Generator / discriminator base width: channels of the widest-resolution
+    # conv layer (ngf / ndf in DCGAN), or hidden units of the MLP.
+    config.g_width = 64
+    config.d_width = 64
+    # Compute dtype of both nets: "float32", or "bfloat16" for mixed precision on
+    # GPU/TPU (parameters, optimiser states, logits and losses stay float32).
+    config.compute_dtype = "float32"
+
+    # Discriminator normalization: none, batch_norm, layer_norm or spectral_norm
+    # (jaxgan/nn/normalization.py). DCGAN's is batch_norm.
+    config.d_norm = "batch_norm"
+    # Spectral normalization of the generator's weights too (SAGAN, BigGAN).
+    config.g_spectral_norm = False
+    # Cross-sample features before D's last layer, against mode collapse
+    # (jaxgan/nn/minibatch.py): none, minibatch_discrimination (Salimans et al. 2016:
+    # `minibatch_kernels` B x `minibatch_kernel_dim` C) or minibatch_stddev (Karras et
+    # al. 2018: groups of `minibatch_group_size`).
+    config.minibatch_features = "none"
+    config.minibatch_kernels = 100
+    config.minibatch_kernel_dim = 5
+    config.minibatch_group_size = 4
+    # PacGAN (Lin et al. 2018): D judges `pack` samples at once, concatenated along
+    # channels (images) or features (vectors), real with real and fake with fake. The
+    # batch must divide by it; 1 is off.
+    config.pack = 1
+    # mlp's D: maxout hidden layers (Goodfellow et al. 2014's MNIST D), or, when False,
+    # ReLU hidden layers (the 2D mixture networks of Metz et al. 2017 and VEEGAN).
+    config.mlp_d_maxout = True
+    # mlp's hidden layers in G and in D (each of g_width / d_width units).
+    config.mlp_g_depth = 2
+    config.mlp_d_depth = 2
+    # mlp's G: BatchNorm then ReLU in every hidden layer, whose Dense then has no bias
+    # (PacGAN's 2D generator; Blocks' BatchNorm settings, see jaxgan/nn/models/mlp.py).
+    config.mlp_g_batch_norm = False
+    # Affine pieces of each maxout unit in mlp's D (Goodfellow et al. 2014: 5).
+    config.mlp_maxout_pieces = 5
+    # mlp: every kernel of G and D drawn from N(0, mlp_init_std), biases 0 (PacGAN's and
+    # VEEGAN's 0.02); 0 keeps Flax's default initialisation (LeCun normal).
+    config.mlp_init_std = 0.0
+
+    # --- Class conditioning (jaxgan/nn/conditioning.py) ----------------------------------
+    # Class-conditional G and D (Mirza & Osindero 2014): G draws fakes of given
+    # classes, D judges (image, class) pairs. Needs a dataset with labels.
+    config.conditional = False
+    # Number of classes; 0 takes the dataset's. Training refuses a number that differs
+    # from the dataset's, and records the resolved number in the workdir's config.json.
+    config.num_classes = 0
+    # How G and D take the label: `concat` (a learned label embedding appended to z and
+    # to D's input; dcgan, mlp, resnet) or `projection` (conditional BatchNorm in G and
+    # the projection discriminator, Miyato & Koyama 2018; dcgan, resnet).
+    config.conditional_form = "concat"
+    # Size of the label embedding of the concat form (in G and in D).
+    config.label_embedding_dim = 32
+
+    # --- Objective ---------------------------------------------------------------
+    # Loss name, a function in jaxgan/objectives/losses.py: non_saturating, minimax, wasserstein,
+    # hinge or least_squares.
+    config.loss = "non_saturating"
+    # Target of real samples in D's loss: 0.9 is one-sided label smoothing (Salimans
+    # et al. 2016). For non_saturating, minimax and least_squares.
+    config.real_label = 1.0
+    # Gradient penalty on D (jaxgan/objectives/penalties.py): none, wgan_gp, r1 or dragan, times
+    # penalty_weight (lambda = 10 in WGAN-GP and DRAGAN; gamma in R1).
+    config.penalty = "none"
+    config.penalty_weight = 10.0
+    # Clip D's weights to [-c, c] after each update (WGAN: 0.01); 0 is off.
+    config.d_weight_clip = 0.0
+    # Differentiable augmentation (Zhao et al. 2020, jaxgan/objectives/diffaugment.py) of every
+    # image D sees, real and fake, in D's and G's updates and the penalties: a
+    # comma-separated policy of `color`, `translation`, `cutout`, e.g.
+    # "color,translation,cutout" (the paper's for little data); "" is off.
+    config.diffaugment = ""
+    # Discriminator updates per generator update, each on its own real batch.
+    config.d_steps = 1
+    # Unrolled GAN (Metz et al. 2017): G's loss differentiates through this many
+    # extra D optimiser steps (0 = off). The unrolled steps reuse the step's last real
+    # batch and are not kept: D's real update is the d_steps above.
+    config.unroll_steps = 0
+    # G's gradient against D as it was before the step's last D update (both updates
+    # from the same parameters, as in ALI's and PacGAN's training code), instead of
+    # against the freshly updated D (pytorch/examples, the default). Not with unrolling.
+    config.simultaneous_updates = False
+    # Exponential moving average of G's parameters, used for samples and evaluation
+    # (Yazici et al. 2019); 0 is off, e.g. 0.999. The averaged G uses the live G's
+    # BatchNorm running statistics.
+    config.g_ema_decay = 0.0
+
+    # --- Optimisers (separate for G and D; different rates are TTUR) -----------
+    # adam (betas below) or rmsprop (decay 0.99, as PyTorch's and WGAN's).
+    config.optimizer = "adam"
+    config.g_learning_rate = 2e-4
+    config.d_learning_rate = 2e-4
+    config.g_beta1 = 0.5
+    config.g_beta2 = 0.999
+    config.d_beta1 = 0.5
+    config.d_beta2 = 0.999
+
+    # --- Samples -----------------------------------------------------------------
+    # Images in the fixed-latent sample grid written at every checkpoint (points of the
+    # scatter plot for 2D data). A
+    # conditional run's grid has one row per class of ceil(num_samples / num_classes).
+    config.num_samples = 64
+    # Sample with G's running BatchNorm statistics (eval mode, as at test time).
+    # False normalises with the statistics of the sample batch itself.
+    config.sample_with_running_stats = True
+    # Sample (grids, jaxgan.sample, FID) with the moving average of G's parameters when
+    # the run keeps one (g_ema_decay > 0); False samples with G's own parameters.
+    config.sample_with_ema = True
+
+    # --- Evaluation --------------------------------------------------------------
+    # FID (and KID, precision/recall, density/coverage) of the generator every this
+    # many steps, at checkpoint steps, through the code of `python -m jaxgan.evaluate`:
+    # written to eval/metrics_<step>.json and TensorBoard `eval/`. 0 turns it off.
+    # On stacked_mnist it records the mode metrics instead (jaxgan/metrics/mode_evaluation.py);
+    # vector data refuse it.
+    # It should be a multiple of checkpoint_every_steps. On CPU it is slow (the
+    # Inception network runs a few images/s); the reference features of the
+    # dataset are computed on the first use and cached.
+    config.fid_every_steps = 0
+    # Generated images per evaluation during training (papers report 50k; fewer
+    # bias FID upwards, so compare only runs scored with the same count).
+    config.fid_num_samples = 5000
+    # Real images of the reference (a fixed random subset of the split); 0 = all.
+    config.fid_num_real = 0
+    return config

@@ -1,0 +1,141 @@
+"""Real batches for the train step: deterministic, resumable, prefetched.
+
+The order of examples is a function of (seed, epoch) alone, so the data position of a
+run is one number: how many real batches it has consumed. Each epoch is a fresh
+permutation; its last incomplete batch is dropped.
+"""
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+
+import ml_collections
+import numpy as np
+from PIL import Image
+
+from jaxgan.data.datasets import Dataset
+from jaxgan.runtime.errors import UserError
+
+
+def fit_images(images: np.ndarray, image_size: int, num_channels: int) -> np.ndarray:
+    """uint8 NHWC resized to image_size (bicubic, once) and converted to num_channels.
+
+    Grey datasets asked for 3 channels stay grey here and are repeated per batch, which
+    keeps the array in memory three times smaller.
+    """
+    if images.shape[-1] == 3 and num_channels == 1:
+        luminance = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        images = np.rint(luminance).clip(0, 255).astype(np.uint8)[..., None]
+    if images.shape[1:3] != (image_size, image_size):
+        mode = "L" if images.shape[-1] == 1 else "RGB"
+        resized = [
+            np.asarray(
+                Image.fromarray(image.squeeze(-1) if mode == "L" else image, mode).resize(
+                    (image_size, image_size), Image.BICUBIC
+                )
+            )
+            for image in images
+        ]
+        images = np.stack(resized).reshape(len(images), image_size, image_size, -1)
+    return images
+
+
+def scaled(pixels: np.ndarray, num_channels: int) -> np.ndarray:
+    """uint8 images to float32 in [-1, 1], grey repeated to num_channels."""
+    if pixels.shape[-1] != num_channels:
+        pixels = np.repeat(pixels, num_channels, axis=-1)
+    return pixels.astype(np.float32) / 127.5 - 1.0
+
+
+def batches_per_epoch(num_examples: int, batch_size: int) -> int:
+    return num_examples // batch_size
+
+
+def batch_indices(num_examples: int, batch_size: int, seed: int, batch_number: int) -> np.ndarray:
+    """Indices of the `batch_number`-th global batch since the start of training."""
+    per_epoch = batches_per_epoch(num_examples, batch_size)
+    epoch, position = divmod(batch_number, per_epoch)
+    order = np.random.default_rng([seed, epoch]).permutation(num_examples)
+    return order[position * batch_size : (position + 1) * batch_size]
+
+
+def real_batches(
+    dataset: Dataset,
+    config: ml_collections.ConfigDict,
+    start_batch: int,
+    process_index: int = 0,
+    process_count: int = 1,
+) -> Iterator[dict[str, np.ndarray]]:
+    """Yields one step's real data: {'image': float32 (d_steps, B_local, H, W, C) in
+    [-1, 1]} plus 'label' int32 (d_steps, B_local) when the dataset has labels. Vector
+    data come as they are: 'image' float32 (d_steps, B_local, D).
+
+    This process's rows are its contiguous share of each global batch.
+    """
+    vectors = dataset.data_dim > 0
+    images = dataset.images
+    if not vectors:
+        images = fit_images(images, config.image_size, config.num_channels)
+    if batches_per_epoch(len(images), config.batch_size) == 0:
+        raise UserError(
+            f"the dataset has {len(images)} images, fewer than one batch of "
+            f"{config.batch_size}: lower config.batch_size"
+        )
+    local = config.batch_size // process_count
+    rows = slice(process_index * local, (process_index + 1) * local)
+    batch_number = start_batch
+    while True:
+        step_images, step_labels = [], []
+        for _ in range(config.d_steps):
+            indices = batch_indices(len(images), config.batch_size, config.seed, batch_number)
+            indices = indices[rows]
+            step_images.append(images[indices])
+            if dataset.labels is not None:
+                step_labels.append(dataset.labels[indices])
+            batch_number += 1
+        stacked = np.stack(step_images)
+        batch = {"image": stacked if vectors else scaled(stacked, config.num_channels)}
+        if step_labels:
+            batch["label"] = np.stack(step_labels)
+        yield batch
+
+
+def prefetch(iterator: Iterator, size: int, put: Callable = lambda x: x) -> Iterator:
+    """Runs `put(next(iterator))` on a background thread, `size` items ahead.
+
+    `put` moves a batch to the devices, so host-to-device copies overlap the step.
+    An exception in the producer is raised in the consumer.
+    """
+    items: queue.Queue = queue.Queue(maxsize=max(size, 1))
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in iterator:
+                value = put(item)
+                while not stop.is_set():
+                    try:
+                        items.put(("item", value), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as error:  # noqa: BLE001 - re-raised in the consumer
+            items.put(("error", error))
+        items.put(("end", None))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -1,0 +1,136 @@
+"""The bigan family's evaluator: how well E inverts G, and how useful E's features are.
+
+As BiGAN's code measures them (github.com/jeffdonahue/bigan, `train_gan.py`
+`eval_and_disp`, `lib/metrics.py`), with the nets in test mode:
+  nn_accuracy   1-nearest-neighbour classification accuracy of E's output (the 50-d
+                linear output before 2 sigmoid - 1, the code's NNC_e), Euclidean
+                distance; queries: the dataset's test split, gallery: the training
+                images (the reference queries its 10,000 held-out validation images)
+  recon_error   mean over the test images of ||x - G(E(x))||_2, pixels in [0, 1] (EGr)
+  recon_error_baseline  the same against the next image of the batch instead (EGr_b):
+                the error of a random real pair, which recon_error should be far below
+"""
+
+import dataclasses
+from collections.abc import Iterator
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from jaxgan.data import datasets
+from jaxgan.data import pipeline as input_pipeline
+from jaxgan.runtime.errors import UserError
+
+METRICS = ("nn_accuracy", "recon_error", "recon_error_baseline", "recon_ratio")
+BATCH_SIZE = 500
+
+
+def _batches(images: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    for start in range(0, len(images), batch_size):
+        yield images[start : start + batch_size]
+
+
+def _apply(module, net, *inputs):
+    return module.apply({"params": net.params, **net.collections}, *inputs, train=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Nets:
+    """E and G of a restored run, as test-mode functions."""
+
+    encode: callable  # images in [-1, 1] -> E's raw outputs (the mean, for a Gaussian E)
+    reconstruct: callable  # images in [-1, 1] -> G(E(x)) in [-1, 1]
+
+
+def nets_of(restored) -> Nets:
+    from jaxgan.families import bigan
+
+    config, state = restored.config, restored.state
+    e_module, g_module = restored.nets["e"], restored.nets["g"]
+    latent = config.latent_dim
+
+    @jax.jit
+    def encode(e, images):
+        return _apply(e_module, e, images)[..., :latent]  # the mean of a Gaussian E
+
+    @jax.jit
+    def reconstruct(e, g, images):
+        z = bigan.code(_apply(e_module, e, images), config, None)
+        return _apply(g_module, g, z)
+
+    return Nets(
+        encode=lambda images: encode(state.nets["e"], images),
+        reconstruct=lambda images: reconstruct(state.nets["e"], restored.net, images),
+    )
+
+
+def as_float(images: np.ndarray, config: ml_collections.ConfigDict) -> np.ndarray:
+    """uint8 dataset images -> the float [-1, 1] images training feeds the nets."""
+    fitted = input_pipeline.fit_images(images, config.image_size, config.num_channels)
+    return input_pipeline.scaled(fitted, config.num_channels)
+
+
+def encode_all(nets: Nets, images: np.ndarray, config) -> np.ndarray:
+    return np.concatenate(
+        [np.asarray(nets.encode(as_float(b, config))) for b in _batches(images, BATCH_SIZE)]
+    )
+
+
+def nearest_neighbour_accuracy(
+    queries: np.ndarray, query_labels: np.ndarray, gallery: np.ndarray, gallery_labels: np.ndarray
+) -> float:
+    """The fraction of queries whose Euclidean nearest gallery item has their label."""
+    gallery_sq = jnp.sum(jnp.asarray(gallery) ** 2, axis=1)
+    nearest = jax.jit(
+        lambda q: jnp.argmin(gallery_sq[None, :] - 2 * q @ jnp.asarray(gallery).T, axis=1)
+    )
+    found = np.concatenate([np.asarray(nearest(q)) for q in _batches(queries, BATCH_SIZE)])
+    return float(np.mean(gallery_labels[found] == query_labels))
+
+
+def reconstruction_errors(nets: Nets, images: np.ndarray, config) -> tuple[float, float]:
+    """(mean ||x - G(E(x))||, mean ||x - x_next||), pixels in [0, 1]."""
+    errors, baselines = [], []
+    for batch in _batches(images, BATCH_SIZE):
+        x = as_float(batch, config)
+        unit = (x + 1) / 2
+        recon = (np.asarray(nets.reconstruct(x)) + 1) / 2
+        errors.append(np.linalg.norm((unit - recon).reshape(len(x), -1), axis=1))
+        rolled = np.roll(unit, 1, axis=0)
+        baselines.append(np.linalg.norm((unit - rolled).reshape(len(x), -1), axis=1))
+    return float(np.mean(np.concatenate(errors))), float(np.mean(np.concatenate(baselines)))
+
+
+def test_split(config: ml_collections.ConfigDict) -> datasets.Dataset:
+    name = config.dataset.split(":")[0]
+    test = config.copy_and_resolve_references()
+    test.dataset = f"{name}:test"
+    try:
+        dataset = datasets.load(test)
+    except UserError as error:
+        raise UserError(
+            f"the bigan evaluator needs a test split of {name} with labels ({error})"
+        ) from error
+    if dataset.labels is None:
+        raise UserError(f"the bigan evaluator needs labels: {name}:test has none")
+    return dataset
+
+
+def record(restored) -> dict[str, float]:
+    """The bigan metrics of a restored run (see the module's docstring)."""
+    config = restored.config
+    train, test = datasets.load(config), test_split(config)
+    if train.labels is None:
+        raise UserError(f"the bigan evaluator needs labels: {config.dataset} has none")
+    nets = nets_of(restored)
+    gallery, queries = encode_all(nets, train.images, config), encode_all(nets, test.images, config)
+    accuracy = nearest_neighbour_accuracy(queries, test.labels, gallery, train.labels)
+    error, baseline = reconstruction_errors(nets, test.images, config)
+    return {
+        "nn_accuracy": accuracy,
+        "recon_error": error,
+        "recon_error_baseline": baseline,
+        "recon_ratio": error / baseline,
+    }

@@ -1,0 +1,501 @@
+"""Scoring a generator: restore a checkpoint, sample, featurize, compare with the reference.
+
+Used by `python -m jaxgan.evaluate` (one checkpoint, --watch, or two image sets) and by
+training's FID every `config.fid_every_steps`. A record is written to
+`WORKDIR/eval/metrics_<step>.json` (atomically: an earlier file of the same step is
+replaced only by a complete new one) and to TensorBoard under `eval/`.
+"""
+
+import dataclasses
+import functools
+import pathlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+import jaxgan
+from jaxgan.data import datasets
+from jaxgan.metrics import bigan as bigan_evaluation
+from jaxgan.metrics import featurize, image_sets, inception, mode_evaluation, reference, scoring
+from jaxgan.metrics import fid as metrics
+from jaxgan.metrics.featurize import say
+from jaxgan.runtime import files, sharding, summary
+from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import restore as generate
+from jaxgan.sampling import sampler as sampling
+from jaxgan.training import checkpoints
+from jaxgan.training import state as train_state
+from jaxgan.training import workdir as workdir_lib
+from jaxgan.training.state import NetState, TrainState
+
+STANDARD_NUM_SAMPLES = 50_000
+DEFAULT_BATCH_SIZE = 64
+# Training's sample grid draws its latents from seed + 1; evaluation has its own stream, the
+# same for every checkpoint of a run, so successive scores differ by the generator alone.
+LATENT_SEED_OFFSET = 2
+INCEPTION_RESIZE = "bilinear to 299x299 as TensorFlow 1 (nv_bilinear), grey repeated to RGB"
+
+
+def metrics_path(workdir: pathlib.Path, step: int) -> pathlib.Path:
+    return pathlib.Path(workdir) / "eval" / f"metrics_{step}.json"
+
+
+def scored_steps(workdir: pathlib.Path) -> set[int]:
+    """Steps that have a metrics file."""
+    found = (pathlib.Path(workdir) / "eval").glob("metrics_*.json")
+    return {int(s) for p in found if (s := p.stem.removeprefix("metrics_")).isdigit()}
+
+
+@functools.lru_cache(maxsize=1)
+def inception_features(batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The FID network's `features(images)`, loaded once per process (~90 MB of weights)."""
+    return inception.load_inception(batch_size=batch_size)[1]
+
+
+# -- Restoring a generator: generate.restore, the one path for sample and evaluate --------
+
+
+def restore_generator(workdir: pathlib.Path, step: int | None = None) -> generate.Restored:
+    """The run's checkpoint `step` (the latest by default): generate.restore."""
+    return generate.restore(workdir, step)
+
+
+# -- Sampling ---------------------------------------------------------------------------------
+
+
+def _drawer(
+    config: ml_collections.ConfigDict, generator: nn.Module, batch_size: int, mesh: Mesh
+) -> Callable[[NetState, jax.Array], tuple[jax.Array, jax.Array]]:
+    sample = sampling.make_sampler(generator, config.sample_with_running_stats)
+    rows = NamedSharding(mesh, P("data"))
+
+    def draw(g: NetState, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        z = jax.lax.with_sharding_constraint(sampling.latents(key, batch_size, config), rows)
+        images = sample(g, z)
+        finite = jnp.all(jnp.isfinite(images), axis=tuple(range(1, images.ndim)))
+        # Vector data (config.data_dim) are points, returned as they are.
+        return (images if config.data_dim else inception.to_uint8(images)), finite
+
+    return jax.jit(draw)
+
+
+def check_batch_size(batch_size: int, mesh: Mesh) -> None:
+    devices = mesh.devices.size
+    if batch_size % devices:
+        raise UserError(
+            f"--batch_size={batch_size} must be a multiple of the {devices} devices: try "
+            f"--batch_size={max(devices, batch_size - batch_size % devices)}"
+        )
+
+
+def generated_batches(
+    config: ml_collections.ConfigDict,
+    generator: nn.Module,
+    g: NetState,
+    num: int,
+    batch_size: int,
+    step: int,
+    mesh: Mesh | None = None,
+) -> Iterator[np.ndarray]:
+    """`num` generated uint8 images (float vectors for vector data) in batches, sampled on
+    every device of `mesh`.
+
+    Every batch is drawn whole (one compiled shape); the last is cut to what is needed.
+    Non-finite images stop it with an error naming the step, before any feature is computed.
+    """
+    mesh = mesh or sharding.data_mesh()
+    check_batch_size(batch_size, mesh)
+    draw = _drawer(config, generator, batch_size, mesh)
+    key = jax.random.key(config.seed + LATENT_SEED_OFFSET)
+    for index, start in enumerate(range(0, num, batch_size)):
+        pixels, finite = jax.device_get(draw(g, jax.random.fold_in(key, index)))
+        valid = min(batch_size, num - start)
+        if not finite[:valid].all():
+            raise UserError(
+                f"the generator of step {step} produced NaN or infinite images "
+                f"({int((~finite[:valid]).sum())} of batch {index}): this checkpoint cannot "
+                "be scored"
+            )
+        yield pixels[:valid]
+
+
+def _batches(images: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    for start in range(0, len(images), batch_size):
+        yield images[start : start + batch_size]
+
+
+# -- Scoring ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RealSide:
+    """What the generated images are compared with, before any feature is computed."""
+
+    features: np.ndarray | None  # the cached reference features
+    stats: metrics.FeatureStats | None  # or a user's mu/sigma (FID only)
+    images: np.ndarray | None  # or the images whose features are still to compute
+    cache: reference.Reference | None  # where computed features are cached
+    protocol: dict[str, Any]
+
+
+def real_side(
+    config: ml_collections.ConfigDict, num_real: int | None, real_stats: str | None
+) -> RealSide:
+    """The reference: `config`'s dataset split (`num_real` images of it, all when None;
+    cached, see jaxgan/metrics/reference.py), or the statistics file `real_stats`."""
+    if real_stats is not None:
+        if num_real is not None:
+            raise UserError("--num_real has no use with --real_stats, which fixes the reference")
+        note = (
+            f"the reference is {real_stats}; how it was computed (split, image size, resize, "
+            "feature network) is not recorded in it"
+        )
+        protocol = {"dataset": None, "split": None, "real": str(real_stats), "notes": [note]}
+        return RealSide(None, image_sets.load_stats(real_stats), None, None, protocol)
+    dataset = datasets.load(config)
+    ref = reference.describe(config, num_real, len(dataset))
+    features = reference.load_cached(ref)
+    if features is not None:
+        say(f"reference features from the cache {ref.features_path}")
+    subset = f" (a fixed random subset, seed {reference.SUBSET_SEED})" if ref.subset else ""
+    protocol = {
+        "dataset": ref.dataset,
+        "split": ref.split,
+        "real": f"{ref.num_images} of the {len(dataset)} images of {config.dataset}{subset}",
+        "notes": [],
+    }
+    images = reference.images_of(ref, dataset) if features is None else None
+    return RealSide(features, None, images, ref, protocol)
+
+
+def score_generator(
+    config: ml_collections.ConfigDict,
+    generator: nn.Module,
+    g: NetState,
+    step: int,
+    *,
+    num_samples: int | None = STANDARD_NUM_SAMPLES,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    num_real: int | None = None,
+    real_stats: str | None = None,
+    mesh: Mesh | None = None,
+    source: str = "",
+    slow_hint: str = "",
+) -> dict[str, Any]:
+    """The metrics record of `num_samples` images of `g` against the reference (real_side);
+    for the mode-collapse benchmarks, the mode metrics of its samples (mode_evaluation).
+    `num_samples` None is the standard count (50k; the benchmark's own for those).
+    `slow_hint` is said after the ETA when that is over an hour."""
+    benchmark = mode_evaluation.benchmark(config)
+    if "modes" in train_state.resolve(config)[0].evaluators(config):
+        if num_real is not None or real_stats is not None:
+            raise UserError("--num_real and --real_stats are for FID: this run is scored by modes")
+        num = num_samples or mode_evaluation.DEFAULT_NUM_SAMPLES[benchmark]
+        mesh = mesh or sharding.data_mesh()
+        samples = np.concatenate(
+            list(generated_batches(config, generator, g, num, batch_size, step, mesh))
+        )
+        protocol = {
+            "fake": source or f"generator at step {step}",
+            "latents": _generator_protocol(config, step, source, batch_size)["latents"],
+        }
+        return mode_evaluation.record(config, samples, step, protocol)
+    num_samples = num_samples or STANDARD_NUM_SAMPLES
+    if num_samples < 2:
+        raise UserError(f"--num_samples={num_samples}: FID needs at least 2 samples")
+    mesh = mesh or sharding.data_mesh()
+    check_batch_size(batch_size, mesh)
+    # Weights first: their errors (missing, corrupt) come before any long computation.
+    features = inception_features(batch_size)
+    real = real_side(config, num_real, real_stats)
+    to_compute = 0 if real.images is None else len(real.images)
+    cached = "; their features are computed now, then cached" if to_compute else ""
+    say(
+        f"FID of {source or f'the generator at step {step}'}: {num_samples} generated "
+        f"images against {real.protocol['real']}{cached}"
+    )
+    meter = featurize.Meter(num_samples + to_compute, slow_hint)
+    try:
+        fake = featurize.features_of(
+            generated_batches(config, generator, g, num_samples, batch_size, step, mesh),
+            num_samples,
+            features,
+            batch_size,
+            meter,
+        )
+        real_features = real.features
+        if real.images is not None:
+            real_features = featurize.features_of(
+                _batches(real.images, batch_size), to_compute, features, batch_size, meter
+            )
+            reference.save_cached(real.cache, real_features)
+    finally:
+        meter.close()
+    protocol = {**real.protocol, **_generator_protocol(config, step, source, batch_size)}
+    protocol["notes"] = list(real.protocol["notes"])
+    if real.cache is not None and (real.cache.subset or num_samples != STANDARD_NUM_SAMPLES):
+        protocol["notes"].append(
+            f"{num_samples} generated against {real.cache.num_images} real images: not the "
+            f"usual protocol ({scoring.PAPER_PROTOCOL}); compare only with the same counts"
+        )
+    return scoring.record(step, fake, real_features, real.stats, protocol)
+
+
+def _generator_protocol(
+    config: ml_collections.ConfigDict, step: int, source: str, batch_size: int
+) -> dict[str, Any]:
+    return {
+        "fake": source or f"generator at step {step}",
+        "image_size": [config.image_size, config.image_size],
+        "num_channels": config.num_channels,
+        "resize": "real images: PIL bicubic to image_size, as training sees them; all images: "
+        + INCEPTION_RESIZE,
+        "sampling": (
+            "G with its running BatchNorm statistics (eval mode)"
+            if config.sample_with_running_stats
+            else f"G normalising by the statistics of each batch of {batch_size}"
+        ),
+        "latents": f"N(0, I), seed {config.seed} + {LATENT_SEED_OFFSET}, the same for every step",
+        "jaxgan_version": jaxgan.__version__,
+    }
+
+
+class EvalWriter(summary.Writer):
+    """TensorBoard scalars of an evaluation process, in its own event file.
+
+    tensorboardX names event files by second and host alone: the suffix keeps this file
+    apart from training's when both start in the same second.
+    """
+
+    def __init__(self, workdir: pathlib.Path):  # Writer's __init__ would not take the suffix
+        self.enabled = True
+        logdir = pathlib.Path(workdir) / "tensorboard"
+        self.tensorboard = summary.SummaryWriter(str(logdir), filename_suffix=".eval")
+
+
+def publish(workdir: pathlib.Path, record: dict[str, Any], writer: summary.Writer) -> None:
+    """Writes eval/metrics_<step>.json (replacing only that step's file, once complete) and
+    the metrics as TensorBoard scalars `eval/<name>`."""
+    path = metrics_path(workdir, record["step"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    files.write_json(path, record)
+    names = (*scoring.METRICS, *mode_evaluation.METRICS, *bigan_evaluation.METRICS)
+    values = {f"eval/{name}": record.get(name) for name in names}
+    writer.scalars(record["step"], {n: v for n, v in values.items() if v is not None})
+
+
+QUICKER_ESTIMATE = (
+    "for a quicker estimate give fewer images, e.g. --num_samples=5000 --num_real=10000 "
+    "(compare such FIDs only with FIDs of the same counts)"
+)
+
+
+def _score_checkpoint(
+    workdir: pathlib.Path, step: int | None, options: dict[str, Any]
+) -> dict[str, Any]:
+    checkpoint = restore_generator(workdir, step)
+    record = score_generator(
+        checkpoint.config,
+        checkpoint.generator,
+        checkpoint.net,
+        checkpoint.step,
+        source=str(checkpoints.directory(workdir) / str(checkpoint.step)),
+        slow_hint=QUICKER_ESTIMATE,
+        **options,
+    )
+    return {**record, **family_scores(checkpoint)}
+
+
+# A family's own evaluators (its `evaluators(config)` names them besides "images" or
+# "modes", which score_generator computes): name -> (restored run -> metrics).
+FAMILY_EVALUATORS = {"bigan": bigan_evaluation.record}
+
+
+def family_scores(restored: generate.Restored) -> dict[str, Any]:
+    scores = {}
+    for name in restored.family.evaluators(restored.config):
+        if name in FAMILY_EVALUATORS:
+            say(f"the {name} evaluator ({restored.config.family} family)")
+            scores.update(FAMILY_EVALUATORS[name](restored))
+    return scores
+
+
+def evaluate_checkpoint(
+    workdir: pathlib.Path,
+    step: int | None = None,
+    *,
+    writer: summary.Writer | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Scores checkpoint `step` (the latest by default) and publishes the record.
+
+    `options` are score_generator's: num_samples, batch_size, num_real, real_stats.
+    `writer` defaults to a fresh EvalWriter, opened only once the record exists.
+    """
+    record = _score_checkpoint(workdir, step, options)
+    own_writer = writer is None
+    writer = EvalWriter(workdir) if own_writer else writer
+    try:
+        publish(workdir, record, writer)
+    finally:
+        if own_writer:
+            writer.close()
+    return record
+
+
+# -- Watching a training run ------------------------------------------------------------------
+
+
+def _expected_steps(config: ml_collections.ConfigDict) -> set[int]:
+    every, final = config.checkpoint_every_steps, config.num_train_steps
+    return set(range(every, final + 1, every)) | {final}
+
+
+def watch(
+    workdir: pathlib.Path,
+    *,
+    poll_seconds: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    **options: Any,
+) -> Iterator[dict[str, Any]]:
+    """Scores each new checkpoint of a run, oldest first, yielding its record; returns once
+    the final step (`num_train_steps`) has a metrics file.
+
+    Steps that already have a metrics file are skipped. Checkpoints that training deleted
+    (keep_checkpoints) before they could be scored are named on stderr.
+    """
+    workdir = pathlib.Path(workdir)
+    workdir_lib.read_config(workdir)  # refuse a non-workdir at once
+    say(f"watching {checkpoints.directory(workdir)} every {poll_seconds:g} s (Ctrl-C to stop)")
+    seen: set[int] = set()
+    missed: set[int] = set()
+    floor: int | None = None
+    writer = None
+    try:
+        while True:
+            # Re-read each time: a resumed run may have raised num_train_steps.
+            config = workdir_lib.read_config(workdir)
+            listed = checkpoints.existing_steps(workdir)
+            if floor is None:
+                floor = listed[0] if listed else 0
+            seen.update(listed)
+            done = scored_steps(workdir)
+            newest = listed[-1] if listed else 0
+            expected = {s for s in _expected_steps(config) if floor <= s < newest}
+            for gone in sorted((seen | expected) - set(listed) - done - missed):
+                say(
+                    f"checkpoint {gone} was deleted (keep_checkpoints="
+                    f"{config.keep_checkpoints}) before it could be scored"
+                )
+                missed.add(gone)
+            pending = [s for s in listed if s not in done and s not in missed]
+            if not pending:
+                if config.num_train_steps in done:
+                    return
+                sleep(poll_seconds)
+                continue
+            try:
+                record = _score_checkpoint(workdir, pending[0], options)
+            except UserError:
+                if pending[0] in checkpoints.existing_steps(workdir):
+                    raise
+                continue  # deleted while being restored: reported on the next pass
+            writer = writer or EvalWriter(workdir)
+            publish(workdir, record, writer)
+            yield record
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+# -- FID during training ----------------------------------------------------------------------
+
+
+def training_batch_size(mesh: Mesh, num_samples: int) -> int:
+    """DEFAULT_BATCH_SIZE, or fewer when fewer samples are asked for, rounded to a multiple of
+    the devices: the training config's own batch may be far too large for Inception."""
+    devices = mesh.devices.size
+    wanted = min(DEFAULT_BATCH_SIZE, num_samples)
+    return max(devices, wanted - wanted % devices)
+
+
+def evaluate_during_training(
+    config: ml_collections.ConfigDict,
+    workdir: pathlib.Path,
+    state: TrainState,
+    writer: summary.Writer,
+) -> dict[str, Any]:
+    """Scores the training state's generator with `config.fid_num_samples` samples (against
+    `config.fid_num_real` real images, 0 meaning all) and publishes the record."""
+    mesh = sharding.data_mesh()
+    step = int(jax.device_get(state.step))
+    family, nets = train_state.resolve(config)
+    record = score_generator(
+        config,
+        nets[family.GENERATOR],
+        generate.generator_net(state, config, family),
+        step,
+        num_samples=config.fid_num_samples,
+        batch_size=training_batch_size(mesh, config.fid_num_samples),
+        num_real=config.fid_num_real or None,
+        mesh=mesh,
+    )
+    record.update(family_scores(generate.Restored(config, step, family, nets, state)))
+    if jax.process_index() == 0:
+        publish(workdir, record, writer)
+    if mode_evaluation.benchmark(config) is not None:  # stacked_mnist: modes, not FID
+        scores = ", ".join(f"{name} {record[name]}" for name in ("modes", "kl"))
+    else:
+        scores = "FID " + ("null" if record["fid"] is None else f"{record['fid']:.3f}")
+    writer.console(f"step {step}: {scores} ({record['num_samples']} samples)")
+    return record
+
+
+# -- Two image sets ---------------------------------------------------------------------------
+
+
+def compare(real: str, fake: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, Any]:
+    """The metrics record of image set `fake` against `real` (an image set or mu/sigma)."""
+    real_set = image_sets.open_real(real)
+    fake_set = image_sets.open_images(fake, "--fake")
+    image_sets.check_same_size(real_set, fake_set)
+    real_is_images = isinstance(real_set, image_sets.ImageSet)
+    # Small sets need no padding up to a full batch: every batch is then one set's size.
+    batch_size = min(batch_size, max(fake_set.count, real_set.count if real_is_images else 0))
+    features = inception_features(batch_size)
+    meter = featurize.Meter(fake_set.count + (real_set.count if real_is_images else 0))
+    try:
+        fake_features = featurize.features_of(
+            fake_set.read(batch_size), fake_set.count, features, batch_size, meter
+        )
+        real_features = None
+        if real_is_images:
+            real_features = featurize.features_of(
+                real_set.read(batch_size), real_set.count, features, batch_size, meter
+            )
+    finally:
+        meter.close()
+    height, width, channels = (int(n) for n in fake_set.shape)
+    protocol = {
+        "dataset": None,
+        "split": None,
+        "real": real_set.describe() if real_is_images else f"statistics (mu, sigma) in {real}",
+        "fake": fake_set.describe(),
+        "image_size": [height, width],
+        "num_channels": channels,
+        "resize": INCEPTION_RESIZE + "; no other resizing",
+        "sampling": None,
+        "latents": None,
+        "jaxgan_version": jaxgan.__version__,
+        "notes": [],
+    }
+    stats = None if real_is_images else real_set
+    return scoring.record(None, fake_features, real_features, stats, protocol)

@@ -1,0 +1,125 @@
+"""The digit classifier that scores stacked-MNIST generators: a small CNN that jaxgan
+trains itself on the embedded MNIST training split, once, and caches.
+
+Stacked MNIST's metrics (jaxgan/metrics/modes.py) need each channel of a generated image
+classified as a digit (Metz et al. 2017 and VEEGAN used a pretrained MNIST classifier).
+The classifier is built on first use: trained for EPOCHS epochs (99.18% test accuracy;
+about 2 minutes on 2 CPU cores), its test accuracy printed to stderr,
+and its parameters and accuracy saved as `mnist-classifier-<VERSION>.msgpack` in the cache
+folder (jaxgan/data/datasets/_cache.py).
+Later uses load that file. Change VERSION whenever the network or its training changes.
+"""
+
+import functools
+
+import flax.linen as nn
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxgan.data.datasets import _cache, mnist
+from jaxgan.metrics.featurize import say
+from jaxgan.runtime import files
+
+VERSION = "v1"
+EPOCHS = 3
+BATCH_SIZE = 128
+LEARNING_RATE = 3e-3
+SEED = 0
+EVAL_BATCH_SIZE = 1000
+
+
+class DigitClassifier(nn.Module):
+    """conv3x3(16)-ReLU-maxpool, conv3x3(32)-ReLU-maxpool, dense 128-ReLU, dense 10."""
+
+    widths: tuple[int, ...] = (16, 32)
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for features in self.widths:
+            x = nn.relu(nn.Conv(features, (3, 3))(x))
+            x = nn.max_pool(x, (2, 2), (2, 2))
+        x = nn.relu(nn.Dense(128)(x.reshape(x.shape[0], -1)))
+        return nn.Dense(10)(x)
+
+
+def to_input(images: np.ndarray) -> jax.Array:
+    """uint8 (N, 28, 28, 1) to float32 in [0, 1]."""
+    return jnp.asarray(images, jnp.float32) / 255.0
+
+
+@jax.jit
+def _logits(params, images: jax.Array) -> jax.Array:
+    return DigitClassifier().apply({"params": params}, to_input(images))
+
+
+def predict(params, images: np.ndarray) -> np.ndarray:
+    """Digits of uint8 (N, 28, 28, 1) images, in batches."""
+    out = []
+    for start in range(0, len(images), EVAL_BATCH_SIZE):
+        batch = images[start : start + EVAL_BATCH_SIZE]
+        out.append(np.asarray(jnp.argmax(_logits(params, batch), axis=-1)))
+    return np.concatenate(out) if out else np.zeros((0,), np.int64)
+
+
+def classify_channels(params, images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28, 3) stacked images -> (N, 3) digits, one per channel."""
+    channels = [predict(params, images[..., c : c + 1]) for c in range(images.shape[-1])]
+    return np.stack(channels, axis=1)
+
+
+def train(images: np.ndarray, labels: np.ndarray, epochs: int = EPOCHS, seed: int = SEED):
+    """Parameters trained with Adam and a cosine-decayed learning rate, from `seed`."""
+    steps_per_epoch = len(images) // BATCH_SIZE
+    tx = optax.adam(optax.cosine_decay_schedule(LEARNING_RATE, epochs * steps_per_epoch))
+    model = DigitClassifier()
+    params = model.init(jax.random.key(seed), to_input(images[:1]))["params"]
+    opt_state = tx.init(params)
+
+    @functools.partial(jax.jit, donate_argnums=(0, 1))
+    def step(params, opt_state, x, y):
+        def loss(p):
+            logits = model.apply({"params": p}, to_input(x))
+            return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+        grads = jax.grad(loss)(params)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
+
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(images))
+        for i in range(steps_per_epoch):
+            chosen = order[i * BATCH_SIZE : (i + 1) * BATCH_SIZE]
+            params, opt_state = step(params, opt_state, images[chosen], labels[chosen])
+    return params
+
+
+def accuracy(params, images: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(predict(params, images) == labels))
+
+
+def cache_path():
+    return _cache.cache_dir() / f"mnist-classifier-{VERSION}.msgpack"
+
+
+def load_or_train() -> tuple[dict, float]:
+    """(parameters, test accuracy) from the cache, or trained now and cached."""
+    path = cache_path()
+    if path.is_file():
+        try:
+            stored = flax.serialization.msgpack_restore(path.read_bytes())
+            return stored["params"], float(stored["accuracy"])
+        except (ValueError, KeyError, TypeError):
+            pass  # damaged: trained again below and replaced
+    splits = mnist.load_splits()
+    say(f"training the stacked-MNIST digit classifier ({EPOCHS} epochs of MNIST)...")
+    params = train(*splits["train"])
+    test_accuracy = accuracy(params, *splits["test"])
+    say(f"digit classifier: {100 * test_accuracy:.2f}% test accuracy; cached in {path}")
+    record = {"params": jax.device_get(params), "accuracy": test_accuracy}
+    _cache.writable_dir()
+    files.write_atomically(path, lambda f: f.write(flax.serialization.msgpack_serialize(record)))
+    return params, test_accuracy

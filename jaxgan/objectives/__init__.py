@@ -1,0 +1,1 @@
+"""What the nets minimise: GAN losses, gradient penalties, DiffAugment, PacGAN packing."""

@@ -1,0 +1,1 @@
+"""Processes and devices, command-line plumbing, errors, files, logs."""

@@ -1,0 +1,1 @@
+"""From a checkpoint to images: restoring, latents, the sampler, image files."""

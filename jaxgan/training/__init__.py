@@ -1,0 +1,1 @@
+"""The state, the generic step, the loop, checkpoints, the workdir, interruption."""
