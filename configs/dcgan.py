@@ -14,7 +14,7 @@ output and in D everywhere but the first and last layers (3,576,704 G parameters
 2,765,568 D parameters). On MNIST, digits are resized to 64x64 and repeated to RGB.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

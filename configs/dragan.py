@@ -9,7 +9,7 @@ is per sample). Sample quality has not
 been measured in jaxgan yet.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

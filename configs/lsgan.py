@@ -8,7 +8,7 @@ beta1 0.5), as the paper's experiments. Sample quality has not
 been measured in jaxgan yet.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

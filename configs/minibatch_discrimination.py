@@ -11,7 +11,7 @@ standard-deviation layer of Karras et al. 2018 (group size 4). Not yet measured 
 jaxgan.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

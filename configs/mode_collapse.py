@@ -120,7 +120,7 @@ MNIST on a CPU, seeds 0 and 1, 3000 steps: gan 940 modes / KL 0.67, pack2 926 / 
 the papers' tables has been reproduced at full length.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 DATASETS = ("ring8", "grid25", "stacked_mnist")
 REMEDIES = ("gan", "unrolled5", "unrolled10", "minibatch", "pack2", "pack3", "pack4")

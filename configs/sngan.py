@@ -10,7 +10,7 @@ CNN. The paper reports FID 29.3 on CIFAR-10 with this architecture (bring CIFAR-
 `--config.dataset=tfds:cifar10 --config.num_channels=3` at :32).
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

@@ -19,7 +19,7 @@ RGB. `:conditional` is the cGAN: conditional BatchNorm in G's ResBlocks and the
 projection discriminator, with the dataset's classes (10 for MNIST and CIFAR-10).
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

@@ -11,7 +11,7 @@ forward/backward passes more than a plain step. The paper's figure 1 shows the
 effect on a mixture of Gaussians; jaxgan has not yet measured it.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

@@ -8,7 +8,7 @@ paper's MNIST setup, without dropout). Sample quality has not been measured in j
 yet.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

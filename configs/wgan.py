@@ -10,7 +10,7 @@ a constant; the paper reports it falling as sample quality improves. Sample qual
 MNIST at this step count has not been measured in jaxgan yet.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

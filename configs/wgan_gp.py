@@ -9,7 +9,7 @@ per sample; the paper suggests layer normalization instead). The paper reports
 a critic loss that tracks sample quality; jaxgan has not yet measured this config.
 """
 
-from jaxgan.config.defaults import base_config
+from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):

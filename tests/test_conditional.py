@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import jaxgan
 from jaxgan import sample
 from jaxgan.config import validation as config_validation
 from jaxgan.data.datasets import Dataset
@@ -284,7 +285,9 @@ def test_sample_label_and_every_class_in_turn(conditional_run, tmp_path):
 def test_a_workdir_written_before_conditioning_existed_reads_as_unconditional(tmp_path):
     config = tiny()
     stored = {k: v for k, v in config.to_dict().items() if k not in FIELDS_OFF_WHEN_ABSENT}
-    (tmp_path / "config.json").write_text(json.dumps({"config": stored}))
+    # A workdir of this jaxgan version (another's is refused by its version first).
+    record = {"config": stored, "jaxgan_version": jaxgan.__version__}
+    (tmp_path / "config.json").write_text(json.dumps(record))
     read = workdir_lib.read_config(tmp_path)
     assert read.to_dict() == config.to_dict()
     workdir_lib.check(tmp_path, config)  # the same run: resumable
@@ -292,7 +295,7 @@ def test_a_workdir_written_before_conditioning_existed_reads_as_unconditional(tm
     assert workdir_lib.create(tmp_path, config) is None
     assert not list(tmp_path.glob("superseded-*"))
     written = json.loads((tmp_path / "config.json").read_text())["config"]
-    (tmp_path / "config.json").write_text(json.dumps({"config": stored}))
+    (tmp_path / "config.json").write_text(json.dumps(record))
     assert written == config.to_dict()
     # With a checkpoint (a run that saved none would be moved aside), another config is
     # refused, and the missing field counts as the old behaviour.

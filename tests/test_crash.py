@@ -196,7 +196,7 @@ def test_a_kill_while_a_file_is_replaced_leaves_the_old_one_whole(tmp_path):
     target.write_text("old")
     killed_mid_write = (
         "import os, signal\n"
-        "from jaxgan import files\n"
+        "from jaxgan.runtime import files\n"
         "def write(f):\n"
         "    f.write(b'new, half of it')\n"
         "    f.flush()\n"

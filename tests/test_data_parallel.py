@@ -12,7 +12,7 @@ import pytest
 SCRIPT = textwrap.dedent(
     """
     import jax, numpy as np, chex
-    from jaxgan import sharding
+    from jaxgan.runtime import sharding
     from jaxgan.training.state import create_train_state
     from jaxgan.training.step import make_train_step
     from tests.conftest import tiny

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import jaxgan
+from jaxgan.families import gan as gan_family
 from jaxgan.objectives import diffaugment
 from jaxgan.runtime.errors import UserError
-from jaxgan.training import step as train_step_lib
 from jaxgan.training.state import create_train_state
 from jaxgan.training.step import make_train_step
 from tests.conftest import tiny
@@ -143,10 +143,10 @@ def test_g_gradient_in_the_fused_step_flows_through_the_augmentation():
     def reference(state, real):
         key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
         z = jax.random.normal(jax.random.fold_in(jax.random.split(key, 3)[0], 0), (16, 16))
-        augment_key = jax.random.fold_in(key, train_step_lib.AUGMENT_STREAM)
-        d_key = jax.random.fold_in(jax.random.fold_in(augment_key, train_step_lib.AUGMENT_D), 0)
+        augment_key = jax.random.fold_in(key, gan_family.AUGMENT_STREAM)
+        d_key = jax.random.fold_in(jax.random.fold_in(augment_key, gan_family.AUGMENT_D), 0)
         real_key, fake_key = jax.random.split(d_key)
-        g_key = jax.random.fold_in(augment_key, train_step_lib.AUGMENT_G)
+        g_key = jax.random.fold_in(augment_key, gan_family.AUGMENT_G)
 
         def d_logits(params, x, key):
             return discriminator.apply({"params": params}, augment(x, key))

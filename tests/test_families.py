@@ -368,3 +368,54 @@ def test_a_workdir_of_another_family_is_refused(tmp_path):
     assert result.returncode == 2
     assert "family: workdir has 'gan', requested 'bigan'" in error_line(result)
     assert checksums(workdir) == before
+
+
+def test_the_readmes_family_example_runs_and_prints_the_closed_forms():
+    import contextlib
+    import io
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    snippet = re.search(r"<!-- family -->\n```python\n(.*?)```", readme, re.S).group(1)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(snippet, {"__name__": "readme_family"})
+    a, b = map(float, printed.getvalue().split())
+    np.testing.assert_allclose([a, b], [0.5 + 2.5 * 0.8**6, 1 + 2 * 0.5**2], rtol=1e-6)
+
+
+def test_a_bigan_run_trains_encodes_and_scores(tmp_path):
+    from jaxgan.metrics import bigan as bigan_evaluation
+    from tests.test_main import run_main
+
+    workdir = tmp_path / "run"
+    steps = ["--config.num_train_steps=2", "--config.checkpoint_every_steps=2"]
+    result = run_main("--config=configs/bigan.py", f"--workdir={workdir}", *steps)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "parameters: d 1,903,616, e 1,902,592, g 1,953,792" in result.stderr + result.stdout
+    out = tmp_path / "features.npz"
+    result = run_main(f"--workdir={workdir}", f"--out={out}", module="jaxgan.encode")
+    assert result.returncode == 0, result.stderr[-2000:]
+    with np.load(out) as arrays:
+        assert arrays["features"].shape == (10_000, 50) and arrays["labels"].shape == (10_000,)
+        assert np.isfinite(arrays["features"]).all()
+    record = bigan_evaluation.record(generate.restore(workdir))
+    assert 0.1 < record["nn_accuracy"] <= 1
+    # ||x - x'|| between consecutive MNIST test digits, pixels in [0, 1]: BiGAN's README
+    # gives 9.60 on its validation images.
+    assert 9.0 < record["recon_error_baseline"] < 10.5
+    assert record["recon_ratio"] == record["recon_error"] / record["recon_error_baseline"]
+
+
+def test_the_ali_config_trains_a_step_of_its_conv_nets():
+    config = jaxgan.load_config("configs/ali.py")
+    config.g_width = config.d_width = 8
+    config.batch_size = 4
+    for image_size in (28, 32):
+        config.image_size = image_size
+        state = jaxgan.create_train_state(config)
+        x = jax.random.uniform(jax.random.key(0), (1, 4, image_size, image_size, 1), minval=-1)
+        state, metrics = jaxgan.make_train_step(config)(state, {"image": x})
+        assert all(np.isfinite(float(v)) for v in metrics.values())
+        assert state.nets["e"].params["Dense_0"]["kernel"].shape[-1] == 2 * config.latent_dim

@@ -14,7 +14,7 @@ from tests.test_main import ROOT
 # ask for huge pages); prints whether the settings were applied and the second round's faults.
 _REUSE = """
 import ctypes, resource, sys, threading
-from jaxgan import host_memory
+from jaxgan.cpu import host_memory
 applied = host_memory.keep_freed_memory() if sys.argv[1] == "kept" else False
 libc = ctypes.CDLL(None)
 libc.malloc.restype, libc.free.argtypes = ctypes.c_void_p, [ctypes.c_void_p]

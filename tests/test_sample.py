@@ -102,7 +102,8 @@ def test_slerp_keeps_the_norm_and_truncation_bounds_the_latents():
 def test_the_ema_parameters_are_used_when_the_state_has_them(workdir, monkeypatch):
     g = NetState(params="raw params", collections={"batch_stats": "live"}, opt_state=None)
     for g_ema, expected in [("ema params", "ema params"), (None, "raw params")]:
-        state = types.SimpleNamespace(g=g, g_ema=g_ema)
+        ema = {} if g_ema is None else {"g": g_ema}
+        state = types.SimpleNamespace(nets={"g": g}, ema=ema)
         monkeypatch.setattr(generate.checkpoints, "restore", lambda *a, s=state: (s, {}))
         net = generate.restore_generator(workdir).net
         assert net.params == expected and net.collections == {"batch_stats": "live"}

@@ -17,6 +17,7 @@ concatenation), smaller than ALI's CIFAR-10 nets (github.com/IshmaelBelghazi/ALI
 `experiments/ali_cifar10.py`: 5 conv layers per trunk, maxout in D): not the paper's.
 """
 
+import functools
 import math
 
 import flax.linen as nn
@@ -30,10 +31,15 @@ def _dense(features: int, **kwargs) -> nn.Dense:
     return nn.Dense(features, use_bias=False, kernel_init=INIT, **kwargs)
 
 
-def _normalise(train: bool) -> nn.BatchNorm:
+# The running averages' momentum; 0 makes a train-mode pass store its own batch's
+# statistics, from which the evaluator averages the reference's test-time statistics.
+BN_MOMENTUM = 0.9
+
+
+def _normalise(train: bool, momentum: float = BN_MOMENTUM) -> nn.BatchNorm:
     # BiGAN's --nogain --nobias: BatchNorm with neither scale nor shift.
     return nn.BatchNorm(
-        use_running_average=not train, use_scale=False, use_bias=False, momentum=0.9
+        use_running_average=not train, use_scale=False, use_bias=False, momentum=momentum
     )
 
 
@@ -46,22 +52,25 @@ class MLPEncoder(nn.Module):
     latent_dim: int
     outputs: int  # latent_dim, or 2 latent_dim for a Gaussian encoder (mean, log std)
     width: int = 1024
+    bn_momentum: float = BN_MOMENTUM
 
     @nn.compact
     def __call__(self, x, train: bool = True):
         h = nn.leaky_relu(_dense(self.width)(to_unit(x)), 0.2)
-        h = nn.leaky_relu(_normalise(train)(_dense(self.width)(h)), 0.2)
+        h = nn.leaky_relu(_normalise(train, self.bn_momentum)(_dense(self.width)(h)), 0.2)
         return _dense(self.outputs)(h)
 
 
 class MLPGenerator(nn.Module):
     shape: tuple[int, ...]
     width: int = 1024
+    bn_momentum: float = BN_MOMENTUM
 
     @nn.compact
     def __call__(self, z, train: bool = True):
-        h = nn.relu(_normalise(train)(_dense(self.width)(z)))
-        h = nn.relu(_normalise(train)(_dense(self.width)(h) + _dense(self.width)(z)))
+        normalise = functools.partial(_normalise, train, self.bn_momentum)
+        h = nn.relu(normalise()(_dense(self.width)(z)))
+        h = nn.relu(normalise()(_dense(self.width)(h) + _dense(self.width)(z)))
         pixels = nn.sigmoid(_dense(math.prod(self.shape))(h))
         return (2 * pixels - 1).reshape(z.shape[0], *self.shape)
 
@@ -84,13 +93,14 @@ class MLPDiscriminator(nn.Module):
 class ConvEncoder(nn.Module):
     outputs: int
     width: int = 64
+    bn_momentum: float = BN_MOMENTUM
 
     @nn.compact
     def __call__(self, x, train: bool = True):
         h = x
         for i, features in enumerate((self.width, 2 * self.width, 4 * self.width)):
             h = nn.Conv(features, (4, 4), strides=2, padding=1, kernel_init=INIT)(h)
-            h = h if i == 0 else _normalise(train)(h)
+            h = h if i == 0 else _normalise(train, self.bn_momentum)(h)
             h = nn.leaky_relu(h, 0.2)
         return nn.Dense(self.outputs, kernel_init=INIT)(h.reshape(h.shape[0], -1))
 
@@ -98,18 +108,20 @@ class ConvEncoder(nn.Module):
 class ConvGenerator(nn.Module):
     shape: tuple[int, ...]
     width: int = 64
+    bn_momentum: float = BN_MOMENTUM
 
     @nn.compact
     def __call__(self, z, train: bool = True):
         size, channels = self.shape[0], self.shape[2]
         base = size // 8 if size % 8 == 0 else (size + 4) // 8  # 32 -> 4, 28 -> 4 (cut)
         h = nn.Dense(base * base * 4 * self.width, kernel_init=INIT)(z)
-        h = nn.relu(_normalise(train)(h.reshape(z.shape[0], base, base, 4 * self.width)))
+        normalise = functools.partial(_normalise, train, self.bn_momentum)
+        h = nn.relu(normalise()(h.reshape(z.shape[0], base, base, 4 * self.width)))
         for features in (2 * self.width, self.width):
             h = nn.ConvTranspose(
                 features, (4, 4), strides=(2, 2), padding="SAME", kernel_init=INIT
             )(h)
-            h = nn.relu(_normalise(train)(h))
+            h = nn.relu(normalise()(h))
         h = nn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding="SAME", kernel_init=INIT)(h)
         return jnp.tanh(h[:, :size, :size, :])
 

@@ -1,12 +1,17 @@
 """The bigan family's evaluator: how well E inverts G, and how useful E's features are.
 
 As BiGAN's code measures them (github.com/jeffdonahue/bigan, `train_gan.py`
-`eval_and_disp`, `lib/metrics.py`), with the nets in test mode:
+`eval_and_disp`, `lib/metrics.py`), with the nets in test mode, their BatchNorm
+statistics those of the reference's `deploy()`: the average of the batch means and
+(unbiased) variances of 1000 training batches through the train-mode nets at the
+evaluated weights (E on shuffled training images, G on fresh z), not the running
+averages kept in training:
   nn_accuracy   1-nearest-neighbour classification accuracy of E's output (the 50-d
                 linear output before 2 sigmoid - 1, the code's NNC_e), Euclidean
-                distance; queries: the dataset's test split, gallery: the training
-                images (the reference queries its 10,000 held-out validation images)
-  recon_error   mean over the test images of ||x - G(E(x))||_2, pixels in [0, 1] (EGr)
+                distance; gallery: the training images; queries: the held-out split
+                (`mnist:valid` for a run on `mnist:train50k`, as the reference's,
+                else the dataset's `test` split)
+  recon_error   mean over the held-out images of ||x - G(E(x))||_2, pixels in [0, 1] (EGr)
   recon_error_baseline  the same against the next image of the batch instead (EGr_b):
                 the error of a random real pair, which recon_error should be far below
 """
@@ -44,12 +49,62 @@ class Nets:
     reconstruct: callable  # images in [-1, 1] -> G(E(x)) in [-1, 1]
 
 
-def nets_of(restored) -> Nets:
+DEPLOY_BATCHES = 1000  # the reference scripts' --deploy_iters
+DEPLOY_BATCH_SIZE = 128
+
+
+def deploy_statistics(restored, images: np.ndarray, num_batches: int = DEPLOY_BATCHES, seed=0):
+    """{"e": collections, "g": collections}: the reference's test-time BatchNorm
+    statistics (see the module's docstring), from `images` (the training set, uint8)."""
+    from jaxgan.families import bigan
+
+    config, state = restored.config, restored.state
+    modules = {name: restored.nets[name].clone(bn_momentum=0.0) for name in ("e", "g")}
+    variables = {"e": state.nets["e"], "g": restored.net}
+
+    @jax.jit
+    def batch_statistics(x, z):
+        # With momentum 0 the "running" statistics a train-mode pass stores are its batch's.
+        stored = {}
+        for name, inputs in (("e", x), ("g", z)):
+            net = variables[name]
+            _, stored[name] = modules[name].apply(
+                {"params": net.params, **net.collections},
+                inputs,
+                train=True,
+                mutable=["batch_stats"],
+            )
+        return stored
+
+    rng, key = np.random.default_rng(seed), jax.random.key(seed)
+    total = None
+    for index in range(num_batches):
+        x = as_float(images[rng.choice(len(images), DEPLOY_BATCH_SIZE, replace=False)], config)
+        z = bigan.prior(jax.random.fold_in(key, index), DEPLOY_BATCH_SIZE, config)
+        stats = batch_statistics(x, z)
+        total = stats if total is None else jax.tree.map(jnp.add, total, stats)
+    n = DEPLOY_BATCH_SIZE
+    unbiased = n / (n - 1)  # the reference averages unbiased batch variances
+
+    def average(path, leaf):
+        scale = unbiased if path[-1].key == "var" else 1.0
+        return leaf / num_batches * scale
+
+    return jax.tree_util.tree_map_with_path(average, total)
+
+
+def nets_of(restored, statistics: dict | None = None) -> Nets:
+    """E and G in test mode, with `statistics` (deploy_statistics) as their BatchNorm
+    statistics, or the running averages of training when None."""
     from jaxgan.families import bigan
 
     config, state = restored.config, restored.state
     e_module, g_module = restored.nets["e"], restored.nets["g"]
     latent = config.latent_dim
+    e_net, g_net = state.nets["e"], restored.net
+    if statistics is not None:
+        e_net = e_net.replace(collections=statistics["e"])
+        g_net = g_net.replace(collections=statistics["g"])
 
     @jax.jit
     def encode(e, images):
@@ -61,8 +116,8 @@ def nets_of(restored) -> Nets:
         return _apply(g_module, g, z)
 
     return Nets(
-        encode=lambda images: encode(state.nets["e"], images),
-        reconstruct=lambda images: reconstruct(state.nets["e"], restored.net, images),
+        encode=lambda images: encode(e_net, images),
+        reconstruct=lambda images: reconstruct(e_net, g_net, images),
     )
 
 
@@ -103,10 +158,14 @@ def reconstruction_errors(nets: Nets, images: np.ndarray, config) -> tuple[float
     return float(np.mean(np.concatenate(errors))), float(np.mean(np.concatenate(baselines)))
 
 
-def test_split(config: ml_collections.ConfigDict) -> datasets.Dataset:
+# Training sets whose held-out split is not NAME:test.
+HELD_OUT = {"mnist:train50k": "mnist:valid"}
+
+
+def held_out_split(config: ml_collections.ConfigDict) -> datasets.Dataset:
     name = config.dataset.split(":")[0]
     test = config.copy_and_resolve_references()
-    test.dataset = f"{name}:test"
+    test.dataset = HELD_OUT.get(config.dataset, f"{name}:test")
     try:
         dataset = datasets.load(test)
     except UserError as error:
@@ -121,10 +180,10 @@ def test_split(config: ml_collections.ConfigDict) -> datasets.Dataset:
 def record(restored) -> dict[str, float]:
     """The bigan metrics of a restored run (see the module's docstring)."""
     config = restored.config
-    train, test = datasets.load(config), test_split(config)
+    train, test = datasets.load(config), held_out_split(config)
     if train.labels is None:
         raise UserError(f"the bigan evaluator needs labels: {config.dataset} has none")
-    nets = nets_of(restored)
+    nets = nets_of(restored, deploy_statistics(restored, train.images))
     gallery, queries = encode_all(nets, train.images, config), encode_all(nets, test.images, config)
     accuracy = nearest_neighbour_accuracy(queries, test.labels, gallery, train.labels)
     error, baseline = reconstruction_errors(nets, test.images, config)

