@@ -24,18 +24,5 @@ for ((i = 1; i <= pairs; i++)); do
   done
   echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
-python - "$out" <<'PY'
-import statistics, sys
-runs = {"old": [], "new": []}
-for line in open(sys.argv[1]):
-    name, value = line.split()
-    runs[name].append(float(value))
-old, new = runs["old"], runs["new"]
-ratios = [n / o for n, o in zip(new, old)]
-print(f"old img/s: mean {statistics.mean(old):.1f}, median {statistics.median(old):.1f}")
-print(f"new img/s: mean {statistics.mean(new):.1f}, median {statistics.median(new):.1f}")
-print(f"new/old: ratio of means {statistics.mean(new) / statistics.mean(old):.3f}, of medians "
-      f"{statistics.median(new) / statistics.median(old):.3f}; pairs "
-      f"{min(ratios):.3f}-{max(ratios):.3f}")
-PY
+python "$(dirname "$0")/summarize.py" "$out"
 rm -f "$out"

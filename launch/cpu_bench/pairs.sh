@@ -16,18 +16,5 @@ for ((i = 1; i <= pairs; i++)); do
     tee -a "$out"
   echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
-python - "$out" <<'PY'
-import statistics, sys
-runs = {"peer": [], "jaxgan": []}
-for line in open(sys.argv[1]):
-    name, value = line.split()
-    runs[name].append(float(value))
-peer, ours = runs["peer"], runs["jaxgan"]
-ratios = [o / p for o, p in zip(ours, peer)]
-print(f"peer   img/s: mean {statistics.mean(peer):.1f}, median {statistics.median(peer):.1f}")
-print(f"jaxgan img/s: mean {statistics.mean(ours):.1f}, median {statistics.median(ours):.1f}")
-print(f"ratio of means {statistics.mean(ours) / statistics.mean(peer):.2f}x, of medians "
-      f"{statistics.median(ours) / statistics.median(peer):.2f}x; pairs "
-      f"{min(ratios):.2f}-{max(ratios):.2f}x")
-PY
+python "$(dirname "$0")/summarize.py" "$out"
 rm -f "$out"
