@@ -12,8 +12,9 @@ averages kept in training:
                 (`mnist:valid` for a run on `mnist:train50k`, as the reference's,
                 else the dataset's `test` split)
   recon_error   mean over the held-out images of ||x - G(E(x))||_2, pixels in [0, 1] (EGr)
-  recon_error_baseline  the same against the next image of the batch instead (EGr_b):
-                the error of a random real pair, which recon_error should be far below
+  recon_error_baseline  the distance of each reconstruction to the next image of its
+                batch of 128 instead (EGr_b: ||x_next - G(E(x))||), which recon_error
+                should be far below
 """
 
 import dataclasses
@@ -145,16 +146,20 @@ def nearest_neighbour_accuracy(
     return float(np.mean(gallery_labels[found] == query_labels))
 
 
+RECON_BATCH_SIZE = 128  # the reference's batch, within which "next" is taken
+
+
 def reconstruction_errors(nets: Nets, images: np.ndarray, config) -> tuple[float, float]:
-    """(mean ||x - G(E(x))||, mean ||x - x_next||), pixels in [0, 1]."""
+    """(mean ||x - G(E(x))||, mean ||x_next - G(E(x))||), pixels in [0, 1]; x_next is
+    the next image of x's batch (the last's is the first's), as the reference's EGr_b."""
     errors, baselines = [], []
-    for batch in _batches(images, BATCH_SIZE):
+    for batch in _batches(images, RECON_BATCH_SIZE):
         x = as_float(batch, config)
         unit = (x + 1) / 2
         recon = (np.asarray(nets.reconstruct(x)) + 1) / 2
         errors.append(np.linalg.norm((unit - recon).reshape(len(x), -1), axis=1))
-        rolled = np.roll(unit, 1, axis=0)
-        baselines.append(np.linalg.norm((unit - rolled).reshape(len(x), -1), axis=1))
+        following = np.roll(unit, -1, axis=0)
+        baselines.append(np.linalg.norm((following - recon).reshape(len(x), -1), axis=1))
     return float(np.mean(np.concatenate(errors))), float(np.mean(np.concatenate(baselines)))
 
 
