@@ -11,6 +11,8 @@ averages kept in training:
                 distance; gallery: the training images; queries: the held-out split
                 (`mnist:valid` for a run on `mnist:train50k`, as the reference's,
                 else the dataset's `test` split)
+  nn_accuracy_hidden  the same with E's last hidden layer (1024 features for the MLP,
+                after BatchNorm and LeakyReLU; the code's NNC_e-)
   recon_error   mean over the held-out images of ||x - G(E(x))||_2, pixels in [0, 1] (EGr)
   recon_error_baseline  the distance of each reconstruction to the next image of its
                 batch of 128 instead (EGr_b: ||x_next - G(E(x))||), which recon_error
@@ -20,6 +22,7 @@ averages kept in training:
 import dataclasses
 from collections.abc import Iterator
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -29,7 +32,13 @@ from jaxgan.data import datasets
 from jaxgan.data import pipeline as input_pipeline
 from jaxgan.runtime.errors import UserError
 
-METRICS = ("nn_accuracy", "recon_error", "recon_error_baseline", "recon_ratio")
+METRICS = (
+    "nn_accuracy",
+    "nn_accuracy_hidden",
+    "recon_error",
+    "recon_error_baseline",
+    "recon_ratio",
+)
 BATCH_SIZE = 500
 
 
@@ -48,6 +57,7 @@ class Nets:
 
     encode: callable  # images in [-1, 1] -> E's raw outputs (the mean, for a Gaussian E)
     reconstruct: callable  # images in [-1, 1] -> G(E(x)) in [-1, 1]
+    features: callable = None  # images in [-1, 1] -> E's features before its output layer
 
 
 DEPLOY_BATCHES = 1000  # the reference scripts' --deploy_iters
@@ -112,6 +122,20 @@ def nets_of(restored, statistics: dict | None = None) -> Nets:
         return _apply(e_module, e, images)[..., :latent]  # the mean of a Gaussian E
 
     @jax.jit
+    def features(e, images):
+        # E's last hidden layer: its last BatchNorm's output through the LeakyReLU.
+        _, captured = e_module.apply(
+            {"params": e.params, **e.collections},
+            images,
+            train=False,
+            capture_intermediates=lambda module, _: isinstance(module, nn.BatchNorm),
+            mutable=["intermediates"],
+        )
+        last = sorted(captured["intermediates"])[-1]
+        hidden = nn.leaky_relu(captured["intermediates"][last]["__call__"][0], 0.2)
+        return hidden.reshape(hidden.shape[0], -1)
+
+    @jax.jit
     def reconstruct(e, g, images):
         z = bigan.code(_apply(e_module, e, images), config, None)
         return _apply(g_module, g, z)
@@ -119,6 +143,7 @@ def nets_of(restored, statistics: dict | None = None) -> Nets:
     return Nets(
         encode=lambda images: encode(e_net, images),
         reconstruct=lambda images: reconstruct(e_net, g_net, images),
+        features=lambda images: features(e_net, images),
     )
 
 
@@ -128,9 +153,11 @@ def as_float(images: np.ndarray, config: ml_collections.ConfigDict) -> np.ndarra
     return input_pipeline.scaled(fitted, config.num_channels)
 
 
-def encode_all(nets: Nets, images: np.ndarray, config) -> np.ndarray:
+def encode_all(nets: Nets, images: np.ndarray, config, layer: str = "output") -> np.ndarray:
+    """E's outputs ("output") or its last hidden features ("hidden") of every image."""
+    function = nets.encode if layer == "output" else nets.features
     return np.concatenate(
-        [np.asarray(nets.encode(as_float(b, config))) for b in _batches(images, BATCH_SIZE)]
+        [np.asarray(function(as_float(b, config))) for b in _batches(images, BATCH_SIZE)]
     )
 
 
@@ -189,11 +216,15 @@ def record(restored) -> dict[str, float]:
     if train.labels is None:
         raise UserError(f"the bigan evaluator needs labels: {config.dataset} has none")
     nets = nets_of(restored, deploy_statistics(restored, train.images))
-    gallery, queries = encode_all(nets, train.images, config), encode_all(nets, test.images, config)
-    accuracy = nearest_neighbour_accuracy(queries, test.labels, gallery, train.labels)
+    accuracy = {}
+    for layer in ("output", "hidden"):
+        gallery = encode_all(nets, train.images, config, layer)
+        queries = encode_all(nets, test.images, config, layer)
+        accuracy[layer] = nearest_neighbour_accuracy(queries, test.labels, gallery, train.labels)
     error, baseline = reconstruction_errors(nets, test.images, config)
     return {
-        "nn_accuracy": accuracy,
+        "nn_accuracy": accuracy["output"],
+        "nn_accuracy_hidden": accuracy["hidden"],
         "recon_error": error,
         "recon_error_baseline": baseline,
         "recon_ratio": error / baseline,

@@ -17,7 +17,7 @@ for ((i = 1; i <= pairs; i++)); do
   for side in old new; do
     dir=$old
     [[ $side == new ]] && dir=$new
-    (cd "$dir" && python -m jaxgan.bench --config="$config" --batch_size="$batch" --steps=15 \
+    (cd "$dir" && python -m jaxgan.bench --config="$config" --batch_size="$batch" --steps="${STEPS:-15}" \
       --warmup=3 | tail -1) |
       python -c "import json, sys; print('$side', json.load(sys.stdin)['img_per_s'])" |
       tee -a "$out"
