@@ -143,13 +143,12 @@ def create_train_state(
 def resolve(config, family=None, nets=None, generator=None, discriminator=None):
     """(family, nets) from what a caller gave; see create_train_state."""
     family = family or families.of(config)
-    if generator is not None or discriminator is not None:
-        nets = {**family.build(config), **(nets or {})} if nets is None else dict(nets)
-        if generator is not None:
-            nets["g"] = generator
-        if discriminator is not None:
-            nets["d"] = discriminator
-    return family, nets or family.build(config)
+    nets = family.build(config) if nets is None else dict(nets)
+    if generator is not None:
+        nets["g"] = generator
+    if discriminator is not None:
+        nets["d"] = discriminator
+    return family, nets
 
 
 def initial_state(
