@@ -8,19 +8,49 @@ Run:
   python -m jaxgan.evaluate --workdir=runs/ring8-gan      # modes, hq_pct, reverse_kl
   launch/mode_collapse.sh ring8 sweeps/ring8              # every remedy over 3 seeds
 
-DATASET: `ring8`, `grid25` (2D mixtures, the MLP GAN) or `stacked_mnist` (the DCGAN at
-28x28x3). REMEDY: `gan` (none), `unrolled5`, `unrolled10` (Metz et al. 2017),
+DATASET: `ring8`, `grid25`, `metz_ring` (2D mixtures, the MLP GAN; `metz_ring` is the
+unrolled GAN notebook's 7-mode ring) or `stacked_mnist` (the DCGAN at 28x28x3). REMEDY: `gan` (none), `unrolled5`, `unrolled10` (Metz et al. 2017),
 `minibatch` (mini-batch discrimination, Salimans et al. 2016, B=100, C=5), `pack2`,
 `pack3`, `pack4` (PacGAN, Lin et al. 2018: D sees 2-4 samples concatenated).
-NETWORKS (ring8 and grid25 only): `metz` (the default) or `pacgan`, below.
+NETWORKS (2D mixtures only): `metz` (the default) or `pacgan`, below.
 
-`metz` 2D networks: G and D with two ReLU hidden layers of 128 units, G's output linear, latent
-dimension 256, batch 512 (D's inputs: 512 m samples with packing m, as PacGAN counts),
-Adam (beta1 0.5) at 1e-3 for G and 1e-4 for D, 25k steps. These
-are the settings of the unrolled GAN's mixture-of-Gaussians experiment as we remember
-its public notebook; we could not check the paper or the notebook from here, so widths,
-activations, latent size, learning rates and step count are unverified. VEEGAN's own 2D
-networks are not reproduced.
+`metz` 2D networks and training: those of the unrolled GAN's public notebook
+(github.com/poolio/unrolled_gan, `Unrolled GAN demo.ipynb`, read in the code index at
+commit 0136e29; the notebook says its settings are not identical to the paper's):
+  - G: z of 256 N(0, 1) numbers -> two Dense layers of 128 units with tanh -> a linear
+    output of 2 (`generator`, slim.stack of fully_connected). D: the point -> two Dense
+    layers of 128 with tanh -> a linear logit (`discriminator`). Every kernel from
+    TensorFlow's orthogonal initializer with gain 1.4 (slim.arg_scope), biases 0 (slim's
+    default). jaxgan: mlp_activation tanh, mlp_orthogonal_gain 1.4, mlp_d_maxout False.
+  - Loss: the saddle objective, mean over the batch of BCE(D(x), 1) + BCE(D(G(z)), 0); D
+    minimises it, G minimises -unrolled_loss, the same objective at the unrolled D (reals
+    included). jaxgan: loss minimax, whose unrolled G objective is minus D's loss.
+  - D: Keras' Adam(lr 1e-4, beta_1 0.5, epsilon 1e-8, beta_2 0.999 by default). G:
+    tf.train.AdamOptimizer(1e-3, beta1 0.5, epsilon 1e-8). Batch 512 real and 512 fake,
+    25,000 iterations, 5 unrolling steps (`unrolled5`; `unrolled10` doubles them).
+  - Unrolling: the unrolled copy is built by graph_replace from Keras' update ops, so
+    it starts from D's current parameters, moments and iteration count, reuses the same
+    real batch and fakes in each step, and G's gradient flows through the moments.
+    jaxgan's unrolled steps do the same with D's own optax state.
+  - Updates: the training loop runs g_train_op and d_train_op in one sess.run, so G's
+    unrolled loss starts from D before this iteration's update, and both update at once
+    on one batch: jaxgan's simultaneous_updates (with unrolling, the first unrolled step
+    is then D's own update). Without unrolling, the same loop is the plain `gan` remedy.
+  - Data: the notebook's ring is dataset `metz_ring` (8 components at
+    linspace(0, 2 pi, 8), so 7 distinct modes, one of double weight; std 0.01). `ring8`
+    is VEEGAN's and PacGAN's 8 evenly spaced modes with the same networks.
+Not the same:
+  - Adam's epsilon: TensorFlow's and Keras' Adam add epsilon to sqrt(v) with the bias
+    correction folded into the step size, optax to the bias-corrected sqrt(v_hat), so
+    the notebook's epsilon is effectively epsilon / sqrt(1 - beta2^t) (at most 3.2e-7):
+    both are negligible beside sqrt(v) here. jaxgan's unrolled steps also put 1e-16
+    inside the square root (UNROLL_EPS_ROOT, jaxgan/training/state.py).
+  - Data: the notebook samples a fresh batch every iteration; jaxgan draws 100,000
+    points once from config.seed and shuffles them each epoch (195 steps).
+  - Concurrency: TensorFlow gives no order between the two ops of one sess.run; reading
+    them as simultaneous is our interpretation (the paper's equations say the same).
+  - The metz settings also apply to grid25 and to the other remedies (minibatch, pack),
+    which the notebook does not run.
 
 `pacgan` 2D networks, read from PacGAN's public code (github.com/fjxmlzn/PacGAN; `2DRing`
 and `2DGrid` below stand for the folders `synthetic_data_experiments/2DRing_GAN&PacGAN`
@@ -122,7 +152,7 @@ the papers' tables has been reproduced at full length.
 
 from jaxgan import base_config
 
-DATASETS = ("ring8", "grid25", "stacked_mnist")
+DATASETS = ("ring8", "grid25", "metz_ring", "stacked_mnist")
 REMEDIES = ("gan", "unrolled5", "unrolled10", "minibatch", "pack2", "pack3", "pack4")
 NETWORKS = ("metz", "pacgan")
 
@@ -139,8 +169,8 @@ def get_config(arg: str | None = None):
     ):
         raise ValueError(
             f"configs/mode_collapse.py takes DATASET,REMEDY[,NETWORKS] with DATASET in "
-            f"{DATASETS}, REMEDY in {REMEDIES} and NETWORKS in {NETWORKS} (pacgan for ring8 "
-            f"and grid25 only), got {arg!r}"
+            f"{DATASETS}, REMEDY in {REMEDIES} and NETWORKS in {NETWORKS} (pacgan for the "
+            f"2D mixtures only), got {arg!r}"
         )
     config = base_config()
     config.dataset = dataset
@@ -157,16 +187,9 @@ def get_config(arg: str | None = None):
         if networks == "pacgan":
             set_pacgan_networks(config)
         else:
-            config.mlp_d_maxout = False
-            config.g_width = config.d_width = 128
-            config.latent_dim = 256
-            config.batch_size = 512
-            config.g_learning_rate, config.d_learning_rate = 1e-3, 1e-4
-            config.num_train_steps = 25_000
+            set_metz_networks(config)
     if remedy.startswith("unrolled"):
         config.unroll_steps = int(remedy.removeprefix("unrolled"))
-        # The unrolled G looks ahead of D's update by construction.
-        config.simultaneous_updates = False
     elif remedy == "minibatch":
         config.minibatch_features = "minibatch_discrimination"
     elif remedy.startswith("pack"):
@@ -175,6 +198,21 @@ def get_config(arg: str | None = None):
     # docstring): G makes `pack` times as many samples.
     config.batch_size *= config.pack
     return config
+
+
+def set_metz_networks(config) -> None:
+    """The unrolled GAN notebook's networks, loss, optimisers and updates (sources in the
+    module docstring)."""
+    config.mlp_d_maxout = False
+    config.mlp_activation = "tanh"
+    config.mlp_orthogonal_gain = 1.4
+    config.g_width = config.d_width = 128
+    config.latent_dim = 256
+    config.batch_size = 512
+    config.loss = "minimax"
+    config.g_learning_rate, config.d_learning_rate = 1e-3, 1e-4
+    config.simultaneous_updates = True  # both ops in one sess.run
+    config.num_train_steps = 25_000
 
 
 def set_pacgan_networks(config) -> None:

@@ -1,5 +1,5 @@
 """Scores a GAN: FID, KID, precision/recall, density/coverage; for the mode-collapse
-benchmarks (ring8, grid25, stacked_mnist), their mode metrics instead.
+benchmarks (ring8, grid25, metz_ring, stacked_mnist), their mode metrics instead.
 
   python -m jaxgan.evaluate --workdir=runs/dcgan [--step=N] [--num_samples=50000]
   python -m jaxgan.evaluate --workdir=runs/dcgan --watch      # beside training
@@ -26,7 +26,7 @@ _NUM_SAMPLES = flags.DEFINE_integer(
     "num_samples",
     evaluation.STANDARD_NUM_SAMPLES,
     "Generated images. 50k is the papers' protocol; on CPU try 5000 for a quick look. "
-    "Mode-collapse benchmarks: 2500 (ring8, grid25) or 26000 (stacked_mnist) by default.",
+    "Mode-collapse benchmarks: 2500 (ring8, grid25, metz_ring) or 26000 (stacked_mnist) by default.",
     lower_bound=2,
 )
 _NUM_REAL = flags.DEFINE_integer(

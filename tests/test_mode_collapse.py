@@ -3,9 +3,11 @@ the scatter plot, the configs and what they refuse."""
 
 import json
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from PIL import Image
 
@@ -16,11 +18,13 @@ from jaxgan.data import datasets
 from jaxgan.data import pipeline as input_pipeline
 from jaxgan.launch import compare
 from jaxgan.metrics import evaluation, mnist_classifier, mode_evaluation
+from jaxgan.metrics import modes as mode_metrics
 from jaxgan.nn import models
 from jaxgan.objectives import packing
 from jaxgan.runtime.errors import UserError
 from jaxgan.training import loop as train
 from jaxgan.training import state as train_state
+from jaxgan.training.step import make_train_step
 
 
 def mode_config(arg: str):
@@ -98,8 +102,9 @@ def test_every_pacgan_config_validates(dataset, remedy):
     # 100 packed inputs of D a step, as PacGAN's batch_size 100 of m-point rows.
     assert config.batch_size == 100 * config.pack
     assert config.num_train_steps == 400_000
-    # PacGAN's simultaneous updates, except where unrolling looks ahead by construction.
-    assert config.simultaneous_updates == (not remedy.startswith("unrolled"))
+    # PacGAN's simultaneous updates (with unrolling, the steps start from D before its
+    # update).
+    assert config.simultaneous_updates
 
 
 @pytest.mark.parametrize(
@@ -166,7 +171,9 @@ def test_pacgan_initialisation_and_batch_norm():
         assert not np.any(np.asarray(bias))
     assert "bias" not in g["Dense_0"]  # BatchNorm's shift replaces it
     # The default initialisation (Flax's LeCun normal) is untouched: std 1/sqrt(fan_in).
-    metz = train_state.create_train_state(mode_config("ring8,gan"))
+    default_init = mode_config("ring8,gan")
+    default_init.mlp_orthogonal_gain = 0.0
+    metz = train_state.create_train_state(default_init)
     assert abs(float(jnp.std(metz.g.params["Dense_1"]["kernel"])) - 128**-0.5) < 0.005
     # In training, G's BatchNorm normalises over the batch and moves its running mean by
     # 0.05 of the batch's (Blocks' population update in PacGAN's code).
@@ -195,7 +202,7 @@ def test_short_pacgan_run_trains_and_is_scored(tmp_path):
 
 
 def test_packed_discriminator_and_unbounded_generator():
-    config = tiny_ring(pack=4)
+    config = tiny_ring(pack=4, mlp_activation="relu")  # unbounded hidden layers too
     state = train_state.create_train_state(config)
     # D's first layer sees 4 points of 2 numbers.
     assert state.d.params["Dense_0"]["kernel"].shape == (8, 16)
@@ -294,3 +301,131 @@ def test_vector_batches_are_the_points_unscaled():
     indices = input_pipeline.batch_indices(len(dataset), 16, config.seed, 1)
     np.testing.assert_array_equal(batch["image"][1], dataset.images[indices])
     np.testing.assert_array_equal(batch["label"][1], dataset.labels[indices])
+
+
+# --- The unrolled GAN notebook's settings (configs/mode_collapse.py, `metz`) ---------
+
+
+def test_metz_ring_has_the_notebooks_seven_distinct_modes():
+    from jaxgan.data.datasets import metz_ring
+
+    centres = metz_ring.centres()
+    assert centres.shape == (7, 2)
+    np.testing.assert_allclose(metz_ring.components()[-1], [0.0, 1.0], atol=1e-12)
+    np.testing.assert_allclose(centres[0], [0.0, 1.0])
+    # linspace(0, 2 pi, 8) steps by 2 pi / 7: neighbours 2 sin(pi / 7) apart, on the circle.
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 1.0)
+    gaps = np.linalg.norm(centres - np.roll(centres, -1, axis=0), axis=1)
+    np.testing.assert_allclose(gaps, 2 * np.sin(np.pi / 7))
+    np.testing.assert_allclose(metz_ring.weights(), [2 / 8] + [1 / 8] * 6)
+    config = mode_config("metz_ring,gan")
+    config.dataset = "metz_ring:80000"
+    data = datasets.load(config)
+    assert data.num_classes == 7 and data.images.shape == (80_000, 2)
+    shares = np.bincount(data.labels, minlength=7) / len(data)
+    # Binomial standard error at 80k points: 0.0015 (p 1/4) and 0.0012 (p 1/8).
+    np.testing.assert_allclose(shares, metz_ring.weights(), atol=0.006)
+    offsets = data.images - centres[data.labels]
+    np.testing.assert_allclose(np.std(offsets, axis=0), 0.01, rtol=0.02)
+
+
+def test_reverse_kl_to_the_datas_mode_weights():
+    # p = (1/2, 1/2, 0) against q = (1/2, 1/4, 1/4): 1/2 log 1 + 1/2 log 2.
+    kl = mode_metrics.kl_to_uniform(np.array([5, 5, 0]), np.array([0.5, 0.25, 0.25]))
+    assert kl == pytest.approx(0.5 * np.log(2))
+    assert mode_metrics.kl_to_uniform(np.array([2, 1, 1]), np.array([0.5, 0.25, 0.25])) == 0
+    assert mode_metrics.kl_to_uniform(np.array([5, 5, 0])) == pytest.approx(np.log(3 / 2))
+
+
+def test_metz_networks_are_the_notebooks():
+    config = mode_config("metz_ring,gan")
+    state = train_state.create_train_state(config)
+    g, d = state.g.params, state.d.params
+    shapes = lambda p: {k: v["kernel"].shape for k, v in p.items()}  # noqa: E731
+    assert shapes(g) == {"Dense_0": (256, 128), "Dense_1": (128, 128), "Dense_2": (128, 2)}
+    assert shapes(d) == {"Dense_0": (2, 128), "Dense_1": (128, 128), "Dense_2": (128, 1)}
+    # Orthogonal with gain 1.4: the shorter side's vectors orthogonal, of norm 1.4.
+    for kernel in [*(v["kernel"] for v in g.values()), *(v["kernel"] for v in d.values())]:
+        kernel = np.asarray(kernel, np.float64)
+        gram = kernel.T @ kernel if kernel.shape[0] >= kernel.shape[1] else kernel @ kernel.T
+        np.testing.assert_allclose(gram, 1.96 * np.eye(len(gram)), atol=2e-5)
+    for bias in [*(v["bias"] for v in g.values()), *(v["bias"] for v in d.values())]:
+        assert not np.any(np.asarray(bias))
+    # tanh hidden layers and linear outputs, computed by hand.
+    generator, discriminator = models.build(config)
+    z = jax.random.normal(jax.random.key(3), (5, 256))
+    h = np.tanh(np.tanh(z @ g["Dense_0"]["kernel"]) @ g["Dense_1"]["kernel"])
+    points = generator.apply({"params": g}, z, train=False)
+    np.testing.assert_allclose(points, h @ g["Dense_2"]["kernel"], rtol=1e-5, atol=1e-6)
+    h = np.tanh(np.tanh(points @ d["Dense_0"]["kernel"]) @ d["Dense_1"]["kernel"])
+    logits = discriminator.apply({"params": d}, points, train=False)
+    np.testing.assert_allclose(logits, (h @ d["Dense_2"]["kernel"])[:, 0], rtol=1e-5, atol=1e-6)
+    assert (config.loss, config.simultaneous_updates) == ("minimax", True)
+    assert (config.batch_size, config.num_train_steps) == (512, 25_000)
+    assert (config.g_learning_rate, config.d_learning_rate, config.g_beta1) == (1e-3, 1e-4, 0.5)
+
+
+def notebook_step(g, d, z, real, unroll_steps, d_lr=1e-4, g_lr=1e-3):
+    """One iteration of the unrolled GAN notebook, written out: the saddle objective,
+    D's Adam step and G's Adam step on -f(G, D after `unroll_steps` Adam steps of D from
+    its current state), both from the same parameters (one sess.run), Adam from zero
+    moments at t = 1."""
+
+    def mlp(params, x):
+        for name in ("Dense_0", "Dense_1"):
+            x = jnp.tanh(x @ params[name]["kernel"] + params[name]["bias"])
+        return x @ params["Dense_2"]["kernel"] + params["Dense_2"]["bias"]
+
+    def saddle(g, d):
+        real_logits, fake_logits = mlp(d, real)[:, 0], mlp(d, mlp(g, z))[:, 0]
+        return jnp.mean(jax.nn.softplus(-real_logits) + jax.nn.softplus(fake_logits))
+
+    def adam(params, grads, moments, t, lr):
+        m, v = moments
+        m = jax.tree.map(lambda m, g: 0.5 * m + 0.5 * g, m, grads)
+        v = jax.tree.map(lambda v, g: 0.999 * v + 0.001 * g * g, v, grads)
+        new = jax.tree.map(
+            lambda p, m, v: p - lr * (m / (1 - 0.5**t)) / (jnp.sqrt(v / (1 - 0.999**t)) + 1e-8),
+            params, m, v,
+        )  # fmt: skip
+        return new, (m, v)
+
+    zeros = lambda tree: jax.tree.map(jnp.zeros_like, tree)  # noqa: E731
+
+    def unrolled_loss(g):
+        params, moments = d, (zeros(d), zeros(d))
+        for t in range(1, unroll_steps + 1):
+            params, moments = adam(params, jax.grad(saddle, 1)(g, params), moments, t, d_lr)
+        return saddle(g, params)
+
+    d_grads, g_grads = jax.grad(saddle, 1)(g, d), jax.grad(lambda g: -unrolled_loss(g))(g)
+    new_d, _ = adam(d, d_grads, (zeros(d), zeros(d)), 1, d_lr)
+    new_g, _ = adam(g, g_grads, (zeros(g), zeros(g)), 1, g_lr)
+    return (new_g, g_grads), (new_d, d_grads)
+
+
+@pytest.mark.parametrize("remedy", ["gan", "unrolled3"])
+def test_metz_step_is_the_notebooks_iteration(remedy):
+    config = mode_config(f"metz_ring,{'unrolled5' if remedy != 'gan' else 'gan'}")
+    fields = dict(g_width=8, d_width=8, latent_dim=3, batch_size=16, dataset="metz_ring:64")
+    for name, value in fields.items():
+        config[name] = value
+    if remedy != "gan":
+        config.unroll_steps = 3
+    state = train_state.create_train_state(config)
+    real = np.random.default_rng(0).normal(size=(1, 16, 2)).astype(np.float32)
+    # Step 0's latents, as the gan family draws them (jaxgan/families/gan.py, Keys).
+    key = jax.random.fold_in(jax.random.wrap_key_data(state.key), 0)
+    z = jax.random.normal(jax.random.fold_in(jax.random.split(key, 3)[0], 0), (16, 3))
+    g, d = jax.device_get((state.g.params, state.d.params))  # before the step donates them
+    new_state, _ = make_train_step(config)(state, {"image": real})
+    expected = notebook_step(g, d, z, real[0], config.unroll_steps)
+    for net, (params, grads) in zip((new_state.g, new_state.d), expected):
+        chex.assert_trees_all_close(jax.device_get(net.params), params, atol=1e-6)
+        # Adam's first step moves each weight by about lr whatever its gradient: the
+        # gradients themselves are checked through the first moment, 0.5 of them.
+        first_moment = optax.tree_utils.tree_get(net.opt_state, "mu")
+        chex.assert_trees_all_close(
+            jax.device_get(first_moment),
+            jax.tree.map(lambda g: 0.5 * g, grads), rtol=2e-4, atol=1e-7,
+        )  # fmt: skip

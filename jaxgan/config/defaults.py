@@ -38,8 +38,8 @@ def base_config() -> ml_collections.ConfigDict:
     # Dataset: `NAME` or `NAME:ARGUMENT`, NAME a module in jaxgan/data/datasets/:
     # `mnist[:test]` (embedded, offline), `fashion_mnist[:test]`, `folder:PATH`,
     # `npz:PATH`, `tfds:NAME[:SPLIT]`; the mode-collapse benchmarks `ring8[:N]`,
-    # `grid25[:N]` (2D points: set data_dim = 2) and `stacked_mnist[:N]` (28x28x3, 1000
-    # modes). See the README's "Datasets" and "Mode-collapse laboratory".
+    # `grid25[:N]`, `metz_ring[:N]` (2D points: set data_dim = 2) and
+    # `stacked_mnist[:N]` (28x28x3, 1000 modes). See the README's "Datasets" and "Mode-collapse laboratory".
     config.dataset = "mnist"
     # Folder of the dataset's files when not the default ("" = default): for
     # fashion_mnist, the folder of its IDX files (/usr/share/datasets/fashion-mnist);
@@ -113,7 +113,7 @@ def base_config() -> ml_collections.ConfigDict:
     # batch must divide by it; 1 is off.
     config.pack = 1
     # mlp's D: maxout hidden layers (Goodfellow et al. 2014's MNIST D), or, when False,
-    # ReLU hidden layers (the 2D mixture networks of Metz et al. 2017 and VEEGAN).
+    # dense layers with mlp_activation (the 2D mixture networks of Metz et al. 2017).
     config.mlp_d_maxout = True
     # mlp's hidden layers in G and in D (each of g_width / d_width units).
     config.mlp_g_depth = 2
@@ -126,6 +126,12 @@ def base_config() -> ml_collections.ConfigDict:
     # mlp: every kernel of G and D drawn from N(0, mlp_init_std), biases 0 (PacGAN's and
     # VEEGAN's 0.02); 0 keeps Flax's default initialisation (LeCun normal).
     config.mlp_init_std = 0.0
+    # mlp: every kernel of G and D orthogonal times this gain, biases 0 (the unrolled GAN
+    # notebook's 1.4); 0 is off. Excludes mlp_init_std.
+    config.mlp_orthogonal_gain = 0.0
+    # mlp: the hidden layers' nonlinearity in G and in a non-maxout D: relu or tanh (the
+    # unrolled GAN notebook's).
+    config.mlp_activation = "relu"
 
     # --- Class conditioning (jaxgan/nn/conditioning.py) ----------------------------------
     # Class-conditional G and D (Mirza & Osindero 2014): G draws fakes of given
@@ -163,11 +169,12 @@ def base_config() -> ml_collections.ConfigDict:
     config.d_steps = 1
     # Unrolled GAN (Metz et al. 2017): G's loss differentiates through this many
     # extra D optimiser steps (0 = off). The unrolled steps reuse the step's last real
-    # batch and are not kept: D's real update is the d_steps above.
+    # batch and are not kept: D's real update is the d_steps above. They start from D as
+    # updated, or as before its update with simultaneous_updates (the notebook's way).
     config.unroll_steps = 0
     # G's gradient against D as it was before the step's last D update (both updates
     # from the same parameters, as in ALI's and PacGAN's training code), instead of
-    # against the freshly updated D (pytorch/examples, the default). Not with unrolling.
+    # against the freshly updated D (pytorch/examples, the default).
     config.simultaneous_updates = False
     # Exponential moving average of G's parameters, used for samples and evaluation
     # (Yazici et al. 2019); 0 is off, e.g. 0.999. The averaged G uses the live G's

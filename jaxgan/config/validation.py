@@ -9,6 +9,7 @@ from jaxgan import families
 from jaxgan.config import defaults as config_defaults
 from jaxgan.data import datasets
 from jaxgan.nn import conditioning, minibatch, models, normalization
+from jaxgan.nn.models import mlp
 from jaxgan.objectives import diffaugment, losses, penalties
 from jaxgan.runtime.errors import UserError
 
@@ -102,11 +103,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise UserError(f"config.real_label must be in (0, 1], got {config.real_label!r}")
     if config.unroll_steps < 0:
         raise UserError(f"config.unroll_steps must be >= 0, got {config.unroll_steps!r}")
-    if config.simultaneous_updates and config.unroll_steps:
-        raise UserError(
-            "config.simultaneous_updates and config.unroll_steps exclude each other: the "
-            "unrolled G looks ahead of D's update by construction; set one of them off"
-        )
     if not 0 <= config.g_ema_decay < 1:
         raise UserError(f"config.g_ema_decay must be in [0, 1), got {config.g_ema_decay!r}")
     if config.d_weight_clip < 0 or config.penalty_weight < 0:
@@ -140,6 +136,20 @@ def validate_mlp(config: ml_collections.ConfigDict) -> None:
         raise UserError(
             f"config.mlp_init_std must be >= 0 (0: Flax's default initialisation), "
             f"got {config.mlp_init_std!r}"
+        )
+    if config.mlp_orthogonal_gain < 0:
+        raise UserError(
+            f"config.mlp_orthogonal_gain must be >= 0 (0: off), got {config.mlp_orthogonal_gain!r}"
+        )
+    if config.mlp_init_std > 0 and config.mlp_orthogonal_gain > 0:
+        raise UserError(
+            "config.mlp_init_std and config.mlp_orthogonal_gain both pick the mlp's "
+            "initialisation: set one of them to 0"
+        )
+    if config.mlp_activation not in mlp.ACTIVATIONS:
+        raise UserError(
+            f"config.mlp_activation must be one of {sorted(mlp.ACTIVATIONS)}, "
+            f"got {config.mlp_activation!r}"
         )
 
 

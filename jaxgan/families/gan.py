@@ -12,7 +12,11 @@ fakes (under the freshly updated D) pulled back through G's VJP (the "d" phase h
 the VJP to the "g" phase). So G runs forward once per step, and D's weight gradients are
 never computed during G's update, where nobody uses them. With unrolling
 (config.unroll_steps, Metz et al. 2017), G's loss is taken through `unroll_steps` more
-differentiable D updates instead.
+differentiable D updates instead, from the freshly updated D or (simultaneous_updates,
+as the unrolled GAN's notebook) from D as it was before the step's last update; for the
+zero-sum losses (minimax, wasserstein) G's objective is then the game's value at the
+unrolled D, minus D's loss with its real term, which depends on G through the unrolled
+steps.
 
 Conditional runs (config.conditional) give D the batch's real labels with the real
 images, and G (and D, with the fakes) labels drawn uniformly over the classes. With
@@ -132,6 +136,7 @@ class Objectives:
         self.config = config
         self.generator, self.discriminator = nets["g"], nets["d"]
         self.loss_fn = losses.get(config.loss, config.real_label)
+        self.zero_sum = config.loss in losses.ZERO_SUM
         self.penalty_fn = penalties.get(config.penalty)
         self.augment = diffaugment.make(config.diffaugment)
 
@@ -278,8 +283,13 @@ def fused_g_gradients(objectives: Objectives, params: dict, ctx: Context):
 
 def unrolled_g_loss(objectives: Objectives, params: dict, ctx: Context):
     """G's loss against D after `unroll_steps` more optimiser steps on the step's last
-    real batch, which depend on G through the fakes (Metz et al. 2017, eq. 5-7)."""
-    config, handoff, d = objectives.config, ctx.handoff, ctx.state.nets["d"]
+    real batch, which depend on G through the fakes (Metz et al. 2017, eq. 5-7). The
+    steps start from D's parameters and optimiser state as updated, or as they were
+    before the update with config.simultaneous_updates (then the first unrolled step is
+    D's own update of this step, as in the notebook, which runs both updates in one
+    `sess.run`)."""
+    config, handoff = objectives.config, ctx.handoff
+    d = handoff["d_before_update"] if config.simultaneous_updates else ctx.state.nets["d"]
     keys, fake_y = Keys(ctx.key), handoff["fake_labels"]
     real = ctx.batch["image"][-1]
     real_y = None if (labels := real_labels(config, ctx.batch)) is None else labels[-1]
@@ -298,5 +308,12 @@ def unrolled_g_loss(objectives: Objectives, params: dict, ctx: Context):
         if config.d_weight_clip > 0:
             d_params = objectives.clip(d_params)
     logits, _ = objectives.discriminate(d_params, d.collections, fake, fake_y, keys.g_augment)
-    _, g_loss = objectives.loss_fn(handoff["real_logits"], logits)
+    if objectives.zero_sum:
+        # The saddle objective: G maximises D's loss (without D's penalty) at the unrolled
+        # D, reals included (the notebook's minimize(-unrolled_loss)).
+        real_key = jax.random.fold_in(keys.g_augment, 1)
+        real_logits, _ = objectives.discriminate(d_params, d.collections, real, real_y, real_key)
+        g_loss = -objectives.loss_fn(real_logits, logits)[0]
+    else:
+        _, g_loss = objectives.loss_fn(handoff["real_logits"], logits)
     return g_loss, PhaseAux({"g": g_collections}, {"g_loss": g_loss})

@@ -1,5 +1,5 @@
 """The evaluation binary's record for the mode-collapse benchmarks (ring8, grid25,
-stacked_mnist): mode metrics (jaxgan/metrics/modes.py) of generated samples instead of FID,
+metz_ring, stacked_mnist): mode metrics (jaxgan/metrics/modes.py) of generated samples instead of FID,
 in the same `eval/metrics_<step>.json` layout.
 
 FID means nothing for 2D points; for stacked MNIST, the papers compare modes and KL, and
@@ -18,7 +18,7 @@ from jaxgan.metrics import modes as mode_metrics
 
 # The papers' sample counts: 2500 for the 2D mixtures (VEEGAN, PacGAN), 26k for stacked
 # MNIST (Metz et al. 2017, VEEGAN).
-DEFAULT_NUM_SAMPLES = {"ring8": 2500, "grid25": 2500, "stacked_mnist": 26_000}
+DEFAULT_NUM_SAMPLES = {"ring8": 2500, "grid25": 2500, "metz_ring": 2500, "stacked_mnist": 26_000}
 METRICS = ("modes", "hq_pct", "reverse_kl", "kl")
 NUM_STD = 3.0
 
@@ -52,11 +52,15 @@ def record(
         protocol["modes_of"] = module.NUM_MODES
     else:
         centres = module.centres()
-        values = mode_metrics.mixture_metrics(samples, centres, module.STD, NUM_STD)
+        weights = module.weights() if hasattr(module, "weights") else None
+        values = mode_metrics.mixture_metrics(samples, centres, module.STD, NUM_STD, weights)
         protocol["modes_of"] = len(centres)
         protocol["high_quality"] = (
             f"within {NUM_STD:g} std ({NUM_STD * module.STD:g}) of the nearest of the "
             f"{len(centres)} centres"
+        )
+        protocol["reverse_kl_to"] = (
+            "uniform" if weights is None else "the data's mode weights " + str(weights.tolist())
         )
     if any(value is None for value in values.values()):
         protocol["notes"].append("KL is null: no sample to make a histogram of")

@@ -4,8 +4,9 @@
 sample goes to its nearest mode centre and is *high quality* when within `num_std`
 standard deviations of it (3 in both papers). `modes` counts the centres that are the
 nearest of at least one high-quality sample, `hq_pct` is the percentage of high-quality
-samples, and `reverse_kl` is KL(p || uniform) of the histogram p of the high-quality
-samples over the centres.
+samples, and `reverse_kl` is KL(p || q) of the histogram p of the high-quality samples
+over the centres, q the data's mode weights (uniform in both papers' benchmarks; the
+unrolled GAN notebook's ring, `metz_ring`, gives one mode twice the weight).
 
 Stacked MNIST (Metz et al. 2017; VEEGAN): each of the three channels is classified as a
 digit; `modes` counts the distinct digit triples seen (of 1000) and `kl` is KL(p ||
@@ -18,14 +19,17 @@ It is None when there is no sample to make a histogram of (no high-quality sampl
 import numpy as np
 
 
-def kl_to_uniform(counts: np.ndarray) -> float | None:
-    """KL(p || uniform over len(counts)) of the histogram `counts`; None if it is empty."""
+def kl_to_uniform(counts: np.ndarray, weights: np.ndarray | None = None) -> float | None:
+    """KL(p || q) of the histogram `counts`, q uniform over len(counts) or the given
+    `weights` (summing to 1); None if the histogram is empty."""
     counts = np.asarray(counts, np.float64)
     total = counts.sum()
     if total == 0:
         return None
-    p = counts[counts > 0] / total
-    return float(np.sum(p * np.log(p * len(counts))))
+    q = np.full(len(counts), 1.0 / len(counts)) if weights is None else np.asarray(weights)
+    seen = counts > 0
+    p = counts[seen] / total
+    return float(np.sum(p * np.log(p / q[seen])))
 
 
 def nearest_centres(samples: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,17 +41,21 @@ def nearest_centres(samples: np.ndarray, centres: np.ndarray) -> tuple[np.ndarra
 
 
 def mixture_metrics(
-    samples: np.ndarray, centres: np.ndarray, std: float, num_std: float = 3.0
+    samples: np.ndarray,
+    centres: np.ndarray,
+    std: float,
+    num_std: float = 3.0,
+    weights: np.ndarray | None = None,
 ) -> dict[str, float | int | None]:
     """modes, hq_pct and reverse_kl of samples (N, D) of a mixture with these centres
-    (K, D) and per-mode standard deviation."""
+    (K, D), per-mode standard deviation and mode weights (K,) (None: equal)."""
     nearest, distance = nearest_centres(samples, centres)
     high_quality = distance <= num_std * std
     counts = np.bincount(nearest[high_quality], minlength=len(centres))
     return {
         "modes": int(np.count_nonzero(counts)),
         "hq_pct": float(100.0 * np.mean(high_quality)),
-        "reverse_kl": kl_to_uniform(counts),
+        "reverse_kl": kl_to_uniform(counts, weights),
     }
 
 

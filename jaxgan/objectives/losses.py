@@ -80,6 +80,12 @@ def least_squares(
     return d_loss, g_loss
 
 
+# Zero-sum games: G's loss is minus D's up to a term of the reals alone. With unrolling, G
+# then minimises minus D's loss at the unrolled D, real term included (Metz et al. 2017's
+# saddle objective f), since the unrolled D depends on G.
+ZERO_SUM = ("minimax", "wasserstein")
+
+
 def available() -> list[str]:
     """Every loss: the public functions of this module (all but these two helpers)."""
     return sorted(

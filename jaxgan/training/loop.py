@@ -203,6 +203,10 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     fixed = sampling.grid_inputs(jax.random.key(config.seed + 1), config)
     centres_of = getattr(datasets.module(config), "centres", None)
     centres = centres_of() if config.data_dim and centres_of else None
+    if centres is not None and start_step == 0:
+        # The 2D benchmarks' pictures start from the untrained G (Metz et al.'s figure 2).
+        net = generate.generator_net(state, config, family)
+        write_samples(writer, workdir, 0, sampler, net, fixed, centres)
     progress = summary.Progress(start_step, config.num_train_steps, config.batch_size)
     last_saved = mngr.latest_step()
     history = []

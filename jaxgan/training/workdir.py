@@ -67,6 +67,8 @@ FIELDS_OFF_WHEN_ABSENT = {
     "mlp_g_batch_norm": False,
     "mlp_maxout_pieces": 5,
     "mlp_init_std": 0.0,
+    "mlp_orthogonal_gain": 0.0,
+    "mlp_activation": "relu",
     "simultaneous_updates": False,
 }
 

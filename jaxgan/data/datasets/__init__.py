@@ -2,8 +2,8 @@
 module `jaxgan/data/datasets/<NAME>.py` whose `load(argument, config) -> Dataset` returns
 every image of the training split in memory.
 
-The synthetic mode-collapse benchmarks (`ring8`, `grid25`) are vector data: their
-"images" are float32 points (N, D), used as they are (no resizing, no scaling).
+The synthetic mode-collapse benchmarks (`ring8`, `grid25`, `metz_ring`) are vector data:
+their "images" are float32 points (N, D), used as they are (no resizing, no scaling).
 
 Adding a dataset is adding such a module.
 """

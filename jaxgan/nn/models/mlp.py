@@ -13,7 +13,9 @@ features follow the config (`d_norm`, `minibatch_features`); the paper's D has n
 Vector data (config.data_dim = D > 0, the 2D mode-collapse benchmarks): G's output
 layer is linear with D units (no tanh: the 25-Gaussian grid spans [-4, 4]), and D takes
 the vectors as they are. With config.mlp_d_maxout False, D's hidden layers are ReLU
-layers of `d_width` units, as in the 2D mixture networks of Metz et al. 2017.
+layers of `d_width` units. `mlp_activation` picks the hidden layers' nonlinearity (ReLU,
+or tanh as the unrolled GAN's public notebook), and `mlp_orthogonal_gain` > 0 draws every
+kernel from an orthogonal initialiser of that gain (the notebook's 1.4), biases 0.
 
 Conditional form: `concat` only (projection would need conditional BatchNorm in G): a
 label embedding is appended to z and to D's flattened image, as in Mirza & Osindero 2014.
@@ -29,14 +31,30 @@ from jaxgan.nn import conditioning, minibatch, normalization
 CONDITIONAL_FORMS = ("concat",)
 
 
-def dense(units: int, init_std: float, dtype: jnp.dtype, use_bias: bool = True) -> nn.Dense:
-    """A Dense layer; init_std > 0 draws its kernel from N(0, init_std) (biases stay 0, as
-    Flax's default), 0 keeps Flax's default (LeCun normal), which existing checkpoints and
-    seeds were made with."""
+ACTIVATIONS = {"relu": nn.relu, "tanh": jnp.tanh}
+
+
+def kernel_init(init_std: float, orthogonal_gain: float):
+    """init_std > 0: N(0, init_std); orthogonal_gain > 0: an orthogonal matrix times the
+    gain (TensorFlow's orthogonal_initializer, as the unrolled GAN's notebook); neither:
+    Flax's default (LeCun normal), which existing checkpoints and seeds were made with."""
     if init_std > 0:
-        init = nn.initializers.normal(init_std)
-        return nn.Dense(units, use_bias=use_bias, kernel_init=init, dtype=dtype)
-    return nn.Dense(units, use_bias=use_bias, dtype=dtype)
+        return nn.initializers.normal(init_std)
+    if orthogonal_gain > 0:
+        return nn.initializers.orthogonal(orthogonal_gain)
+    return nn.Dense.kernel_init
+
+
+def dense(
+    units: int,
+    init_std: float,
+    dtype: jnp.dtype,
+    use_bias: bool = True,
+    orthogonal_gain: float = 0.0,
+) -> nn.Dense:
+    """A Dense layer with kernel_init(init_std, orthogonal_gain); biases start at 0."""
+    init = kernel_init(init_std, orthogonal_gain)
+    return nn.Dense(units, use_bias=use_bias, kernel_init=init, dtype=dtype)
 
 
 def g_batch_norm(train: bool, dtype: jnp.dtype) -> nn.BatchNorm:
@@ -56,6 +74,8 @@ class Generator(nn.Module):
     # shift takes its place).
     batch_norm: bool = False
     init_std: float = 0.0  # > 0: every kernel ~ N(0, init_std); 0: Flax's default
+    orthogonal_gain: float = 0.0  # > 0: every kernel orthogonal times this gain
+    activation: str = "relu"  # of the hidden layers: a key of ACTIVATIONS
     spectral_norm: bool = False
     num_classes: int = 0  # 0: unconditional
     conditional_form: str = "concat"
@@ -72,13 +92,14 @@ class Generator(nn.Module):
         x = z
         if self.num_classes:
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
+        init = dict(init_std=self.init_std, dtype=self.dtype, orthogonal_gain=self.orthogonal_gain)
         for _ in range(self.depth):
-            layer = dense(self.width, self.init_std, self.dtype, use_bias=not self.batch_norm)
+            layer = dense(self.width, use_bias=not self.batch_norm, **init)
             x = normalization.weighted(layer, norm, train)(x)
             if self.batch_norm:
                 x = g_batch_norm(train, self.dtype)(x)
-            x = nn.relu(x)
-        last = dense(outputs, self.init_std, self.dtype)
+            x = ACTIVATIONS[self.activation](x)
+        last = dense(outputs, **init)
         x = normalization.weighted(last, norm, train)(x)
         if self.data_dim:
             return x.astype(jnp.float32)
@@ -94,11 +115,14 @@ class Maxout(nn.Module):
     norm: str = "none"  # spectral_norm wraps the affine maps
     train: bool = True
     init_std: float = 0.0  # > 0: kernel ~ N(0, init_std); 0: Flax's default
+    orthogonal_gain: float = 0.0  # > 0: kernel orthogonal times this gain
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        affine = dense(self.units * self.pieces, self.init_std, self.dtype)
+        affine = dense(
+            self.units * self.pieces, self.init_std, self.dtype, orthogonal_gain=self.orthogonal_gain
+        )
         y = normalization.weighted(affine, self.norm, self.train)(x)
         return y.reshape(*x.shape[:-1], self.units, self.pieces).max(axis=-1)
 
@@ -110,9 +134,11 @@ class Discriminator(nn.Module):
 
     width: int = 240
     depth: int = 2  # hidden layers
-    maxout: bool = True  # False: ReLU hidden layers
+    maxout: bool = True  # False: dense hidden layers with `activation`
     maxout_pieces: int = 5
     init_std: float = 0.0  # > 0: every kernel ~ N(0, init_std); 0: Flax's default
+    orthogonal_gain: float = 0.0  # > 0: every kernel orthogonal times this gain
+    activation: str = "relu"  # of non-maxout hidden layers: a key of ACTIVATIONS
     norm: str = "none"
     minibatch_features: minibatch.Options = minibatch.Options()
     num_classes: int = 0  # 0: unconditional
@@ -128,6 +154,7 @@ class Discriminator(nn.Module):
         x = x.reshape(x.shape[0], -1)
         if self.num_classes:
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
+        init = dict(init_std=self.init_std, dtype=self.dtype, orthogonal_gain=self.orthogonal_gain)
         for _ in range(self.depth):
             if self.maxout:
                 x = Maxout(
@@ -135,12 +162,11 @@ class Discriminator(nn.Module):
                     self.maxout_pieces,
                     norm=self.norm,
                     train=train,
-                    init_std=self.init_std,
-                    dtype=self.dtype,
+                    **init,
                 )(x)
             else:
-                layer = dense(self.width, self.init_std, self.dtype)
-                x = nn.relu(normalization.weighted(layer, self.norm, train)(x))
+                layer = dense(self.width, **init)
+                x = ACTIVATIONS[self.activation](normalization.weighted(layer, self.norm, train)(x))
             x = normalization.hidden_norm(self.norm, train, self.dtype)(x)
         if self.minibatch_features.kind == "minibatch_discrimination":
             x = minibatch.MinibatchDiscrimination(
@@ -151,7 +177,7 @@ class Discriminator(nn.Module):
         elif self.minibatch_features.kind == "minibatch_stddev":
             x = minibatch.MinibatchStddev(self.minibatch_features.group_size)(x[:, None, None, :])
             x = x.reshape(x.shape[0], -1)
-        last = normalization.weighted(dense(1, self.init_std, self.dtype), self.norm, train)
+        last = normalization.weighted(dense(1, **init), self.norm, train)
         return last(x).reshape(x.shape[0]).astype(jnp.float32)
 
 
@@ -165,6 +191,8 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
         depth=config.mlp_g_depth,
         batch_norm=config.mlp_g_batch_norm,
         init_std=config.mlp_init_std,
+        orthogonal_gain=config.mlp_orthogonal_gain,
+        activation=config.mlp_activation,
         spectral_norm=config.g_spectral_norm,
         **common,
     )
@@ -174,6 +202,8 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
         maxout=config.mlp_d_maxout,
         maxout_pieces=config.mlp_maxout_pieces,
         init_std=config.mlp_init_std,
+        orthogonal_gain=config.mlp_orthogonal_gain,
+        activation=config.mlp_activation,
         norm=config.d_norm,
         minibatch_features=minibatch.Options.from_config(config),
         **common,
