@@ -47,6 +47,7 @@ def test_available_lists_the_public_losses_and_get_refuses_others():
     assert losses.available() == [
         "hinge",
         "least_squares",
+        "least_squares_sigmoid",
         "minimax",
         "non_saturating",
         "wasserstein",

@@ -429,3 +429,23 @@ def test_metz_step_is_the_notebooks_iteration(remedy):
             jax.device_get(first_moment),
             jax.tree.map(lambda g: 0.5 * g, grads), rtol=2e-4, atol=1e-7,
         )  # fmt: skip
+
+
+def test_scatter_strip_puts_each_runs_plots_in_a_row(tmp_path):
+    from jaxgan.launch import scatter_strip
+
+    colours = {("a", 0): (255, 0, 0), ("a", 10): (0, 255, 0), ("b", 0): (0, 0, 255)}
+    colours[("b", 10)] = (255, 255, 0)
+    for (run, step), colour in colours.items():
+        (tmp_path / run / "samples").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (64, 64), colour).save(tmp_path / run / "samples" / f"scatter_{step}.png")
+    runs = [(tmp_path / "a", "A"), (tmp_path / "b", "B")]
+    figure = scatter_strip.strip(runs, [0, 10], tile=20)
+    left, top = scatter_strip.LABEL_WIDTH, scatter_strip.LABEL_HEIGHT
+    assert figure.size == (left + 40, top + 40)
+    for (run, step), colour in colours.items():
+        x = left + 20 * (step // 10) + 10
+        y = top + 20 * (run == "b") + 10
+        assert figure.getpixel((x, y)) == colour
+    with pytest.raises(UserError, match="no scatter plot at step 5"):
+        scatter_strip.strip(runs, [5], tile=20)

@@ -99,7 +99,7 @@ def test_wgan_gp_interpolates_between_real_and_fake():
 
 
 def test_penalty_names():
-    assert penalties.available() == ["none", "dragan", "r1", "wgan_gp"]
+    assert penalties.available() == ["none", "dragan", "dragan_sigmoid", "r1", "wgan_gp"]
     assert penalties.get("none") is None
     with pytest.raises(UserError, match="unknown penalty"):
         penalties.get("gp")

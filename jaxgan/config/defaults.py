@@ -149,13 +149,14 @@ def base_config() -> ml_collections.ConfigDict:
 
     # --- Objective ---------------------------------------------------------------
     # Loss name, a function in jaxgan/objectives/losses.py: non_saturating, minimax, wasserstein,
-    # hinge or least_squares.
+    # hinge, least_squares or least_squares_sigmoid (on D's probabilities, as Lucic et al.).
     config.loss = "non_saturating"
     # Target of real samples in D's loss: 0.9 is one-sided label smoothing (Salimans
-    # et al. 2016). For non_saturating, minimax and least_squares.
+    # et al. 2016). For non_saturating, minimax and the least-squares losses.
     config.real_label = 1.0
-    # Gradient penalty on D (jaxgan/objectives/penalties.py): none, wgan_gp, r1 or dragan, times
-    # penalty_weight (lambda = 10 in WGAN-GP and DRAGAN; gamma in R1).
+    # Gradient penalty on D (jaxgan/objectives/penalties.py): none, wgan_gp, r1, dragan or
+    # dragan_sigmoid (on D's probability, as Lucic et al.), times penalty_weight (lambda =
+    # 10 in WGAN-GP and DRAGAN; gamma in R1).
     config.penalty = "none"
     config.penalty_weight = 10.0
     # Clip D's weights to [-c, c] after each update (WGAN: 0.01); 0 is off.
@@ -218,4 +219,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.fid_num_samples = 5000
     # Real images of the reference (a fixed random subset of the split); 0 = all.
     config.fid_num_real = 0
+    # The reference's dataset, as config.dataset is written (e.g. `mnist:test`, the 10k
+    # test images of Lucic et al.'s protocol); "" is the training set itself. Used by
+    # `python -m jaxgan.evaluate` and the evaluation during training.
+    config.fid_reference = ""
     return config

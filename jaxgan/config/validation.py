@@ -262,3 +262,10 @@ def _validate_evaluation(config: ml_collections.ConfigDict) -> None:
     num_real = config.get("fid_num_real", 0)
     if num_real < 0 or num_real == 1:
         raise UserError(f"config.fid_num_real must be 0 (all) or at least 2, got {num_real}")
+    fid_reference = config.get("fid_reference", "")
+    if fid_reference and fid_reference.partition(":")[0] not in datasets.available():
+        raise UserError(
+            f"config.fid_reference={fid_reference!r} names no dataset: give one of "
+            f"{datasets.available()} as config.dataset is written (e.g. mnist:test), or "
+            "'' for the training set"
+        )

@@ -146,11 +146,21 @@ class RealSide:
     protocol: dict[str, Any]
 
 
+def reference_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """`config` with its dataset the FID reference's (config.fid_reference, when set)."""
+    if not config.get("fid_reference"):
+        return config
+    copied = ml_collections.ConfigDict(config.to_dict())
+    copied.dataset = config.fid_reference
+    return copied
+
+
 def real_side(
     config: ml_collections.ConfigDict, num_real: int | None, real_stats: str | None
 ) -> RealSide:
-    """The reference: `config`'s dataset split (`num_real` images of it, all when None;
-    cached, see jaxgan/metrics/reference.py), or the statistics file `real_stats`."""
+    """The reference: `config`'s dataset split, or config.fid_reference's (`num_real`
+    images of it, all when None; cached, see jaxgan/metrics/reference.py), or the
+    statistics file `real_stats`."""
     if real_stats is not None:
         if num_real is not None:
             raise UserError("--num_real has no use with --real_stats, which fixes the reference")
@@ -160,6 +170,7 @@ def real_side(
         )
         protocol = {"dataset": None, "split": None, "real": str(real_stats), "notes": [note]}
         return RealSide(None, image_sets.load_stats(real_stats), None, None, protocol)
+    config = reference_config(config)
     dataset = datasets.load(config)
     ref = reference.describe(config, num_real, len(dataset))
     features = reference.load_cached(ref)

@@ -80,6 +80,16 @@ def least_squares(
     return d_loss, g_loss
 
 
+def least_squares_sigmoid(
+    real_logits: jax.Array, fake_logits: jax.Array, real_label: float = 1.0
+) -> tuple[jax.Array, jax.Array]:
+    """Least squares on D's probabilities sigmoid(logit) instead of its raw outputs, as
+    the LSGAN of Lucic et al. 2018's code (compare_gan v1, src/gans/LSGAN.py):
+    D: 1/2 E[(sigmoid(D(x)) - 1)^2] + 1/2 E[sigmoid(D(G(z)))^2]; G: 1/2 E[(sigmoid(D(G(z)))
+    - 1)^2]."""
+    return least_squares(jax.nn.sigmoid(real_logits), jax.nn.sigmoid(fake_logits), real_label)
+
+
 # Zero-sum games: G's loss is minus D's up to a term of the reals alone. With unrolling, G
 # then minimises minus D's loss at the unrolled D, real term included (Metz et al. 2017's
 # saddle objective f), since the unrolled D depends on G.

@@ -46,6 +46,7 @@ RESUMABLE_FIELDS = frozenset(
         "fid_every_steps",
         "fid_num_samples",
         "fid_num_real",
+        "fid_reference",
     }
 )
 
@@ -70,6 +71,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "mlp_orthogonal_gain": 0.0,
     "mlp_activation": "relu",
     "simultaneous_updates": False,
+    "fid_reference": "",
 }
 
 
