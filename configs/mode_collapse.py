@@ -9,7 +9,8 @@ Run:
   launch/mode_collapse.sh ring8 sweeps/ring8              # every remedy over 3 seeds
 
 DATASET: `ring8`, `grid25`, `metz_ring` (2D mixtures, the MLP GAN; `metz_ring` is the
-unrolled GAN notebook's 7-mode ring) or `stacked_mnist` (the DCGAN at 28x28x3). REMEDY: `gan` (none), `unrolled5`, `unrolled10` (Metz et al. 2017),
+unrolled GAN notebook's 7-mode ring) or `stacked_mnist` (the DCGAN at 28x28x3).
+REMEDY: `gan` (none), `unrolled5`, `unrolled10` (Metz et al. 2017),
 `minibatch` (mini-batch discrimination, Salimans et al. 2016, B=100, C=5), `pack2`,
 `pack3`, `pack4` (PacGAN, Lin et al. 2018: D sees 2-4 samples concatenated).
 NETWORKS (2D mixtures only): `metz` (the default) or `pacgan`, below.

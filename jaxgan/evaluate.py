@@ -26,7 +26,8 @@ _NUM_SAMPLES = flags.DEFINE_integer(
     "num_samples",
     evaluation.STANDARD_NUM_SAMPLES,
     "Generated images. 50k is the papers' protocol; on CPU try 5000 for a quick look. "
-    "Mode-collapse benchmarks: 2500 (ring8, grid25, metz_ring) or 26000 (stacked_mnist) by default.",
+    "Mode-collapse benchmarks: 2500 (ring8, grid25, metz_ring) or 26000 (stacked_mnist) "
+    "by default.",
     lower_bound=2,
 )
 _NUM_REAL = flags.DEFINE_integer(

@@ -60,7 +60,7 @@ def test_strided_layers_are_tensorflows_same_padding():
         x = jnp.asarray(rng.normal(size=(2, size, size, 3)), jnp.float32)
         tf_filter = jnp.asarray(rng.normal(size=(4, 4, 5, 3)), jnp.float32)
 
-        def conv(y):
+        def conv(y, tf_filter=tf_filter):
             return jax.lax.conv_general_dilated(
                 y, tf_filter, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
             )

@@ -420,7 +420,7 @@ def test_metz_step_is_the_notebooks_iteration(remedy):
     g, d = jax.device_get((state.g.params, state.d.params))  # before the step donates them
     new_state, _ = make_train_step(config)(state, {"image": real})
     expected = notebook_step(g, d, z, real[0], config.unroll_steps)
-    for net, (params, grads) in zip((new_state.g, new_state.d), expected):
+    for net, (params, grads) in zip((new_state.g, new_state.d), expected, strict=True):
         chex.assert_trees_all_close(jax.device_get(net.params), params, atol=1e-6)
         # Adam's first step moves each weight by about lr whatever its gradient: the
         # gradients themselves are checked through the first moment, 0.5 of them.

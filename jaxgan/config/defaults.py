@@ -39,7 +39,8 @@ def base_config() -> ml_collections.ConfigDict:
     # `mnist[:test]` (embedded, offline), `fashion_mnist[:test]`, `folder:PATH`,
     # `npz:PATH`, `tfds:NAME[:SPLIT]`; the mode-collapse benchmarks `ring8[:N]`,
     # `grid25[:N]`, `metz_ring[:N]` (2D points: set data_dim = 2) and
-    # `stacked_mnist[:N]` (28x28x3, 1000 modes). See the README's "Datasets" and "Mode-collapse laboratory".
+    # `stacked_mnist[:N]` (28x28x3, 1000 modes). See the README's "Datasets" and
+    # "Mode-collapse laboratory".
     config.dataset = "mnist"
     # Folder of the dataset's files when not the default ("" = default): for
     # fashion_mnist, the folder of its IDX files (/usr/share/datasets/fashion-mnist);

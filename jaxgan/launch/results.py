@@ -117,7 +117,7 @@ def footnote(table: Table) -> str:
     if set(MODE_METRICS) & set(table.metrics):
         return (
             "Mode-collapse scores: more modes, more high-quality samples (hq_pct) and a "
-            "lower KL to the uniform spread are better; no row is marked best."
+            "lower KL to the data's spread over the modes are better; no row is marked best."
         )
     return (
         "No row is marked best: without FID the table shows the final training losses, "

@@ -1,6 +1,6 @@
 """The evaluation binary's record for the mode-collapse benchmarks (ring8, grid25,
-metz_ring, stacked_mnist): mode metrics (jaxgan/metrics/modes.py) of generated samples instead of FID,
-in the same `eval/metrics_<step>.json` layout.
+metz_ring, stacked_mnist): mode metrics (jaxgan/metrics/modes.py) of generated samples
+instead of FID, in the same `eval/metrics_<step>.json` layout.
 
 FID means nothing for 2D points; for stacked MNIST, the papers compare modes and KL, and
 FID on a CPU takes hours, so these runs are scored with the mode metrics alone.

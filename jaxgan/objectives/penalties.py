@@ -58,9 +58,7 @@ def dragan(d: Discriminator, real: jax.Array, fake: jax.Array, key: jax.Array) -
     return _one_centered(d, alpha * real + (1 - alpha) * perturbed)
 
 
-def dragan_sigmoid(
-    d: Discriminator, real: jax.Array, fake: jax.Array, key: jax.Array
-) -> jax.Array:
+def dragan_sigmoid(d: Discriminator, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
     """DRAGAN's penalty on D's probability sigmoid(D(x)) instead of its logit, as Lucic et
     al. 2018's code takes it (compare_gan v1, src/gans/DRAGAN.py)."""
     return dragan(lambda x: jax.nn.sigmoid(d(x)), real, fake, key)

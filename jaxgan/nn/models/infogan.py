@@ -58,7 +58,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             f"{config.num_channels}"
         )
     if config.d_norm not in D_NORMS:
-        raise UserError(f"the infogan model's D takes config.d_norm in {D_NORMS}, got {config.d_norm!r}")
+        raise UserError(
+            f"the infogan model's D takes config.d_norm in {D_NORMS}, got {config.d_norm!r}"
+        )
     if config.conditional or config.minibatch_features != "none" or config.g_spectral_norm:
         raise UserError(
             "the infogan model is the study's unconditional networks: set "

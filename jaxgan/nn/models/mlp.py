@@ -120,9 +120,8 @@ class Maxout(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        affine = dense(
-            self.units * self.pieces, self.init_std, self.dtype, orthogonal_gain=self.orthogonal_gain
-        )
+        units = self.units * self.pieces
+        affine = dense(units, self.init_std, self.dtype, orthogonal_gain=self.orthogonal_gain)
         y = normalization.weighted(affine, self.norm, self.train)(x)
         return y.reshape(*x.shape[:-1], self.units, self.pieces).max(axis=-1)
 
