@@ -20,7 +20,9 @@ from flax import traverse_util
 from jax import lax
 from tqdm.auto import tqdm
 
+from jaxgan.cpu import onednn_conv
 from jaxgan.metrics.inception_weights import load_params
+from jaxgan.nn import layers
 from jaxgan.runtime.errors import UserError
 
 Params = Any
@@ -68,17 +70,24 @@ class ConvBN(nn.Module):
         beta = self.param("beta", nn.initializers.zeros, (features,))
         mean = self.param("mean", nn.initializers.zeros, (features,))
         var = self.param("var", nn.initializers.ones, (features,))
-        y = lax.conv_general_dilated(
-            x,
-            kernel,
-            window_strides=(stride, stride),
-            padding=((ph, ph), (pw, pw)),
-            dimension_numbers=("NHWC", "HWIO", "NHWC"),
-            precision=lax.Precision.HIGHEST,
-        )
-        # Same folding as torch's CPU batch_norm: y * invstd + (beta - mean * invstd).
-        scale = lax.rsqrt(var + BN_EPS)
-        return nn.relu(y * scale + (beta - mean * scale))
+        return conv_bn_relu(x, kernel, beta, mean, var, stride, ((ph, ph), (pw, pw)))
+
+
+def conv_bn_relu(x, kernel, beta, mean, var, stride, padding):
+    """The layer's convolution through oneDNN on the CPU (as torch runs the reference;
+    `layers.AUTO_IMPLEMENTATION["inception_conv"]`), else XLA's; then batch norm and ReLU."""
+    implementation = layers.resolve_implementation("inception_conv", "auto")
+    y = onednn_conv.conv(
+        x,
+        kernel,
+        (stride, stride),
+        padding,
+        precision=lax.Precision.HIGHEST,
+        implementation=implementation,
+    )
+    # Same folding as torch's CPU batch_norm: y * invstd + (beta - mean * invstd).
+    scale = lax.rsqrt(var + BN_EPS)
+    return nn.relu(y * scale + (beta - mean * scale))
 
 
 def _max_pool_reduce(x: jax.Array) -> jax.Array:

@@ -44,13 +44,18 @@ _DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
 # passes of both layers through oneDNN): XLA:CPU's kernel gradients run at 20-70 GFLOP/s on
 # DCGAN's shapes, oneDNN's at 95-190, and the whole DCGAN 64 step at batch 32 takes
 # 0.81-0.84x the time it takes with 'phase' and 'space_to_depth' (BENCHMARKS.md).
+# The FID Inception network's convolutions (forward only; jaxgan/metrics/inception.py):
+# 'onednn' made its features 2.1x faster than 'xla' on the idle 2-core CPU at batch 16
+# (5.0 -> 10.9 img/s; python -m jaxgan.benchmarks.inception, BENCHMARKS.md).
 AUTO_IMPLEMENTATION: dict[str, dict[str, str]] = {
     "conv_transpose": {"cpu": "onednn", "gpu": "phase"},
     "conv": {"cpu": "onednn"},
+    "inception_conv": {"cpu": "onednn"},
 }
 _IMPLEMENTATIONS = {
     "conv_transpose": ("onednn", "phase", "xla"),
     "conv": ("onednn", "space_to_depth", "xla"),
+    "inception_conv": ("onednn", "xla"),
 }
 
 
@@ -68,7 +73,8 @@ def override_auto_implementation(spec: str, backend: str | None = None) -> None:
 
 
 def resolve_implementation(layer: str, implementation: str, backend: str | None = None) -> str:
-    """Maps 'auto' for `layer` ('conv_transpose' or 'conv') on `backend` (default: jax's)."""
+    """Maps 'auto' for `layer` ('conv_transpose', 'conv' or 'inception_conv') on `backend`
+    (default: jax's)."""
     choices = _IMPLEMENTATIONS[layer]
     if implementation != "auto" and implementation not in choices:
         raise ValueError(
