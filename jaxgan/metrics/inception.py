@@ -276,6 +276,17 @@ def preprocess(images: jax.Array) -> jax.Array:
     return (x - 128.0) / 128.0
 
 
+# The network's fastest batch on the 2-core CPU (python -m jaxgan.benchmarks.inception,
+# idle, oneDNN convolutions): 11.7 img/s at 16, 12.9 at 32, 11.2 at 64 (BENCHMARKS.md).
+# Elsewhere (not measured) the evaluation's own batch is used.
+CPU_FEATURE_BATCH = 32
+
+
+def feature_batch_size() -> int:
+    """The largest batch worth running the network on for jax's default backend."""
+    return CPU_FEATURE_BATCH if jax.default_backend() == "cpu" else 1 << 30
+
+
 @jax.jit
 def inception_apply(params: Params, inputs: jax.Array) -> jax.Array:
     """Features of preprocessed inputs; compiles once per batch shape."""
