@@ -27,17 +27,20 @@ Read from the study's code, github.com/google/compare_gan at its first version
     included (jaxgan's d_weight_clip clips every D parameter) and trains with Adam;
     WGAN-GP's penalty on the logit at x + a (G(z) - x), a ~ U[0, 1] per sample; DRAGAN
     the non-saturating loss plus the penalty on D's probability (dragan_sigmoid) at
-    points between x and x + 0.5 std(x) u, u ~ U[0, 1).
-  - Length: 20 epochs of 50,000 images in batches of 64, 15,625 D updates; with 5 D
+    points between x and x + 0.5 std(x) u, u ~ U[0, 1). Both penalties' gradients are
+    taken with respect to the study's [0, 1] images (the model's IMAGE_RANGE).
+  - Length: the study counts 20 epochs of 50,000 images in batches of 64, 15,625 D
+    updates, on the 60k training images (so 16.7 passes over them), as here; with 5 D
     updates per G update jaxgan counts 3,125 steps of 5 (d_steps). Checkpoints every
-    3,906 D updates and at the end, all kept (the study scores each and reports the best).
+    3,906 D updates and at the end (the fourth and the last one update apart, as the
+    study's), all kept: the study scores each and reports the best.
   - FID: 10,000 samples against the 10,000 test images (eval_gan_lib.py):
     fid_reference `DATASET:test`; pass --num_samples=10000 to jaxgan.evaluate.
 Not the same:
   - The random numbers: jaxgan's G turns an N(0, 1) draw into U[-1, 1] (the model's
     docstring), and the data are shuffled whole each epoch (the study: a 10k buffer).
-  - WGAN-GP: the study draws a new z for G's update and puts 1e-4 under the penalty's
-    square root (jaxgan: the D update's z, 1e-12). Adam's epsilon sits where
+  - WGAN-GP: the study draws a new z for G's update (jaxgan: the D update's z). WGAN-GP
+    and DRAGAN put 1e-4 under the penalty's square root (jaxgan: 1e-12). Adam's epsilon sits where
     TensorFlow's does not (see configs/mode_collapse.py's note): negligible here.
   - The study's inception network is TF-GAN's graph of the same 2015-12-05 weights;
     jaxgan's FID uses its own port of them (jaxgan/metrics/inception.py), images

@@ -25,7 +25,7 @@ commit 0136e29; the notebook says its settings are not identical to the paper's)
     default). jaxgan: mlp_activation tanh, mlp_orthogonal_gain 1.4, mlp_d_maxout False.
   - Loss: the saddle objective, mean over the batch of BCE(D(x), 1) + BCE(D(G(z)), 0); D
     minimises it, G minimises -unrolled_loss, the same objective at the unrolled D (reals
-    included). jaxgan: loss minimax, whose unrolled G objective is minus D's loss.
+    included). jaxgan: loss minimax, unrolled_objective saddle.
   - D: Keras' Adam(lr 1e-4, beta_1 0.5, epsilon 1e-8, beta_2 0.999 by default). G:
     tf.train.AdamOptimizer(1e-3, beta1 0.5, epsilon 1e-8). Batch 512 real and 512 fake,
     25,000 iterations, 5 unrolling steps (`unrolled5`; `unrolled10` doubles them).
@@ -191,6 +191,9 @@ def get_config(arg: str | None = None):
             set_metz_networks(config)
     if remedy.startswith("unrolled"):
         config.unroll_steps = int(remedy.removeprefix("unrolled"))
+        if networks == "pacgan":
+            # jaxgan 0.2's pacgan unrolled runs: G unrolls from the updated D.
+            config.simultaneous_updates = False
     elif remedy == "minibatch":
         config.minibatch_features = "minibatch_discrimination"
     elif remedy.startswith("pack"):
@@ -213,6 +216,7 @@ def set_metz_networks(config) -> None:
     config.loss = "minimax"
     config.g_learning_rate, config.d_learning_rate = 1e-3, 1e-4
     config.simultaneous_updates = True  # both ops in one sess.run
+    config.unrolled_objective = "saddle"  # minimize(-unrolled_loss)
     config.num_train_steps = 25_000
 
 

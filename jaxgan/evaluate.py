@@ -33,7 +33,8 @@ _NUM_SAMPLES = flags.DEFINE_integer(
 _NUM_REAL = flags.DEFINE_integer(
     "num_real",
     None,
-    "Real images of the reference (a fixed subset); all by default.",
+    "Real images of the reference (a fixed subset of the training set, or of "
+    "config.fid_reference); all by default.",
     lower_bound=2,
 )
 _BATCH_SIZE = flags.DEFINE_integer(

@@ -9,19 +9,25 @@
 #   ALL_CHECKPOINTS=1 launch/are_gans_created_equal.sh sweeps/lucic   # the study's rule
 #
 # ALL_CHECKPOINTS=1 also scores every kept checkpoint (5 a run) and the table takes each
-# run's best, as the study does; by default only the final checkpoint is scored. Extra
+# run's best, as the study does; by default only the final checkpoint is scored.
+# SAMPLES and NUM_REAL (generated and reference images; 10000 and the whole 10k test
+# split by default) apply to every score; give them here, not as sweep flags. Extra
 # arguments go to every `python -m jaxgan.launch.sweep` (e.g. --parallel=2). Run it
 # again after an interruption: finished runs and scores are kept, the others resume.
 set -euo pipefail
 root=${1:?usage: launch/are_gans_created_equal.sh ROOT [sweep flags]}
 shift
 samples=${SAMPLES:-10000}  # the study's count; fewer only to try the launcher
+real_sweep=() real_eval=()
+if [ -n "${NUM_REAL:-}" ]; then
+  real_sweep=(--eval_num_real="$NUM_REAL") real_eval=(--num_real="$NUM_REAL")
+fi
 for dataset in ${DATASETS:-mnist fashion_mnist}; do
   for loss in ${LOSSES:-mm ns lsgan wgan wgan_gp dragan}; do
     sweep="$root/$dataset/$loss"
     # A failed run is in its sweep's table; the other losses still run.
     python -m jaxgan.launch.sweep --config="configs/are_gans_created_equal.py:$loss,$dataset" \
-      --grid="seed=${SEEDS:-0,1,2}" --root="$sweep" --eval_num_samples="$samples" "$@" \
+      --grid="seed=${SEEDS:-0,1,2}" --root="$sweep" --eval_num_samples="$samples" "${real_sweep[@]}" "$@" \
       > /dev/null || true
     if [ -n "${ALL_CHECKPOINTS:-}" ]; then
       for run in "$sweep"/seed=*; do
@@ -29,7 +35,8 @@ for dataset in ${DATASETS:-mnist fashion_mnist}; do
           step=$(basename "$checkpoint")
           [[ "$step" =~ ^[0-9]+$ ]] || continue
           [ -f "$run/eval/metrics_$step.json" ] || python -m jaxgan.evaluate \
-            --workdir="$run" --step="$step" --num_samples="$samples" >> "$run/eval.log" 2>&1 || true
+            --workdir="$run" --step="$step" --num_samples="$samples" "${real_eval[@]}" \
+            >> "$run/eval.log" 2>&1 || true
         done
       done
     fi

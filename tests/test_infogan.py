@@ -81,23 +81,27 @@ def test_latent_is_uniform_and_images_are_in_the_studys_range():
     # U[-1, 1]: deciles at -0.8, -0.6, ..., 0.8 (standard error of a decile ~0.0013).
     np.testing.assert_allclose(np.quantile(u, np.arange(1, 10) / 10), np.arange(-8, 9, 2) / 10,
                                atol=0.006)  # fmt: skip
-    images = generator.apply(
-        {"params": state.g.params, **state.g.collections},
-        jax.random.normal(jax.random.key(1), (4, 64)),
-        train=False,
-    )
+    # G ends in 2 sigmoid(.) - 1: with its last layer zeroed, sigmoid(0) = 1/2 is the
+    # jaxgan value 0 everywhere (a G ending in the sigmoid alone would give 0.5).
+    g_params = jax.tree.map(lambda x: x, state.g.params)
+    for name in ("UpsampleConvTranspose_1", "Bias_1"):
+        g_params[name] = jax.tree.map(jnp.zeros_like, g_params[name])
+    z = jax.random.normal(jax.random.key(1), (4, 64))
+    images = generator.apply({"params": g_params, **state.g.collections}, z, train=False)
     assert images.shape == (4, 28, 28, 1)
-    assert float(images.min()) > -1 and float(images.max()) < 1
-    # D works on [0, 1]: its first layer sees (x + 1) / 2. A D whose first kernel is 0 and
-    # first bias b sees b everywhere, whatever the image.
-    params = jax.tree.map(lambda x: x, state.d.params)
-    params["DownsampleConv_0"]["kernel"] = jnp.zeros_like(params["DownsampleConv_0"]["kernel"])
-    variables = {"params": params, **state.d.collections}
+    np.testing.assert_allclose(images, 0.0, atol=1e-7)
+
+    # D works on [0, 1]: its first layer sees (x + 1) / 2, so a black image (-1) reaches it
+    # as 0, and a D with an all-ones first kernel judges it as one with a zero kernel does.
+    def judge(kernel_value, image):
+        params = jax.tree.map(lambda x: x, state.d.params)
+        first = params["DownsampleConv_0"]
+        params["DownsampleConv_0"] = {"kernel": jnp.full_like(first["kernel"], kernel_value)}
+        return discriminator.apply({"params": params, **state.d.collections}, image, train=False)
+
     black, white = -jnp.ones((2, 28, 28, 1)), jnp.ones((2, 28, 28, 1))
-    np.testing.assert_allclose(
-        discriminator.apply(variables, black, train=False),
-        discriminator.apply(variables, white, train=False),
-    )
+    np.testing.assert_allclose(judge(1.0, black), judge(0.0, white), rtol=1e-6)
+    assert not np.allclose(judge(1.0, white), judge(0.0, white))
 
 
 def test_least_squares_and_dragan_on_probabilities():
@@ -125,6 +129,25 @@ def test_least_squares_and_dragan_on_probabilities():
     expected = np.mean((slope - 1) ** 2)
     assert float(penalties.dragan_sigmoid(d, real, None, key)) == pytest.approx(expected, rel=1e-5)
     assert float(penalties.dragan(d, real, None, key)) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_penalties_are_taken_in_the_models_image_range():
+    # D(x) = w . u with u = (x + 1) / 2 the [0, 1] image and |w| = 1: its gradient is w in
+    # [0, 1] (WGAN-GP's penalty 0) but w / 2 in [-1, 1] ((1/2 - 1)^2 = 1/4).
+    w = jnp.array([0.6, 0.8])
+
+    def d(x):
+        return ((x.reshape(x.shape[0], -1) + 1.0) / 2.0) @ w
+
+    real, fake = jnp.array([[0.5, -0.5], [1.0, 0.0]]), jnp.array([[-1.0, 1.0], [0.0, 0.2]])
+    key = jax.random.key(0)
+    assert float(penalties.wgan_gp(d, real, fake, key)) == pytest.approx(0.25)
+    in_unit = penalties.in_range(penalties.wgan_gp, (0.0, 1.0), d, real, fake, key)
+    assert float(in_unit) == pytest.approx(0.0, abs=1e-6)
+    same = penalties.in_range(penalties.wgan_gp, (-1.0, 1.0), d, real, fake, key)
+    assert float(same) == pytest.approx(0.25)
+    assert models.image_range(study_config("wgan_gp")) == (0.0, 1.0)
+    assert models.image_range(load_config("configs/dcgan.py")) == (-1.0, 1.0)
 
 
 @pytest.mark.parametrize(

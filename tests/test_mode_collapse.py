@@ -102,9 +102,9 @@ def test_every_pacgan_config_validates(dataset, remedy):
     # 100 packed inputs of D a step, as PacGAN's batch_size 100 of m-point rows.
     assert config.batch_size == 100 * config.pack
     assert config.num_train_steps == 400_000
-    # PacGAN's simultaneous updates (with unrolling, the steps start from D before its
-    # update).
-    assert config.simultaneous_updates
+    # PacGAN's simultaneous updates; unrolling from the updated D, as before the notebook's
+    # simultaneous unrolling existed.
+    assert config.simultaneous_updates == (not remedy.startswith("unrolled"))
 
 
 @pytest.mark.parametrize(
@@ -449,3 +449,16 @@ def test_scatter_strip_puts_each_runs_plots_in_a_row(tmp_path):
         assert figure.getpixel((x, y)) == colour
     with pytest.raises(UserError, match="no scatter plot at step 5"):
         scatter_strip.strip(runs, [5], tile=20)
+
+
+def test_scatter_strip_reads_labels_and_workdirs_with_colons(tmp_path):
+    from jaxgan.launch import scatter_strip
+
+    plain = tmp_path / "run"
+    plain.mkdir()
+    grid = tmp_path / "dataset=ring8:1000"
+    grid.mkdir()
+    assert scatter_strip.parse_run(f"{plain}:GAN, 5 steps") == (plain, "GAN, 5 steps")
+    assert scatter_strip.parse_run(str(plain)) == (plain, "run")
+    assert scatter_strip.parse_run(str(grid)) == (grid, "dataset=ring8:1000")
+    assert scatter_strip.parse_run(f"{grid}:seed 0") == (grid, "seed 0")

@@ -145,11 +145,13 @@ def test_the_step_matches_an_unfused_reference_update(simultaneous):
         assert max(jax.tree.leaves(differences)) > 1e-6
 
 
-def test_mlp_initialisation_and_activation_options_are_checked():
+def test_mlp_and_unrolling_options_are_checked():
     for overrides, message in (
         (dict(mlp_init_std=0.02, mlp_orthogonal_gain=1.4), "both pick the mlp's init"),
         (dict(mlp_orthogonal_gain=-1.0), "mlp_orthogonal_gain must be >= 0"),
         (dict(mlp_activation="gelu"), r"mlp_activation must be one of \['relu', 'tanh'\]"),
+        (dict(unrolled_objective="value"), "must be 'g_loss' or 'saddle'"),
+        (dict(unrolled_objective="saddle"), "needs a zero-sum loss"),
     ):
         with pytest.raises(UserError, match=message):
             config_validation.validate(tiny(**overrides))

@@ -174,6 +174,10 @@ def base_config() -> ml_collections.ConfigDict:
     # batch and are not kept: D's real update is the d_steps above. They start from D as
     # updated, or as before its update with simultaneous_updates (the notebook's way).
     config.unroll_steps = 0
+    # G's objective at the unrolled D: `g_loss` (its own loss of the fakes there) or
+    # `saddle` (minus D's loss there, reals included: Metz et al.'s f, the notebook's
+    # minimize(-unrolled_loss); for the zero-sum losses minimax and wasserstein).
+    config.unrolled_objective = "g_loss"
     # G's gradient against D as it was before the step's last D update (both updates
     # from the same parameters, as in ALI's and PacGAN's training code), instead of
     # against the freshly updated D (pytorch/examples, the default).

@@ -103,6 +103,16 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise UserError(f"config.real_label must be in (0, 1], got {config.real_label!r}")
     if config.unroll_steps < 0:
         raise UserError(f"config.unroll_steps must be >= 0, got {config.unroll_steps!r}")
+    if config.unrolled_objective not in ("g_loss", "saddle"):
+        raise UserError(
+            f"config.unrolled_objective must be 'g_loss' or 'saddle', got "
+            f"{config.unrolled_objective!r}"
+        )
+    if config.unrolled_objective == "saddle" and config.loss not in losses.ZERO_SUM:
+        raise UserError(
+            f"config.unrolled_objective='saddle' (G maximises D's loss) needs a zero-sum "
+            f"loss, one of {losses.ZERO_SUM}; config.loss is {config.loss!r}"
+        )
     if not 0 <= config.g_ema_decay < 1:
         raise UserError(f"config.g_ema_decay must be in [0, 1), got {config.g_ema_decay!r}")
     if config.d_weight_clip < 0 or config.penalty_weight < 0:

@@ -13,10 +13,10 @@ the VJP to the "g" phase). So G runs forward once per step, and D's weight gradi
 never computed during G's update, where nobody uses them. With unrolling
 (config.unroll_steps, Metz et al. 2017), G's loss is taken through `unroll_steps` more
 differentiable D updates instead, from the freshly updated D or (simultaneous_updates,
-as the unrolled GAN's notebook) from D as it was before the step's last update; for the
-zero-sum losses (minimax, wasserstein) G's objective is then the game's value at the
-unrolled D, minus D's loss with its real term, which depends on G through the unrolled
-steps.
+as the unrolled GAN's notebook) from D as it was before the step's last update; with
+config.unrolled_objective "saddle" (zero-sum losses: minimax, wasserstein) G's objective
+is the game's value at the unrolled D, minus D's loss with its real term, which depends
+on G through the unrolled steps.
 
 Conditional runs (config.conditional) give D the batch's real labels with the real
 images, and G (and D, with the fakes) labels drawn uniformly over the classes. With
@@ -53,6 +53,7 @@ OWN_FIELDS = (
     "d_steps",
     "unroll_steps",
     "simultaneous_updates",
+    "unrolled_objective",
     "pack",
     "diffaugment",
     "conditional",
@@ -136,7 +137,9 @@ class Objectives:
         self.config = config
         self.generator, self.discriminator = nets["g"], nets["d"]
         self.loss_fn = losses.get(config.loss, config.real_label)
-        self.zero_sum = config.loss in losses.ZERO_SUM
+        self.saddle = config.unrolled_objective == "saddle"
+        # The range of images D's network is defined on (models.image_range).
+        self.image_range = models.image_range(config)
         self.penalty_fn = penalties.get(config.penalty)
         self.augment = diffaugment.make(config.diffaugment)
 
@@ -170,7 +173,9 @@ class Objectives:
                 return self.discriminate(d_params, frozen, images, real_y, real_rng)[0]
 
             packed_real, packed_fake = (packing.pack(x, pack) for x in (real, fake))
-            penalty = self.penalty_fn(d, packed_real, packed_fake, penalty_rng)
+            penalty = penalties.in_range(
+                self.penalty_fn, self.image_range, d, packed_real, packed_fake, penalty_rng
+            )
         total = d_loss + self.config.penalty_weight * penalty
         return total, (collections, d_loss, penalty, real_logits, fake_logits)
 
@@ -308,7 +313,7 @@ def unrolled_g_loss(objectives: Objectives, params: dict, ctx: Context):
         if config.d_weight_clip > 0:
             d_params = objectives.clip(d_params)
     logits, _ = objectives.discriminate(d_params, d.collections, fake, fake_y, keys.g_augment)
-    if objectives.zero_sum:
+    if objectives.saddle:
         # The saddle objective: G maximises D's loss (without D's penalty) at the unrolled
         # D, reals included (the notebook's minimize(-unrolled_loss)).
         real_key = jax.random.fold_in(keys.g_augment, 1)

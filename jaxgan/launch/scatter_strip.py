@@ -23,7 +23,11 @@ LABEL_WIDTH = 150
 
 
 def parse_run(arg: str) -> tuple[pathlib.Path, str]:
-    path, _, label = arg.partition(":")
+    """WORKDIR or WORKDIR:LABEL; a workdir whose own path has ':' (a grid value such as
+    dataset=ring8:1000) stays whole when it exists."""
+    path, colon, label = arg.rpartition(":")
+    if not colon or pathlib.Path(arg).is_dir() or not pathlib.Path(path).is_dir():
+        path, label = arg, ""
     return pathlib.Path(path), label or pathlib.Path(path).name
 
 
@@ -70,6 +74,8 @@ def main(argv: list[str]) -> None:
             steps = [int(step) for step in args.steps.split(",")]
         except ValueError as error:
             raise UserError(f"--steps must be integers, got {args.steps!r}") from error
+        if args.tile < 16:
+            raise UserError(f"--tile must be at least 16 pixels, got {args.tile}")
         figure = strip([parse_run(arg) for arg in args.runs], steps, args.tile)
         out.parent.mkdir(parents=True, exist_ok=True)
         # A few colours are all the plots use: a palette keeps the file to tens of KB.

@@ -47,7 +47,8 @@ _EVAL_NUM_REAL = flags.DEFINE_integer(
     "eval_num_real",
     0,
     "Real images of the reference statistics for `python -m jaxgan.evaluate` (its "
-    "--num_real); 0: the whole training split (hours on a CPU the first time, then cached).",
+    "--num_real); 0: the whole reference split (the training set, or config.fid_reference; "
+    "an hour or more on a CPU the first time, then cached).",
 )
 
 

@@ -45,8 +45,8 @@ _DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
 # DCGAN's shapes, oneDNN's at 95-190, and the whole DCGAN 64 step at batch 32 takes
 # 0.81-0.84x the time it takes with 'phase' and 'space_to_depth' (BENCHMARKS.md).
 # The FID Inception network's convolutions (forward only; jaxgan/metrics/inception.py):
-# 'onednn' made its features 2.1x faster than 'xla' on the idle 2-core CPU at batch 16
-# (5.0 -> 10.9 img/s; python -m jaxgan.benchmarks.inception, BENCHMARKS.md).
+# 'onednn' made its features 2.2x faster than 'xla' on the idle 2-core CPU at batch 16
+# (5.27 -> 11.72 img/s; python -m jaxgan.benchmarks.inception, BENCHMARKS.md).
 AUTO_IMPLEMENTATION: dict[str, dict[str, str]] = {
     "conv_transpose": {"cpu": "onednn", "gpu": "phase"},
     "conv": {"cpu": "onednn"},

@@ -90,9 +90,9 @@ def least_squares_sigmoid(
     return least_squares(jax.nn.sigmoid(real_logits), jax.nn.sigmoid(fake_logits), real_label)
 
 
-# Zero-sum games: G's loss is minus D's up to a term of the reals alone. With unrolling, G
-# then minimises minus D's loss at the unrolled D, real term included (Metz et al. 2017's
-# saddle objective f), since the unrolled D depends on G.
+# Zero-sum games: G's loss is minus D's up to a term of the reals alone. With unrolling,
+# config.unrolled_objective "saddle" has G minimise minus D's loss at the unrolled D, real
+# term included (Metz et al. 2017's saddle objective f), since the unrolled D depends on G.
 ZERO_SUM = ("minimax", "wasserstein")
 
 

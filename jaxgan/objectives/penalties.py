@@ -64,6 +64,31 @@ def dragan_sigmoid(d: Discriminator, real: jax.Array, fake: jax.Array, key: jax.
     return dragan(lambda x: jax.nn.sigmoid(d(x)), real, fake, key)
 
 
+def in_range(
+    penalty: Callable,
+    image_range: tuple[float, float],
+    d: Discriminator,
+    real: jax.Array,
+    fake: jax.Array,
+    key: jax.Array,
+) -> jax.Array:
+    """`penalty` of D as a function of images in `image_range` (the model's own, e.g.
+    Lucic et al.'s [0, 1]) instead of jaxgan's [-1, 1]: its points mapped there and its
+    gradient norms taken there. The identity for (-1, 1)."""
+    low, high = image_range
+    if (low, high) == (-1.0, 1.0):
+        return penalty(d, real, fake, key)
+    width = high - low
+
+    def d_of_model_images(u):
+        return d((u - low) * 2.0 / width - 1.0)
+
+    def to_model(x):
+        return low + (x + 1.0) * width / 2.0
+
+    return penalty(d_of_model_images, to_model(real), to_model(fake), key)
+
+
 def available() -> list[str]:
     """`none` and every public function of this module but these helpers."""
     names = [
@@ -72,7 +97,7 @@ def available() -> list[str]:
         if inspect.isfunction(value)
         and value.__module__ == __name__
         and not name.startswith("_")
-        and name not in ("available", "get")
+        and name not in ("available", "get", "in_range")
     ]
     return ["none", *sorted(names)]
 

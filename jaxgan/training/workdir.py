@@ -72,6 +72,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "mlp_activation": "relu",
     "simultaneous_updates": False,
     "fid_reference": "",
+    "unrolled_objective": "g_loss",
 }
 
 

@@ -38,6 +38,15 @@ def data_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
     return (config.image_size, config.image_size, config.num_channels)
 
 
+def image_range(config: ml_collections.ConfigDict) -> tuple[float, float]:
+    """The range of images the model's networks are defined on: jaxgan's (-1, 1) unless
+    the module says otherwise in `IMAGE_RANGE` (infogan: (0, 1), Lucic et al.'s). Models
+    take and make jaxgan's range; gradient penalties are taken in this one."""
+    if config.data_dim:
+        return (-1.0, 1.0)
+    return tuple(getattr(get_module(config.model), "IMAGE_RANGE", (-1.0, 1.0)))
+
+
 def build(config: ml_collections.ConfigDict):
     """Returns (generator, discriminator) modules for the config."""
     module = get_module(config.model)

@@ -19,8 +19,9 @@ BatchNorm, `gan_lib.py` for the latent and the data's range):
 How it sits in jaxgan, whose images are in [-1, 1] and whose latents are N(0, I):
   - G maps its N(0, 1) latent z to u = erf(z / sqrt(2)), which is exactly U[-1, 1]
     distributed (the normal CDF turns a normal draw into a uniform one), and returns
-    2 sigmoid(.) - 1; D maps its input back to [0, 1] first. The networks are then the
-    study's functions of the study's inputs: only the random numbers differ.
+    2 sigmoid(.) - 1; D maps its input back to [0, 1] first, and the gradient penalties
+    are taken in [0, 1] (IMAGE_RANGE). The networks are then the study's functions of
+    the study's inputs: only the random numbers differ.
   - TensorFlow's 'SAME' padding for these 4x4 stride-2 layers at 28 and 14 px is one
     pixel on each side: jaxgan's DCGAN layers (PyTorch's k=4, s=2, p=1). A TensorFlow
     transposed convolution applies its kernel flipped; with i.i.d. initial weights the
@@ -38,6 +39,9 @@ from jaxgan.nn import layers
 from jaxgan.runtime.errors import UserError
 
 CONDITIONAL_FORMS = ()
+# The study's images are in [0, 1]: gradient penalties are taken with respect to those
+# (jaxgan/families/gan.py), whose gradients are twice those in jaxgan's [-1, 1].
+IMAGE_RANGE = (0.0, 1.0)
 
 dense_init = nn.initializers.normal(0.02)
 conv_init = nn.initializers.truncated_normal(0.02)  # TF's: re-drawn beyond 2 std
