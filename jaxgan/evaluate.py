@@ -4,6 +4,7 @@ benchmarks (ring8, grid25, metz_ring, stacked_mnist), their mode metrics instead
   python -m jaxgan.evaluate --workdir=runs/dcgan [--step=N] [--num_samples=50000]
   python -m jaxgan.evaluate --workdir=runs/dcgan --watch      # beside training
   python -m jaxgan.evaluate --real=PATH --fake=PATH [--out=FILE]
+  python -m jaxgan.evaluate --workdir=runs/lucic-ns --floor [--num_samples=10000]
 
 The metrics record (JSON) is the last line of stdout; progress and ETA go to stderr. A
 checkpoint's record is also written to WORKDIR/eval/metrics_<step>.json and TensorBoard.
@@ -52,6 +53,13 @@ _POLL_SECONDS = flags.DEFINE_float(
 _REAL = flags.DEFINE_string("real", None, "Real set: image folder, .npz of images, or mu/sigma.")
 _FAKE = flags.DEFINE_string("fake", None, "Generated set: image folder or .npz of `images`.")
 _OUT = flags.DEFINE_string("out", None, "With --real/--fake: also write the record here.")
+_FLOOR = flags.DEFINE_boolean(
+    "floor",
+    False,
+    "With --workdir: score --num_samples real training images (10000 by default) against the "
+    "run's held-out reference (config.fid_reference) instead of generated ones: the best "
+    "FID that protocol allows. Written to WORKDIR/eval/floor.json.",
+)
 
 
 def records():
@@ -73,6 +81,15 @@ def records():
         return
     if _OUT.value is not None:
         raise UserError("--out is for --real/--fake; a checkpoint's record goes to WORKDIR/eval/")
+    if _FLOOR.value:
+        for name in ("step", "watch", "real_stats"):
+            if flags.FLAGS[name].present:
+                raise UserError(f"--{name} has no use with --floor, which scores real images")
+        num = _NUM_SAMPLES.value if flags.FLAGS["num_samples"].present else 10_000
+        yield evaluation.floor(
+            _WORKDIR.value, num_samples=num, batch_size=_BATCH_SIZE.value, num_real=_NUM_REAL.value
+        )
+        return
     options = {
         # Not given: the standard count, which the mode-collapse benchmarks set themselves.
         "num_samples": _NUM_SAMPLES.value if flags.FLAGS["num_samples"].present else None,

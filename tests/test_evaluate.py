@@ -289,6 +289,28 @@ def npz_sets(tmp_path):
     return paths
 
 
+def test_floor_is_the_fid_of_training_images_against_the_held_out_split(
+    workdir, features, direct, tmp_path
+):
+    run = copy_run(workdir, tmp_path)
+    with pytest.raises(UserError, match="fid_reference is empty"):
+        evaluation.floor(run, num_samples=BATCH, batch_size=BATCH, num_real=NUM_REAL)
+    stored = json.loads((run / "config.json").read_text())
+    stored["config"]["fid_reference"] = "mnist:test"
+    (run / "config.json").write_text(json.dumps(stored))
+    record = evaluation.floor(run, num_samples=BATCH, batch_size=BATCH, num_real=NUM_REAL)
+    # The same fixed subsets, featurized here: 8 training images (those `direct` scores
+    # generated images against) and 8 of the 10k test images.
+    test_config = tiny(dataset="mnist:test")
+    test = datasets.load(test_config)
+    test_images = test.images[reference.select(NUM_REAL, len(test))]
+    expected = metrics.fid(features(test_images), direct["real"])
+    assert record["fid"] == pytest.approx(expected, rel=1e-6)
+    assert record["protocol"]["split"] == "test" and record["num_samples"] == BATCH
+    assert "(the floor)" in record["protocol"]["fake"]
+    assert json.loads((run / "eval" / "floor.json").read_text())["fid"] == record["fid"]
+
+
 def test_two_sets_fid_is_metrics_fid_of_their_features(direct, tmp_path):
     np.savez(tmp_path / "real.npz", images=direct["real_images"])
     np.savez(tmp_path / "fake.npz", images=direct["fake_images"])

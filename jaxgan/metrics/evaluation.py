@@ -511,3 +511,58 @@ def compare(real: str, fake: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> di
     }
     stats = None if real_is_images else real_set
     return scoring.record(None, fake_features, real_features, stats, protocol)
+
+
+# -- The floor of a protocol ------------------------------------------------------------------
+
+
+def _features_of(real: RealSide, features, batch_size: int, meter) -> np.ndarray:
+    """A reference's features: cached, or computed now and cached."""
+    if real.images is None:
+        return real.features
+    computed = featurize.features_of(
+        _batches(real.images, batch_size), len(real.images), features, batch_size, meter
+    )
+    reference.save_cached(real.cache, computed)
+    return computed
+
+
+def floor(
+    workdir: pathlib.Path,
+    *,
+    num_samples: int = 10_000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    num_real: int | None = None,
+) -> dict[str, Any]:
+    """The FID of `num_samples` real training images (a fixed random subset of the
+    training set) against the run's reference (config.fid_reference): what a perfect
+    generator would score under the run's protocol. Written to WORKDIR/eval/floor.json."""
+    config = workdir_lib.read_config(workdir)
+    if not config.get("fid_reference"):
+        raise UserError(
+            "the floor compares training images with a held-out reference: the run's "
+            "config.fid_reference is empty (its reference is the training set itself); "
+            "give the run a held-out split, e.g. --config.fid_reference=mnist:test"
+        )
+    features = inception_features(batch_size)
+    held_out = real_side(config, num_real, None)
+    training = ml_collections.ConfigDict(config.to_dict())
+    training.fid_reference = ""
+    train = real_side(training, num_samples, None)
+    to_compute = sum(len(side.images) for side in (held_out, train) if side.images is not None)
+    say(f"FID floor: {train.protocol['real']} against {held_out.protocol['real']}")
+    meter = featurize.Meter(to_compute)
+    try:
+        train_features = _features_of(train, features, batch_size, meter)
+        reference_features = _features_of(held_out, features, batch_size, meter)
+    finally:
+        meter.close()
+    protocol = {
+        **held_out.protocol,
+        "fake": f"real training images: {train.protocol['real']} (the floor)",
+        "jaxgan_version": jaxgan.__version__,
+        "notes": [],
+    }
+    record = scoring.record(None, train_features, reference_features, None, protocol)
+    files.write_json(pathlib.Path(workdir) / "eval" / "floor.json", record)
+    return record
