@@ -188,6 +188,17 @@ def real_side(
     return RealSide(features, None, images, ref, protocol)
 
 
+def _features_of(real: RealSide, features, batch_size: int, meter) -> np.ndarray:
+    """A reference's features: cached, or computed now and cached (None for mu/sigma)."""
+    if real.images is None:
+        return real.features
+    computed = featurize.features_of(
+        _batches(real.images, batch_size), len(real.images), features, batch_size, meter
+    )
+    reference.save_cached(real.cache, computed)
+    return computed
+
+
 def score_generator(
     config: ml_collections.ConfigDict,
     generator: nn.Module,
@@ -243,12 +254,7 @@ def score_generator(
             batch_size,
             meter,
         )
-        real_features = real.features
-        if real.images is not None:
-            real_features = featurize.features_of(
-                _batches(real.images, batch_size), to_compute, features, batch_size, meter
-            )
-            reference.save_cached(real.cache, real_features)
+        real_features = _features_of(real, features, batch_size, meter)
     finally:
         meter.close()
     protocol = {**real.protocol, **_generator_protocol(config, step, source, batch_size)}
@@ -514,17 +520,6 @@ def compare(real: str, fake: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> di
 
 
 # -- The floor of a protocol ------------------------------------------------------------------
-
-
-def _features_of(real: RealSide, features, batch_size: int, meter) -> np.ndarray:
-    """A reference's features: cached, or computed now and cached."""
-    if real.images is None:
-        return real.features
-    computed = featurize.features_of(
-        _batches(real.images, batch_size), len(real.images), features, batch_size, meter
-    )
-    reference.save_cached(real.cache, computed)
-    return computed
 
 
 def floor(
