@@ -3,10 +3,13 @@
   python -m jaxgan.sample --workdir=runs/dcgan --num=1000 --out=samples/
   python -m jaxgan.sample --workdir=runs/dcgan --num=64 --grid --out=grid.png
   python -m jaxgan.sample --workdir=runs/dcgan --num=10 --interpolate --out=strip.png
+  python -m jaxgan.sample --workdir=runs/dcgan --interpolate --frames=120 --fps=30 --out=walk.mp4
   python -m jaxgan.sample --workdir=runs/cgan --num=64 --label=3 --out=threes.npz
 
 --out decides the form: a folder gets one PNG per image (000000.png, ...), an .npz gets
-uint8 `images` (N, H, W, C), a .png gets one picture (with --grid or --interpolate).
+uint8 `images` (N, H, W, C), a .png gets one picture (with --grid or --interpolate), a
+.gif or .mp4 the frames of --interpolate as a video (MP4 needs `pip install
+imageio-ffmpeg`), enlarged so the shorter side is at least 256 px.
 Image i of a --seed has the same latent for any --num or --batch_size, and the same
 command gives the same files; with `sample_with_running_stats` False (BatchNorm on the
 batch itself) an image also depends on the other images of its batch. G's parameters are
@@ -32,14 +35,16 @@ from absl import app, flags, logging
 from jaxgan.cpu import host_memory
 from jaxgan.runtime import cli, sharding
 from jaxgan.runtime.errors import UserError
-from jaxgan.sampling import export, latents
+from jaxgan.sampling import export, latents, video
 from jaxgan.sampling import restore as generate
 from jaxgan.sampling import sampler as sampling
+
+DEFAULT_VIDEO_FRAMES = 120  # 4 s at the default 30 fps
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory of a trained run.", required=True)
 _OUT = flags.DEFINE_string("out", None, "Output: a folder, an .npz or a .png.", required=True)
 _STEP = flags.DEFINE_integer("step", None, "Checkpoint step to sample from (default: latest).")
-_NUM = flags.DEFINE_integer("num", 64, "Number of images (of frames with --interpolate).")
+_NUM = flags.DEFINE_integer("num", 64, "Number of images (of the strip's with --interpolate).")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the latents.")
 _GRID = flags.DEFINE_bool("grid", False, "Write all images as one grid PNG.")
 _INTERPOLATE = flags.DEFINE_bool(
@@ -48,6 +53,13 @@ _INTERPOLATE = flags.DEFINE_bool(
 _TRUNCATION = flags.DEFINE_float(
     "truncation", None, "Truncation trick: latent components drawn from N(0,1) cut to [-T, T]."
 )
+_FRAMES = flags.DEFINE_integer(
+    "frames",
+    None,
+    "Points on the --interpolate path (default: --num for a .png or .npz, "
+    f"{DEFAULT_VIDEO_FRAMES} for a video).",
+)
+_FPS = flags.DEFINE_float("fps", 30.0, "Frames per second of a .gif or .mp4.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Write over an existing --out.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 128, "Images per step, over all devices.")
 _LABEL = flags.DEFINE_integer(
@@ -92,12 +104,26 @@ def run(
     overwrite: bool = False,
     batch_size: int = 128,
     label: int | None = None,
+    frames: int | None = None,
+    fps: float = 30.0,
 ) -> pathlib.Path:
     """The command, callable from Python; returns the path written."""
     out = pathlib.Path(out)
-    check_numbers(num, batch_size, truncation, interpolate)
     kind = export.output_kind(out, grid, interpolate)
+    if frames is not None:
+        if not interpolate:
+            raise UserError("--frames is the length of an --interpolate path: add --interpolate")
+        if frames < 2:
+            raise UserError(f"--frames must be >= 2 (the path's two ends), got {frames}")
+        num = frames
+    elif kind == "video":
+        num = DEFAULT_VIDEO_FRAMES
+    check_numbers(num, batch_size, truncation, interpolate)
+    if not fps > 0:
+        raise UserError(f"--fps must be positive, got {fps}")
     export.check_free(out, kind, overwrite)
+    if kind == "video":
+        video.check_encoder(out)
     mesh = sharding.data_mesh()
     devices = mesh.devices.size
     # No bigger than needed, and a multiple of the devices so rows split evenly.
@@ -131,6 +157,8 @@ def run(
     pixels = np.concatenate([p for _, p in stream])
     if kind == "npz":
         export.write_npz(out, pixels)
+    elif kind == "video":
+        video.write(out, pixels, fps)
     else:
         columns = None
         if interpolate:
@@ -159,6 +187,8 @@ def main(argv):
             overwrite=_OVERWRITE.value,
             batch_size=_BATCH_SIZE.value,
             label=_LABEL.value,
+            frames=_FRAMES.value,
+            fps=_FPS.value,
         )
     print(f"wrote {written}", file=sys.stderr)
 

@@ -260,6 +260,22 @@ def test_a_slurm_job_of_several_tasks_is_detected(monkeypatch):
     assert distributed.detected_cluster() is None
 
 
+def test_a_jax_that_moved_its_cluster_detection_gets_a_clear_error_on_a_cluster(monkeypatch):
+    import sys
+
+    from jaxgan.runtime.errors import UserError
+
+    monkeypatch.setitem(sys.modules, "jax._src.clusters", None)  # importing it fails
+    for name in distributed.CLUSTER_SIGNS:
+        monkeypatch.delenv(name, raising=False)
+    assert distributed.detected_cluster() is None  # a lone machine runs alone
+    monkeypatch.setenv("SLURM_NTASKS", "1")
+    assert distributed.detected_cluster() is None
+    monkeypatch.setenv("SLURM_NTASKS", "4")
+    with pytest.raises(UserError, match="moved the cluster detection .* SLURM_NTASKS says"):
+        distributed.detected_cluster()
+
+
 def test_settings_come_from_flags_then_environment(monkeypatch):
     from jaxgan.runtime.errors import UserError
 

@@ -139,6 +139,11 @@ def test_existing_outputs_are_refused_unless_overwrite(workdir, tmp_path):
         ({"out": "folder", "grid": True}, "--grid writes one PNG"),
         ({"step": 7}, r"no checkpoint of step 7: it has steps \[1, 2\]"),
         ({"label": 1}, "--label is for conditional runs: this run is unconditional"),
+        ({"out": "walk.gif"}, "is a video of a latent walk: add --interpolate"),
+        ({"out": "walk.mp4", "interpolate": True, "grid": True}, "add --interpolate .without"),
+        ({"frames": 9}, "--frames is the length of an --interpolate path"),
+        ({"frames": 1, "interpolate": True}, "--frames must be >= 2"),
+        ({"out": "walk.gif", "interpolate": True, "fps": 0.0}, "--fps must be positive"),
     ],
 )
 def test_bad_options(workdir, tmp_path, options, expected):
@@ -202,3 +207,90 @@ def test_cli_errors_are_one_line(workdir, tmp_path, args, expected):
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(expected)
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_an_interpolation_gif_holds_the_strips_frames_enlarged(workdir, tmp_path):
+    gif = sample.run(workdir, tmp_path / "walk.gif", seed=7, interpolate=True, frames=5, fps=20)
+    strip = np.load(sample.run(workdir, tmp_path / "f.npz", num=5, seed=7, interpolate=True))
+    with Image.open(gif) as picture:
+        assert picture.n_frames == 5 and picture.info["loop"] == 0
+        assert picture.info["duration"] == 50  # 20 fps
+        frames = []
+        for index in range(5):
+            picture.seek(index)
+            frames.append(np.asarray(picture.convert("L")))
+    # 28 px enlarged 10 times (the smallest factor reaching 256 px), nearest-neighbour.
+    expected = strip["images"][..., 0].repeat(10, axis=1).repeat(10, axis=2)
+    np.testing.assert_array_equal(np.stack(frames), expected)
+
+
+def test_an_interpolation_mp4_decodes_to_the_strips_frames(workdir, tmp_path):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    mp4 = sample.run(workdir, tmp_path / "walk.mp4", seed=7, interpolate=True, frames=6, fps=12)
+    strip = np.load(sample.run(workdir, tmp_path / "f.npz", num=6, seed=7, interpolate=True))
+    reader = imageio_ffmpeg.read_frames(str(mp4))
+    meta = reader.__next__()
+    assert meta["size"] == (280, 280) and meta["fps"] == 12
+    decoded = np.stack([np.frombuffer(f, np.uint8).reshape(280, 280, 3) for f in reader])
+    expected = strip["images"].repeat(10, axis=1).repeat(10, axis=2).repeat(3, axis=-1)
+    assert decoded.shape == expected.shape
+    # H.264 at crf 18 is lossy, and its colour conversion rounds: close on average
+    # (measured 0.39 grey levels).
+    error = np.abs(decoded.astype(int) - expected).mean()
+    assert error < 1.5, error
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp" or ".mp4." in p.name] == []
+
+
+def test_an_mp4_without_its_encoder_is_refused_naming_the_package(workdir, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import raises ImportError
+    out = tmp_path / "walk.mp4"
+    with pytest.raises(UserError, match="needs the package imageio-ffmpeg.*or write a .gif"):
+        sample.run(workdir, out, interpolate=True)
+    assert not out.exists()
+
+
+def test_load_generator_draws_the_images_of_the_sample_command(workdir, tmp_path):
+    import jaxgan
+
+    G = jaxgan.load_generator(workdir)
+    assert (G.step, G.latent_dim, G.num_classes) == (2, 16, 0)
+    images = G.sample(jax.random.key(3), 5)
+    assert images.shape == (5, 28, 28, 1) and images.dtype == jnp.float32
+    expected = np.load(sample.run(workdir, tmp_path / "s.npz", num=5, seed=3))["images"]
+    np.testing.assert_array_equal(G.to_uint8(images), expected)
+    z = latents.gaussian(jax.random.key(3), jnp.arange(5), 16)
+    np.testing.assert_array_equal(np.asarray(G(z)), np.asarray(images))
+    # An earlier checkpoint is another generator; G is a JAX function of z.
+    assert not np.array_equal(jaxgan.load_generator(workdir, step=1)(z), images)
+    gradient = jax.jit(jax.grad(lambda z: G(z).mean()))(z)
+    assert gradient.shape == z.shape and float(jnp.abs(gradient).sum()) > 0
+
+
+def test_load_generator_bad_inputs_raise_naming_the_problem(workdir, tmp_path):
+    import jaxgan
+
+    with pytest.raises(jaxgan.UserError, match="config.json does not exist: is .* a jaxgan"):
+        jaxgan.load_generator(tmp_path)
+    with pytest.raises(jaxgan.UserError, match=r"no checkpoint of step 9: it has steps \[1, 2\]"):
+        jaxgan.load_generator(workdir, step=9)
+    G = jaxgan.load_generator(workdir)
+    with pytest.raises(ValueError, match=r"z must have shape \(N, 16\)"):
+        G(jnp.zeros((2, 3)))
+    with pytest.raises(ValueError, match="labels are for a conditional generator"):
+        G(jnp.zeros((2, 16)), labels=1)
+
+
+def test_the_readmes_load_generator_snippet_runs(workdir, tmp_path, monkeypatch):
+    import contextlib
+    import io
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    snippet = re.search(r"<!-- load_generator -->\n```python\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "dcgan").symlink_to(workdir)
+    monkeypatch.chdir(tmp_path)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(snippet, {"__name__": "readme_load_generator"})  # noqa: S102 - the README's code
+    assert printed.getvalue().split() == ["2", "16", "0", "(16,", "28,", "28,", "1)", "uint8"]

@@ -6,13 +6,13 @@ rest. Process 0 alone writes logs and samples; Orbax saves checkpoints collectiv
 """
 
 import contextlib
+import importlib
 import os
 import sys
 import threading
 
 import jax
 import numpy as np
-from jax._src import clusters
 from jax.experimental import multihost_utils
 
 from jaxgan.runtime.errors import UserError
@@ -25,15 +25,33 @@ ENV_TIMEOUT = "JAXGAN_DISTRIBUTED_TIMEOUT"
 
 DEFAULT_TIMEOUT_S = 60
 
+# Process counts that SLURM, Open MPI and MPICH/PMI set in every process of a job.
+CLUSTER_SIGNS = ("SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+
 
 def detected_cluster() -> str | None:
     """The name of the cluster JAX's bare `jax.distributed.initialize()` would join (a
     SLURM job of several tasks, a TPU pod slice, Open MPI), or None on a lone machine.
 
     Asks JAX's own detectors (they read environment variables, and on a TPU VM its
-    metadata server), so this agrees with what initialize() would do.
+    metadata server), so this agrees with what initialize() would do. They live in JAX's
+    private `jax._src.clusters`, which a JAX release may move: then a machine that shows
+    the signs of a cluster gets one clear error asking for the explicit settings, and a
+    lone machine runs alone as before.
     """
-    for env in clusters.ClusterEnv._cluster_types:
+    try:
+        cluster_types = importlib.import_module("jax._src.clusters").ClusterEnv._cluster_types
+    except (ImportError, AttributeError) as error:
+        signs = [name for name in CLUSTER_SIGNS if os.environ.get(name, "1").strip() != "1"]
+        if signs:
+            raise UserError(
+                f"this JAX ({jax.__version__}) has moved the cluster detection jaxgan asks "
+                f"(jax._src.clusters: {error}), and {signs[0]} says this is a cluster: pass "
+                f"--coordinator_address, --num_processes and --process_id (or {ENV_COORDINATOR}, "
+                f"{ENV_NUM_PROCESSES}, {ENV_PROCESS_ID}), or install the JAX of constraints.txt"
+            ) from error
+        return None
+    for env in cluster_types:
         if env.opt_in_only_method or not env.is_env_present():
             continue
         return (env.name or env.__name__) if env.get_process_count() > 1 else None

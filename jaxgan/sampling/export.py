@@ -1,5 +1,6 @@
-"""Where generated images go: a folder of PNG files, one .npz, or one PNG (a grid or an
-interpolation strip), written atomically and never over the user's files unasked."""
+"""Where generated images go: a folder of PNG files, one .npz, one PNG (a grid or an
+interpolation strip) or a video (an interpolation), written atomically and never over
+the user's files unasked."""
 
 import os
 import pathlib
@@ -8,13 +9,19 @@ import numpy as np
 
 from jaxgan.runtime import files
 from jaxgan.runtime.errors import UserError
-from jaxgan.sampling import images
+from jaxgan.sampling import images, video
 
 
 def output_kind(out: pathlib.Path, grid: bool, interpolate: bool) -> str:
-    """'png' (one image: a grid, or an interpolation strip), 'npz' or 'dir' (one PNG
-    per image), from --out's suffix."""
+    """'png' (one image: a grid, or an interpolation strip), 'video' (.gif or .mp4: an
+    interpolation), 'npz' or 'dir' (one PNG per image), from --out's suffix."""
     suffix = pathlib.Path(out).suffix.lower()
+    if suffix in video.SUFFIXES:
+        if not interpolate or grid:
+            raise UserError(
+                f"--out={out} is a video of a latent walk: add --interpolate (without --grid)"
+            )
+        return "video"
     if suffix == ".png":
         if not (grid or interpolate):
             raise UserError(
