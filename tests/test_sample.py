@@ -17,23 +17,14 @@ from jaxgan import sample
 from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import latents
 from jaxgan.sampling import restore as generate
-from jaxgan.training import loop as train
 from jaxgan.training.state import NetState
-from tests.conftest import tiny
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    """A tiny DCGAN trained 2 steps on a 32-image npz (faster to load than MNIST),
-    with checkpoints at steps 1 and 2."""
-    root = tmp_path_factory.mktemp("sample")
-    pixels = np.random.default_rng(0).integers(0, 256, (32, 28, 28), dtype=np.uint8)
-    np.savez(root / "data.npz", images=pixels)
-    config = tiny(num_train_steps=2, checkpoint_every_steps=1, dataset=f"npz:{root / 'data.npz'}")
-    train.train_and_evaluate(config, root / "run")
-    return root / "run"
+@pytest.fixture
+def workdir(tiny_run):
+    return tiny_run
 
 
 def read_pngs(directory):
