@@ -228,4 +228,11 @@ def base_config() -> ml_collections.ConfigDict:
     # test images of Lucic et al.'s protocol); "" is the training set itself. Used by
     # `python -m jaxgan.evaluate` and the evaluation during training.
     config.fid_reference = ""
+
+    # Weights & Biases (optional: pip install -e ".[wandb]"): a project name logs the same
+    # scalars and sample grids as TensorBoard to a W&B run named after the workdir, which
+    # a resumed run continues (jaxgan/runtime/wandb_log.py); "" logs nowhere else.
+    # WANDB_MODE=offline logs without an account.
+    config.wandb_project = ""
+    config.wandb_entity = ""  # W&B user or team; "" is the account's default
     return config

@@ -66,11 +66,13 @@ class Progress:
 
 
 class Writer:
-    """Writes scalars and images to TensorBoard and a one-line summary to the console."""
+    """Writes scalars and images to TensorBoard (and to Weights & Biases when given a
+    `wandb_log.Run`) and a one-line summary to the console."""
 
-    def __init__(self, logdir: pathlib.Path, enabled: bool = True):
+    def __init__(self, logdir: pathlib.Path, enabled: bool = True, wandb_run=None):
         self.enabled = enabled
         self.tensorboard = SummaryWriter(str(logdir)) if enabled else None
+        self.wandb = wandb_run if enabled else None
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
         if not self.enabled:
@@ -78,12 +80,16 @@ class Writer:
         for name, value in values.items():
             self.tensorboard.add_scalar(name, float(value), step)
         self.tensorboard.flush()
+        if self.wandb is not None:
+            self.wandb.scalars(step, values)
 
     def image(self, step: int, name: str, image: np.ndarray) -> None:
         """uint8 (H, W, C)."""
         if self.enabled:
             self.tensorboard.add_image(name, image, step, dataformats="HWC")
             self.tensorboard.flush()
+            if self.wandb is not None:
+                self.wandb.image(step, name, image)
 
     def console(self, line: str) -> None:
         if self.enabled:
@@ -92,6 +98,8 @@ class Writer:
     def close(self) -> None:
         if self.enabled:
             self.tensorboard.close()
+            if self.wandb is not None:
+                self.wandb.close()
 
 
 def train_line(step: int, total: int, metrics: dict[str, float], speed: dict[str, float]) -> str:

@@ -20,7 +20,7 @@ from jaxgan.data import datasets
 from jaxgan.data import pipeline as input_pipeline
 from jaxgan.metrics import evaluation
 from jaxgan.nn import conditioning
-from jaxgan.runtime import distributed, files, sharding, summary
+from jaxgan.runtime import distributed, files, sharding, summary, wandb_log
 from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import images, scatter
 from jaxgan.sampling import restore as generate
@@ -148,6 +148,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
             "config.fid_every_steps is for single-process runs: set it to 0 and score the "
             "checkpoints with python -m jaxgan.evaluate, as a job of its own"
         )
+    wandb_log.check_installed(config)
     workdir_lib.check(workdir, config)
     dataset = datasets.load(config)
     config_validation.check_data_dim(config, dataset)
@@ -169,7 +170,11 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
         batches_consumed = progress["batches_consumed"]
     start_step = int(jax.device_get(state.step))
 
-    writer = summary.Writer(workdir / "tensorboard", enabled=distributed.is_main_process())
+    main_process = distributed.is_main_process()
+    wandb_run = None
+    if main_process and config.get("wandb_project"):
+        wandb_run = wandb_log.Run(config, workdir)
+    writer = summary.Writer(workdir / "tensorboard", enabled=main_process, wandb_run=wandb_run)
     if kept is not None:
         writer.console(
             f"{workdir} held a run of another config that saved no checkpoint: its "

@@ -6,6 +6,7 @@
   samples/step_<N>.png  a grid of samples from a fixed latent batch, at every checkpoint
   tensorboard/       TensorBoard event files
   eval/              metrics written by the evaluation binary
+  wandb/, wandb_run_id  Weights & Biases' local files and run id (config.wandb_project)
   superseded-<time>/ what a run of another config that saved no checkpoint left
 
 Starting again with the same workdir resumes it; a requested config that differs from
@@ -30,6 +31,9 @@ from jaxgan.training import checkpoints
 
 CONFIG_FILE = "config.json"
 SUBDIRS = ("checkpoints", "samples", "tensorboard", "eval")
+# What a superseded run also leaves, made only when it logs to Weights & Biases: moved
+# aside too, so the new run starts a W&B run of its own.
+OPTIONAL_RECORDS = ("wandb", "wandb_run_id")
 
 # Fields that change how long or how verbosely a run goes, not what it computes.
 RESUMABLE_FIELDS = frozenset(
@@ -47,6 +51,8 @@ RESUMABLE_FIELDS = frozenset(
         "fid_num_samples",
         "fid_num_real",
         "fid_reference",
+        "wandb_project",
+        "wandb_entity",
     }
 )
 
@@ -73,6 +79,8 @@ FIELDS_OFF_WHEN_ABSENT = {
     "simultaneous_updates": False,
     "fid_reference": "",
     "unrolled_objective": "g_loss",
+    "wandb_project": "",
+    "wandb_entity": "",
 }
 
 
@@ -186,7 +194,7 @@ def _move_aside(workdir: pathlib.Path) -> pathlib.Path:
             break
         kept = workdir / f"superseded-{stamp}-{n}"
     kept.mkdir()
-    for name in (CONFIG_FILE, *SUBDIRS):
+    for name in (CONFIG_FILE, *SUBDIRS, *OPTIONAL_RECORDS):
         if name != "checkpoints" and (workdir / name).exists():
             (workdir / name).rename(kept / name)
     return kept
