@@ -196,6 +196,11 @@ def base_config() -> ml_collections.ConfigDict:
     config.g_beta2 = 0.999
     config.d_beta1 = 0.5
     config.d_beta2 = 0.999
+    # Learning-rate schedule of both nets, in steps (jaxgan/training/schedules.py):
+    # constant, or linear (to 0 at num_train_steps, Mimicry's and SNGAN's code's decay);
+    # after lr_warmup_steps of linear warm-up from 0 when > 0.
+    config.lr_schedule = "constant"
+    config.lr_warmup_steps = 0
 
     # --- Samples -----------------------------------------------------------------
     # Images in the fixed-latent sample grid written at every checkpoint (points of the

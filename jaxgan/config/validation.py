@@ -12,6 +12,7 @@ from jaxgan.nn import conditioning, minibatch, models, normalization
 from jaxgan.nn.models import mlp
 from jaxgan.objectives import diffaugment, losses, penalties
 from jaxgan.runtime.errors import UserError
+from jaxgan.training import schedules
 
 TYPE_NAMES = {int: "an integer", float: "a finite number", str: "a string", bool: "True or False"}
 
@@ -119,6 +120,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise UserError("config.d_weight_clip and config.penalty_weight must be >= 0")
     if config.optimizer not in ("adam", "rmsprop"):
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
+    schedules.check(config)
     _validate_evaluation(config)
     models.get_module(config.model)
     name = config.dataset.partition(":")[0]

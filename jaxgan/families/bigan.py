@@ -24,6 +24,7 @@ import optax
 from jaxgan.families import Context, Phase, PhaseAux, _bigan_nets, stream
 from jaxgan.nn import models
 from jaxgan.runtime.errors import UserError
+from jaxgan.training import schedules
 from jaxgan.training.state import NetState, TrainState, init_net, split_variables
 
 GENERATOR = "g"
@@ -73,6 +74,7 @@ def optimizers(config: ml_collections.ConfigDict) -> dict:
     after the L2 weight decay BiGAN adds to every gradient."""
 
     def adam(lr, b1, b2):
+        lr = schedules.learning_rate(config, lr)  # each net updates once per step
         return optax.chain(
             optax.add_decayed_weights(config.bigan_weight_decay), optax.adam(lr, b1=b1, b2=b2)
         )

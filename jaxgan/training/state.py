@@ -13,6 +13,7 @@ from jax.sharding import Mesh
 from jaxgan import families
 from jaxgan.runtime import sharding
 from jaxgan.runtime.errors import UserError
+from jaxgan.training import schedules
 
 
 @flax.struct.dataclass
@@ -65,14 +66,17 @@ GANState = TrainState
 
 
 def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransformation, ...]:
-    """G's and D's optimisers, each with its own learning rate (TTUR when they differ)."""
+    """G's and D's optimisers, each with its own learning rate (TTUR when they differ)
+    and config.lr_schedule (jaxgan/training/schedules.py)."""
+    g_lr = schedules.learning_rate(config, config.g_learning_rate)
+    d_lr = schedules.learning_rate(config, config.d_learning_rate, config.d_steps)
     if config.optimizer == "adam":
-        g_tx = optax.adam(config.g_learning_rate, b1=config.g_beta1, b2=config.g_beta2)
-        d_tx = optax.adam(config.d_learning_rate, b1=config.d_beta1, b2=config.d_beta2)
+        g_tx = optax.adam(g_lr, b1=config.g_beta1, b2=config.g_beta2)
+        d_tx = optax.adam(d_lr, b1=config.d_beta1, b2=config.d_beta2)
     elif config.optimizer == "rmsprop":
         # PyTorch's RMSprop defaults (alpha 0.99, eps 1e-8), which WGAN's code used.
-        g_tx = optax.rmsprop(config.g_learning_rate, decay=0.99, eps=1e-8)
-        d_tx = optax.rmsprop(config.d_learning_rate, decay=0.99, eps=1e-8)
+        g_tx = optax.rmsprop(g_lr, decay=0.99, eps=1e-8)
+        d_tx = optax.rmsprop(d_lr, decay=0.99, eps=1e-8)
     else:
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
     return g_tx, d_tx
@@ -88,9 +92,8 @@ def unrolled_d_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTra
     """D's optimiser as the unrolled steps apply it: D's own (same state), with Adam's
     square root made differentiable at zero. (RMSprop's eps is inside its root already.)"""
     if config.optimizer == "adam":
-        return optax.adam(
-            config.d_learning_rate, b1=config.d_beta1, b2=config.d_beta2, eps_root=UNROLL_EPS_ROOT
-        )
+        d_lr = schedules.learning_rate(config, config.d_learning_rate, config.d_steps)
+        return optax.adam(d_lr, b1=config.d_beta1, b2=config.d_beta2, eps_root=UNROLL_EPS_ROOT)
     return optimizers(config)[1]
 
 

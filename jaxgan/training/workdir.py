@@ -81,6 +81,8 @@ FIELDS_OFF_WHEN_ABSENT = {
     "unrolled_objective": "g_loss",
     "wandb_project": "",
     "wandb_entity": "",
+    "lr_schedule": "constant",
+    "lr_warmup_steps": 0,
 }
 
 
@@ -120,8 +122,11 @@ def check_version(workdir: pathlib.Path) -> None:
 
 def config_differences(stored: dict, requested: dict) -> list[str]:
     lines = []
+    # A decaying schedule is a function of num_train_steps: changing it mid-run would
+    # make the rate jump, so then it is no longer a field a resume may change.
+    decays = stored.get("lr_schedule", "constant") != "constant"
     for field in sorted(set(stored) | set(requested)):
-        if field in RESUMABLE_FIELDS:
+        if field in RESUMABLE_FIELDS and not (decays and field == "num_train_steps"):
             continue
         old, new = stored.get(field, "<absent>"), requested.get(field, "<absent>")
         if field == "num_classes" and new == 0:
