@@ -202,6 +202,16 @@ def base_config() -> ml_collections.ConfigDict:
     config.lr_schedule = "constant"
     config.lr_warmup_steps = 0
 
+    # --- Fine-tuning (jaxgan/training/finetune.py) ----------------------------------
+    # Start a new run from another run's weights: "RUN_DIR" (latest) or "RUN_DIR:STEP".
+    # Every net's parameters, statistics and moving average are copied; the networks
+    # must be the same. init_optimizer copies the optimiser states too.
+    config.init_from = ""
+    config.init_optimizer = False
+    # FreezeD (Mo et al. 2020): D's first N layers (top-level modules, in the order D
+    # applies them) get no updates. 0 is off.
+    config.freeze_d_layers = 0
+
     # --- Samples -----------------------------------------------------------------
     # Images in the fixed-latent sample grid written at every checkpoint (points of the
     # scatter plot for 2D data). A

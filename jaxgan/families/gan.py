@@ -54,6 +54,7 @@ OWN_FIELDS = (
     "unroll_steps",
     "simultaneous_updates",
     "unrolled_objective",
+    "freeze_d_layers",
     "pack",
     "diffaugment",
     "conditional",

@@ -25,7 +25,7 @@ from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import images, scatter
 from jaxgan.sampling import restore as generate
 from jaxgan.sampling import sampler as sampling
-from jaxgan.training import checkpoints, interruption
+from jaxgan.training import checkpoints, finetune, interruption
 from jaxgan.training import state as train_state
 from jaxgan.training import workdir as workdir_lib
 from jaxgan.training.state import create_train_state
@@ -153,6 +153,11 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     dataset = datasets.load(config)
     config_validation.check_data_dim(config, dataset)
     config = conditioning.resolve_num_classes(config, dataset)
+    source = None
+    if config.get("init_from") and not checkpoints.existing_steps(workdir):
+        # Checked (and read) before the workdir is made: a run that does not fit writes
+        # nothing. A resumed run continues from its own checkpoint instead.
+        source = finetune.load_source(config, mesh)
 
     # Every process has checked the workdir before process 0 writes to it.
     distributed.barrier("workdir checked")
@@ -164,10 +169,12 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     state = create_train_state(config, jax.random.key(config.seed), mesh, family=family, nets=nets)
     mngr = checkpoints.manager(workdir, config, remove_unfinished=True)
     restored = checkpoints.restore(mngr, state)
-    batches_consumed = 0
+    batches_consumed, initialised_from = 0, None
     if restored is not None:
         state, progress = restored
         batches_consumed = progress["batches_consumed"]
+    elif source is not None:
+        state, initialised_from = finetune.apply_source(state, source, config), source.step
     start_step = int(jax.device_get(state.step))
 
     main_process = distributed.is_main_process()
@@ -183,6 +190,10 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     if restored is not None:
         writer.console(f"resumed {workdir} at step {start_step}")
     else:
+        if initialised_from is not None:
+            copied = "weights, statistics, moving averages"
+            copied += " and optimiser states" if config.get("init_optimizer") else ""
+            writer.console(f"started from {config.init_from} (step {initialised_from}): {copied}")
         writer.console(parameter_table(workdir, state))
         writer.console(
             f"training {describe(config)} on {config.dataset} ({len(dataset)} images) for "

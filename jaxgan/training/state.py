@@ -13,7 +13,7 @@ from jax.sharding import Mesh
 from jaxgan import families
 from jaxgan.runtime import sharding
 from jaxgan.runtime.errors import UserError
-from jaxgan.training import schedules
+from jaxgan.training import finetune, schedules
 
 
 @flax.struct.dataclass
@@ -79,7 +79,7 @@ def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransfo
         d_tx = optax.rmsprop(d_lr, decay=0.99, eps=1e-8)
     else:
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
-    return g_tx, d_tx
+    return g_tx, finetune.freeze(d_tx, finetune.frozen_layers(config))
 
 
 # Inside the sqrt of Adam's denominator in the unrolled D steps only: G differentiates
@@ -93,7 +93,8 @@ def unrolled_d_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTra
     square root made differentiable at zero. (RMSprop's eps is inside its root already.)"""
     if config.optimizer == "adam":
         d_lr = schedules.learning_rate(config, config.d_learning_rate, config.d_steps)
-        return optax.adam(d_lr, b1=config.d_beta1, b2=config.d_beta2, eps_root=UNROLL_EPS_ROOT)
+        tx = optax.adam(d_lr, b1=config.d_beta1, b2=config.d_beta2, eps_root=UNROLL_EPS_ROOT)
+        return finetune.freeze(tx, finetune.frozen_layers(config))
     return optimizers(config)[1]
 
 

@@ -83,6 +83,9 @@ FIELDS_OFF_WHEN_ABSENT = {
     "wandb_entity": "",
     "lr_schedule": "constant",
     "lr_warmup_steps": 0,
+    "init_from": "",
+    "init_optimizer": False,
+    "freeze_d_layers": 0,
 }
 
 
