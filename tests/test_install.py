@@ -50,3 +50,17 @@ def test_the_readme_and_ci_install_with_the_constraints():
     assert "pip install -e . -c constraints.txt" in readme
     assert 'pip install -e ".[test]" -c constraints.txt' in readme
     assert 'pip install -e ".[test]" -c constraints.txt' in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readmes_links_lead_to_its_headings():
+    """Every `(#anchor)` link of the README names one of its headings, as GitHub makes
+    anchors: lower case, punctuation dropped, spaces to hyphens."""
+    readme = (ROOT / "README.md").read_text()
+    headings = re.findall(r"^#+ (.+)$", readme, re.M)
+    anchors = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+    links = re.findall(r"\]\(#([^)]+)\)", readme)
+    assert len(links) >= 15
+    assert [link for link in links if link not in anchors] == []
+    # And every picture it shows is in the repository.
+    for picture in re.findall(r"!\[[^\]]*\]\(([^)#]+)\)", readme):
+        assert (ROOT / picture).is_file(), picture
