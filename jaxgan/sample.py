@@ -138,12 +138,15 @@ def run(
         )
     labels = label_function(restored.config, label, interpolate)
     latent_dim, key = restored.config.latent_dim, jax.random.key(seed)
+    prior = latents.distribution(restored.config)
+    if truncation is not None and prior != "normal":
+        raise UserError(f"--truncation is for Gaussian latents: this run's prior is {prior}")
     if interpolate:
         latent_fn = latents.rows
-        latent_input = latents.interpolation(key, num, latent_dim, truncation)
+        latent_input = latents.interpolation(key, num, latent_dim, truncation, prior)
     else:
         latent_fn = functools.partial(
-            latents.gaussian, latent_dim=latent_dim, truncation=truncation
+            latents.gaussian, latent_dim=latent_dim, truncation=truncation, distribution=prior
         )
         latent_input = key
     sample = sampling.make_sampler(restored.generator, restored.config.sample_with_running_stats)
@@ -187,7 +190,10 @@ def main(argv):
             overwrite=_OVERWRITE.value,
             batch_size=_BATCH_SIZE.value,
             label=_LABEL.value,
-            frames=_FRAMES.value,
+            # An explicit --num is the walk's length for a video too.
+            frames=_FRAMES.value
+            if _FRAMES.value is not None or not (_NUM.present and _INTERPOLATE.value)
+            else _NUM.value,
             fps=_FPS.value,
         )
     print(f"wrote {written}", file=sys.stderr)

@@ -128,3 +128,10 @@ def test_a_source_that_does_not_fit_is_refused_before_anything_is_written(
         train.train_and_evaluate(config, tmp_path / "tuned")
     assert not (tmp_path / "tuned").exists()
     assert checkpoints.existing_steps(source_run) == [2, 4]
+
+
+def test_freeze_d_with_a_d_of_ones_own_is_refused():
+    config = tiny(freeze_d_layers=1)
+    _, discriminator = models.build(config)
+    with pytest.raises(UserError, match="freezes layers of the config's own D"):
+        create_train_state(config, jax.random.key(0), discriminator=discriminator)

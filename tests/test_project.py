@@ -123,6 +123,10 @@ def test_bad_inputs_write_nothing(tiny_run, own_image, tmp_path):
         (dict(target=tmp_path / "none.png"), "does not exist"),
         (dict(label=3), "--label is for conditional runs"),
         (dict(settings=projection.Settings(steps=0)), "--steps must be a positive integer"),
+        (
+            dict(settings=projection.Settings(learning_rate=-1.0)),
+            "--learning_rate must be positive",
+        ),
     ]
     (tmp_path / "text.png").write_text("not an image")
     cases.append((dict(target=tmp_path / "text.png"), "is not an image Pillow can read"))

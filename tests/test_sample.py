@@ -18,6 +18,7 @@ from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import latents
 from jaxgan.sampling import restore as generate
 from jaxgan.training.state import NetState
+from tests.conftest import tiny
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -285,3 +286,22 @@ def test_the_readmes_load_generator_snippet_runs(workdir, tmp_path, monkeypatch)
     with contextlib.redirect_stdout(printed):
         exec(snippet, {"__name__": "readme_load_generator"})  # noqa: S102 - the README's code
     assert printed.getvalue().split() == ["2", "16", "0", "(16,", "28,", "28,", "1)", "uint8"]
+
+
+def test_a_uniform_prior_family_is_sampled_from_its_prior():
+    """BiGAN's G is trained on U[-1, 1] latents: training's grids, FID, jaxgan.sample and
+    load_generator draw from that prior, not N(0, I)."""
+    import jaxgan
+    from jaxgan.families import bigan
+    from jaxgan.sampling import sampler
+
+    config = jaxgan.load_config("configs/bigan.py")
+    assert latents.distribution(config) == "uniform"
+    assert latents.distribution(tiny()) == "normal"
+    key = jax.random.key(3)
+    np.testing.assert_array_equal(sampler.latents(key, 6, config), bigan.prior(key, 6, config))
+    drawn = latents.gaussian(key, jnp.arange(500), 4, None, "uniform")
+    assert -1 <= float(drawn.min()) < -0.99 and 0.99 < float(drawn.max()) <= 1
+    assert abs(float(jnp.mean(drawn**2)) - 1 / 3) < 0.02  # U[-1, 1]'s second moment
+    path = latents.interpolation(key, 3, 4, None, "uniform")
+    np.testing.assert_allclose(path[1], (path[0] + path[2]) / 2, rtol=1e-6)  # a straight line

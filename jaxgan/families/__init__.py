@@ -16,6 +16,7 @@ A family module defines:
   phases(config, nets) -> [Phase, ...]    the updates of one step, in order
   ema_decays(config) -> {name: decay}     nets whose parameters keep a moving average
   sample_inputs(config) -> "z" | "z+labels" | "image"
+  latent_distribution(config) -> "normal" | "uniform"  (optional; "normal" without it)
   evaluators(config) -> tuple[str, ...]   names in jaxgan.metrics.evaluation.EVALUATORS
   check_config(config)  (optional)        refuses settings the family cannot train
 

@@ -111,6 +111,11 @@ def init(key: jax.Array, *, config: ml_collections.ConfigDict, nets: dict) -> Tr
     )
 
 
+def latent_distribution(config: ml_collections.ConfigDict) -> str:
+    """The prior every sampler draws G's latents from (jaxgan/sampling/latents.py)."""
+    return config.bigan_latent
+
+
 def prior(key: jax.Array, num: int, config: ml_collections.ConfigDict) -> jax.Array:
     if config.bigan_latent == "uniform":
         return jax.random.uniform(key, (num, config.latent_dim), minval=-1.0, maxval=1.0)

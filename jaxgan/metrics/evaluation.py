@@ -29,6 +29,7 @@ from jaxgan.metrics import fid as metrics
 from jaxgan.metrics.featurize import say
 from jaxgan.runtime import files, sharding, summary
 from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import latents as latent_vectors
 from jaxgan.sampling import restore as generate
 from jaxgan.sampling import sampler as sampling
 from jaxgan.training import checkpoints
@@ -281,9 +282,13 @@ def _generator_protocol(
             if config.sample_with_running_stats
             else f"G normalising by the statistics of each batch of {batch_size}"
         ),
-        "latents": f"N(0, I), seed {config.seed} + {LATENT_SEED_OFFSET}, the same for every step",
+        "latents": f"{LATENT_NAMES[latent_vectors.distribution(config)]}, seed {config.seed} + "
+        f"{LATENT_SEED_OFFSET}, the same for every step",
         "jaxgan_version": jaxgan.__version__,
     }
+
+
+LATENT_NAMES = {"normal": "N(0, I)", "uniform": "U[-1, 1]^d"}
 
 
 class EvalWriter(summary.Writer):

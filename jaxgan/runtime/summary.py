@@ -95,11 +95,11 @@ class Writer:
         if self.enabled:
             print(line, file=sys.stderr, flush=True)
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
         if self.enabled:
             self.tensorboard.close()
             if self.wandb is not None:
-                self.wandb.close()
+                self.wandb.close(failed)
 
 
 def train_line(step: int, total: int, metrics: dict[str, float], speed: dict[str, float]) -> str:

@@ -3,8 +3,10 @@ to a W&B run when config.wandb_project is set (`pip install -e ".[wandb]"`).
 
 The W&B run's id is kept in WORKDIR/wandb_run_id, so a resumed jaxgan run continues the
 same W&B run (its steps carry on) instead of starting another. Its local files go to
-WORKDIR/wandb/. `WANDB_MODE=offline` logs without an account or network (`wandb sync
-WORKDIR/wandb/offline-run-*` uploads them later).
+WORKDIR/wandb/. `WANDB_MODE=offline` logs without an account or network: each process
+then writes its own `WORKDIR/wandb/offline-run-<time>-<id>/` of the same run id, to be
+uploaded with `wandb sync`, oldest first (W&B's offline mode does not append a resumed
+run's history by itself: see wandb's documentation on syncing resumed offline runs).
 """
 
 import pathlib
@@ -76,5 +78,9 @@ class Run:
         pixels = image[..., 0] if image.shape[-1] == 1 else image
         self._run.log({name: self._wandb.Image(pixels)}, step=step)
 
-    def close(self) -> None:
-        self._run.finish()
+    def close(self, failed: bool = False) -> None:
+        """Ends the run; `failed` (training raised, or was interrupted) marks it so in W&B.
+        A resumed run logs again the steps after its last checkpoint, which W&B already
+        has from the interrupted process: it keeps the first values (the same, training
+        being deterministic) and warns."""
+        self._run.finish(exit_code=1 if failed else 0)

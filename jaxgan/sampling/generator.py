@@ -63,9 +63,13 @@ class Generator:
         labels: jax.Array | None = None,
         truncation: float | None = None,
     ) -> jax.Array:
-        """`num` images of latents drawn as `python -m jaxgan.sample` draws them: image i
-        of `jax.random.key(seed)` is image i of `jaxgan.sample --seed=seed`."""
-        z = latents.gaussian(key, jnp.arange(num), self.latent_dim, truncation)
+        """`num` images of latents drawn as `python -m jaxgan.sample` draws them (from the
+        run's prior): image i of `jax.random.key(seed)` is image i of `jaxgan.sample
+        --seed=seed`."""
+        prior = latents.distribution(self.config)
+        if truncation is not None and prior != "normal":
+            raise ValueError(f"truncation is for Gaussian latents: this run's prior is {prior}")
+        z = latents.gaussian(key, jnp.arange(num), self.latent_dim, truncation, prior)
         return self(z, labels)
 
     @staticmethod

@@ -13,7 +13,7 @@ import jaxgan
 from jaxgan.metrics import inception_weights
 from jaxgan.runtime import files
 from jaxgan.runtime.errors import UserError
-from jaxgan.sampling import export, images, projection
+from jaxgan.sampling import export, images, latents, projection
 
 
 def read_target(path: pathlib.Path, shape: tuple[int, int, int], resize: bool) -> np.ndarray:
@@ -60,12 +60,19 @@ def run(
     settings = settings or projection.Settings()
     if settings.steps < 1:
         raise UserError(f"--steps must be a positive integer, got {settings.steps}")
+    if not settings.learning_rate > 0:
+        raise UserError(f"--learning_rate must be positive, got {settings.learning_rate}")
     if settings.feature_weight < 0:
         raise UserError(f"--feature_weight must be >= 0, got {settings.feature_weight}")
     export.check_free(out, "dir", overwrite)
     generator = jaxgan.load_generator(workdir, step)
     if generator.config.data_dim:
         raise UserError(f"{workdir} generates {generator.config.data_dim}-D points, not images")
+    prior = latents.distribution(generator.config)
+    if prior != "normal":
+        raise UserError(
+            f"{workdir}'s latents are {prior}: jaxgan.project searches Gaussian latents only"
+        )
     labels = None
     if generator.num_classes:
         if label is None or not 0 <= label < generator.num_classes:

@@ -9,11 +9,13 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from jaxgan.sampling import latents as latent_vectors
 from jaxgan.training.state import NetState
 
 
 def latents(key: jax.Array, num: int, config: ml_collections.ConfigDict) -> jax.Array:
-    return jax.random.normal(key, (num, config.latent_dim))
+    """`num` latents of the family's prior (N(0, I), or BiGAN's uniform)."""
+    return latent_vectors.prior(key, num, config)
 
 
 class GridInputs(NamedTuple):

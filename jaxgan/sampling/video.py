@@ -86,12 +86,17 @@ def _write_mp4(path: pathlib.Path, frames: np.ndarray, fps: float) -> None:
             output_params=["-crf", "18"],  # visually lossless for these flat images
             macro_block_size=1,
         )
-        writer.send(None)  # starts ffmpeg
-        for frame in frames:
-            writer.send(np.ascontiguousarray(frame))
-        writer.close()
+        try:
+            writer.send(None)  # starts ffmpeg
+            for frame in frames:
+                writer.send(np.ascontiguousarray(frame))
+        finally:
+            writer.close()
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+    except (OSError, RuntimeError) as error:
+        pathlib.Path(temporary).unlink(missing_ok=True)
+        raise UserError(f"ffmpeg could not write {path}: {error}") from error
     except BaseException:
         pathlib.Path(temporary).unlink(missing_ok=True)
         raise

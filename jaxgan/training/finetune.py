@@ -63,24 +63,18 @@ def frozen_layers(config: ml_collections.ConfigDict) -> list[str]:
     _, discriminator = models.build(config)
     example = packing.pack(jnp.zeros((config.pack, *models.data_shape(config))), config.pack)
     labels = {"labels": jnp.zeros((1,), jnp.int32)} if config.conditional else {}
-    layers = [
-        name
-        for name in call_order(discriminator, example, train=False, **labels)
-        if _has_params(discriminator, example, labels, name)
-    ]
+    shapes = jax.eval_shape(
+        lambda: discriminator.init(jax.random.key(0), example, train=False, **labels)
+    )
+    with_params = shapes.get("params", {})
+    order = call_order(discriminator, example, train=False, **labels)
+    layers = [name for name in order if name in with_params]
     if count >= len(layers):
         raise UserError(
             f"config.freeze_d_layers={count} would freeze all of D: it has {len(layers)} "
             f"layers with parameters ({', '.join(layers)}); freeze fewer"
         )
     return layers[:count]
-
-
-def _has_params(discriminator, example, labels, name: str) -> bool:
-    shapes = jax.eval_shape(
-        lambda: discriminator.init(jax.random.key(0), example, train=False, **labels)
-    )
-    return name in shapes.get("params", {})
 
 
 def freeze(tx: optax.GradientTransformation, layers: list[str]) -> optax.GradientTransformation:
@@ -140,6 +134,16 @@ def load_source(config: ml_collections.ConfigDict, mesh):
     from jaxgan.training import state as train_state
 
     check_source(config)
+    if config.get("init_optimizer") and (
+        config.get("lr_schedule", "constant") != "constant" or config.get("lr_warmup_steps", 0)
+    ):
+        # The copied optimiser state carries the source's update count, which drives the
+        # schedule: the new run would start partway through it (or at a rate of 0).
+        raise UserError(
+            "config.init_optimizer continues the source run's optimisers, whose update counts "
+            "drive lr_schedule and lr_warmup_steps: use it with lr_schedule='constant' and no "
+            "warm-up, or leave init_optimizer False"
+        )
     source_dir, step = parse_source(config.init_from)
     source = restore_lib.restore(source_dir, step, mesh)
     family, nets = train_state.resolve(config)
@@ -157,9 +161,15 @@ def load_source(config: ml_collections.ConfigDict, mesh):
             if problem is None and jax.tree.structure(mine) != jax.tree.structure(its):
                 problem = f"{name}.{part} is structured differently"
             if problem:
+                advice = "use the source run's model settings"
+                if part == "opt_state":
+                    advice = (
+                        "with init_optimizer, the optimiser settings (optimizer, "
+                        "freeze_d_layers, lr_schedule) must be the source run's too"
+                    )
                 raise UserError(
                     f"config.init_from={config.init_from!r} (step {source.step}) does not fit "
-                    f"this config's networks: {problem}; use the source run's model settings"
+                    f"this config's networks: {problem}; {advice}"
                 )
     return source
 

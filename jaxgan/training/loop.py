@@ -7,6 +7,7 @@ the workdir layout (workdir.py) and logging (summary.py).
 
 import functools
 import pathlib
+import sys
 import time
 
 import jax
@@ -175,6 +176,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
         batches_consumed = progress["batches_consumed"]
     elif source is not None:
         state, initialised_from = finetune.apply_source(state, source, config), source.step
+    del source  # the source's whole state (optimisers too) need not stay on the devices
     start_step = int(jax.device_get(state.step))
 
     main_process = distributed.is_main_process()
@@ -285,4 +287,4 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
         batches.close()
         mngr.wait_until_finished()
         mngr.close()
-        writer.close()
+        writer.close(failed=sys.exc_info()[0] is not None)
