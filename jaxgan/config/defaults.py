@@ -201,6 +201,9 @@ def base_config() -> ml_collections.ConfigDict:
     # after lr_warmup_steps of linear warm-up from 0 when > 0.
     config.lr_schedule = "constant"
     config.lr_warmup_steps = 0
+    # BigGAN's orthogonal regularisation of G's weights, as its code applies it
+    # (jaxgan/objectives/orthogonal.py: half the paper's R_beta); 1e-4 in BigGAN, 0 off.
+    config.g_orthogonal_reg = 0.0
 
     # --- Fine-tuning (jaxgan/training/finetune.py) ----------------------------------
     # Start a new run from another run's weights: "RUN_DIR" (latest) or "RUN_DIR:STEP".

@@ -121,6 +121,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config.optimizer not in ("adam", "rmsprop"):
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
     schedules.check(config)
+    if not config.get("g_orthogonal_reg", 0.0) >= 0:
+        raise UserError(f"config.g_orthogonal_reg must be >= 0, got {config.g_orthogonal_reg!r}")
     freeze = config.get("freeze_d_layers", 0)
     if not isinstance(freeze, int) or isinstance(freeze, bool) or freeze < 0:
         raise UserError(f"config.freeze_d_layers must be an integer >= 0, got {freeze!r}")

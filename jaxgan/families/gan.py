@@ -55,6 +55,7 @@ OWN_FIELDS = (
     "simultaneous_updates",
     "unrolled_objective",
     "freeze_d_layers",
+    "g_orthogonal_reg",
     "pack",
     "diffaugment",
     "conditional",

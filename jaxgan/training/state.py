@@ -11,6 +11,7 @@ import optax
 from jax.sharding import Mesh
 
 from jaxgan import families
+from jaxgan.objectives import orthogonal
 from jaxgan.runtime import sharding
 from jaxgan.runtime.errors import UserError
 from jaxgan.training import finetune, schedules
@@ -79,6 +80,8 @@ def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransfo
         d_tx = optax.rmsprop(d_lr, decay=0.99, eps=1e-8)
     else:
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
+    if config.get("g_orthogonal_reg", 0.0):
+        g_tx = optax.chain(orthogonal.add_orthogonal_gradient(config.g_orthogonal_reg), g_tx)
     return g_tx, finetune.freeze(d_tx, finetune.frozen_layers(config))
 
 

@@ -86,6 +86,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "init_from": "",
     "init_optimizer": False,
     "freeze_d_layers": 0,
+    "g_orthogonal_reg": 0.0,
 }
 
 
