@@ -187,6 +187,10 @@ def base_config() -> ml_collections.ConfigDict:
     # BatchNorm running statistics.
     config.g_ema_decay = 0.0
 
+    # BigGAN/SAGAN self-attention (jaxgan/nn/attention.py) in the ResNet's G and D at this
+    # feature-map size (8 or 16 at 32x32); 0 is none.
+    config.attention_resolution = 0
+
     # --- Optimisers (separate for G and D; different rates are TTUR) -----------
     # adam (betas below) or rmsprop (decay 0.99, as PyTorch's and WGAN's).
     config.optimizer = "adam"

@@ -121,6 +121,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config.optimizer not in ("adam", "rmsprop"):
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
     schedules.check(config)
+    if config.get("attention_resolution", 0) and config.model != "resnet":
+        raise UserError(
+            f"config.attention_resolution is for model='resnet' (its G and D); "
+            f"config.model is {config.model!r}"
+        )
     if not config.get("g_orthogonal_reg", 0.0) >= 0:
         raise UserError(f"config.g_orthogonal_reg must be >= 0, got {config.g_orthogonal_reg!r}")
     freeze = config.get("freeze_d_layers", 0)

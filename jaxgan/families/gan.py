@@ -56,6 +56,7 @@ OWN_FIELDS = (
     "unrolled_objective",
     "freeze_d_layers",
     "g_orthogonal_reg",
+    "attention_resolution",
     "pack",
     "diffaugment",
     "conditional",

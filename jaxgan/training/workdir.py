@@ -87,6 +87,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "init_optimizer": False,
     "freeze_d_layers": 0,
     "g_orthogonal_reg": 0.0,
+    "attention_resolution": 0,
 }
 
 

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxgan.nn import conditioning, normalization
+from jaxgan.nn.attention import SelfAttention
 from jaxgan.runtime.errors import UserError
 
 CONDITIONAL_FORMS = conditioning.FORMS
@@ -51,6 +52,11 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         )
     if config.minibatch_features != "none":
         raise UserError("the ResNet discriminator has no mini-batch features: set 'none'")
+    if config.get("attention_resolution", 0) not in (0, 8, 16):
+        raise UserError(
+            "config.attention_resolution must be 0 (none), 8 or 16 for the 32x32 ResNet, got "
+            f"{config.attention_resolution!r}"
+        )
 
 
 def upsample(x: jax.Array) -> jax.Array:
@@ -131,6 +137,7 @@ class Generator(nn.Module):
     num_classes: int = 0  # 0: unconditional
     conditional_form: str = "projection"
     label_embedding_dim: int = 32
+    attention_resolution: int = 0  # self-attention after the block of this size; 0 none
     dtype: jnp.dtype = jnp.float32  # compute dtype; parameters stay float32
 
     @nn.compact
@@ -153,6 +160,8 @@ class Generator(nn.Module):
                 train=train,
                 dtype=self.dtype,
             )(x, labels if projection else None)
+            if x.shape[1] == self.attention_resolution:
+                x = SelfAttention(norm=norm, train=train, dtype=self.dtype)(x)
         x = nn.relu(normalization.batch_norm(train, self.dtype)(x))
         last = nn.Conv(self.num_channels, (3, 3), kernel_init=plain_init, dtype=self.dtype)
         x = normalization.weighted(last, norm, train)(x)
@@ -165,6 +174,7 @@ class Discriminator(nn.Module):
     num_classes: int = 0  # 0: unconditional
     conditional_form: str = "projection"
     label_embedding_dim: int = 32
+    attention_resolution: int = 0  # self-attention after the first block of this size
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
@@ -175,10 +185,12 @@ class Discriminator(nn.Module):
         if conditioning.uses(self, "concat"):
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
         layers = dict(norm=self.norm, train=train, dtype=self.dtype)
-        x = DiscriminatorBlock(features=self.width, down=True, first=True, **layers)(x)  # 16x16
-        x = DiscriminatorBlock(features=self.width, down=True, **layers)(x)  # 8x8
-        x = DiscriminatorBlock(features=self.width, down=False, **layers)(x)
-        x = DiscriminatorBlock(features=self.width, down=False, **layers)(x)
+        attended = False
+        for down, first in ((True, True), (True, False), (False, False), (False, False)):
+            x = DiscriminatorBlock(features=self.width, down=down, first=first, **layers)(x)
+            if x.shape[1] == self.attention_resolution and not attended:  # 16, then 8
+                x = SelfAttention(norm=self.norm, train=train, dtype=self.dtype)(x)
+                attended = True
         phi = jnp.sum(nn.relu(x), axis=(1, 2))  # global sum pooling
         last = nn.Dense(1, kernel_init=plain_init, dtype=self.dtype)
         logits = normalization.weighted(last, self.norm, train)(phi)
@@ -199,4 +211,8 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
         **common,
     )
     discriminator = Discriminator(width=config.d_width, norm=config.d_norm, **common)
+    attention = config.get("attention_resolution", 0)
+    if attention:
+        generator = generator.clone(attention_resolution=attention)
+        discriminator = discriminator.clone(attention_resolution=attention)
     return generator, discriminator
