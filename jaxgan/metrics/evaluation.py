@@ -302,6 +302,9 @@ class EvalWriter(summary.Writer):
         self.enabled = True
         logdir = pathlib.Path(workdir) / "tensorboard"
         self.tensorboard = summary.SummaryWriter(str(logdir), filename_suffix=".eval")
+        # The evaluation binary logs to TensorBoard only (evaluation during training goes
+        # to training's writer, W&B included).
+        self.wandb = None
 
 
 def publish(workdir: pathlib.Path, record: dict[str, Any], writer: summary.Writer) -> None:

@@ -1,0 +1,67 @@
+"""BigGAN at 32x32 (Brock et al. 2019, arXiv:1809.11096) as the reference code's CIFAR-10
+script sets it up (BigGAN-PyTorch `scripts/launch_cifar_ema.sh`), on jaxgan's
+conditional ResNet. NOT yet the reference: the differences below are listed, and no FID
+has been measured.
+
+Run (bring CIFAR-10: README, "Datasets"):
+  python -m jaxgan.main --config=configs/biggan.py --workdir=runs/biggan \\
+      --config.dataset=tfds:cifar10 --config.data_dir=DIR
+
+What is the reference's (read from BigGAN-PyTorch's BigGAN.py, layers.py and the script):
+- G: a linear layer from z (128) to 4x4x256, three up-blocks (BN-ReLU-upsample-conv3x3-
+  BN-ReLU-conv3x3, a 1x1 convolution shortcut) with class-conditional BatchNorm (per-
+  class gain and bias tables, the script's non-shared embedding), BN-ReLU-conv3x3-tanh;
+  D: the optimised first block, three more (downsampling twice), ReLU, sum pooling, a
+  linear output plus the projection of a class embedding. Both 256 channels wide,
+  spectral normalisation in both. Parameter counts equal the reference's at these
+  settings: G 4,304,387, D 4,207,361 (tests/test_biggan.py; counted from the reference
+  code instantiated with CPU torch).
+- Hinge loss; 4 D steps per G step, each on its own real batch; Adam 2e-4 for both,
+  betas (0, 0.999), eps 1e-8; batch 50; no attention and no orthogonal regularisation
+  (the script's G_attn 0, D_attn 0, G_ortho 0); G's moving average with decay 0.9999,
+  which samples and FID use.
+
+What differs (to do before calling it the reference):
+- Initialisation: the script draws every weight from N(0, 0.02) and leaves biases at
+  PyTorch's default; jaxgan's ResNet uses Xavier/He-style initialisers. The conditional
+  gains are 1 + N(0, 0.02)-initialised tables there, tables of ones here.
+- Spectral norm's epsilon is 1e-8 there (the script's SN_eps), Flax's 1e-12 here.
+- The reference's EMA copies G for the first 1000 iterations (ema_start); here it
+  averages from step 0. Its EMA also averages BatchNorm statistics and spectral-norm
+  vectors; jaxgan's EMA G uses the live G's statistics.
+- D sees fakes and reals in one pass there (one spectral-norm power step per D step),
+  in two passes here.
+- The reference samples its EMA G in training mode (batch statistics): set
+  `--config.sample_with_running_stats=False` for that.
+- Not implemented yet: the 64/128-px BigGAN (shared class embedding and hierarchical
+  latents, attention at 64 px, orthogonal regularisation 1e-4, G lr 5e-5, 2 D steps)
+  and BatchNorm "standing statistics". `--config.attention_resolution` and
+  `--config.g_orthogonal_reg` exist already (README, the stabilization toolkit).
+"""
+
+from jaxgan import base_config
+
+
+def get_config(arg: str | None = None):
+    if arg not in (None, ""):
+        raise ValueError(f"configs/biggan.py takes no argument, got {arg!r}")
+    config = base_config()
+    config.model = "resnet"
+    config.conditional = True
+    config.conditional_form = "projection"
+    config.loss = "hinge"
+    config.d_norm = "spectral_norm"
+    config.g_spectral_norm = True
+    config.d_steps = 4
+    config.g_learning_rate = config.d_learning_rate = 2e-4
+    config.g_beta1 = config.d_beta1 = 0.0
+    config.g_beta2 = config.d_beta2 = 0.999
+    config.batch_size = 50
+    config.latent_dim = 128
+    config.image_size = 32
+    config.num_channels = 3
+    config.g_width = config.d_width = 256
+    config.g_ema_decay = 0.9999
+    config.num_train_steps = 100000
+    config.checkpoint_every_steps = 2000
+    return config
