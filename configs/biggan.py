@@ -18,17 +18,17 @@ What is the reference's (read from BigGAN-PyTorch's BigGAN.py, layers.py and the
   code instantiated with CPU torch).
 - Hinge loss; 4 D steps per G step, each on its own real batch; Adam 2e-4 for both,
   betas (0, 0.999), eps 1e-8; batch 50; no attention and no orthogonal regularisation
-  (the script's G_attn 0, D_attn 0, G_ortho 0); G's moving average with decay 0.9999,
-  which samples and FID use.
+  (the script's G_attn 0, D_attn 0, G_ortho 0); G's moving average with decay 0.9999
+  from iteration 1000 (a copy of G before), which samples and FID use.
 
 What differs (to do before calling it the reference):
 - Initialisation: the script draws every weight from N(0, 0.02) and leaves biases at
   PyTorch's default; jaxgan's ResNet uses Xavier/He-style initialisers. The conditional
   gains are 1 + N(0, 0.02)-initialised tables there, tables of ones here.
 - Spectral norm's epsilon is 1e-8 there (the script's SN_eps), Flax's 1e-12 here.
-- The reference's EMA copies G for the first 1000 iterations (ema_start); here it
-  averages from step 0. Its EMA also averages BatchNorm statistics and spectral-norm
-  vectors; jaxgan's EMA G uses the live G's statistics.
+- The reference's EMA also averages BatchNorm statistics and spectral-norm vectors;
+  jaxgan's EMA G uses the live G's statistics. (Its ema_start is here: the average
+  copies G before iteration 1000.)
 - D sees fakes and reals in one pass there (one spectral-norm power step per D step),
   in two passes here.
 - The reference samples its EMA G in training mode (batch statistics): set
@@ -62,6 +62,7 @@ def get_config(arg: str | None = None):
     config.num_channels = 3
     config.g_width = config.d_width = 256
     config.g_ema_decay = 0.9999
+    config.ema_start = 1000
     config.num_train_steps = 100000
     config.checkpoint_every_steps = 2000
     return config

@@ -430,3 +430,28 @@ def test_the_ali_config_trains_a_step_of_its_conv_nets():
         state, metrics = jaxgan.make_train_step(config)(state, {"image": x})
         assert all(np.isfinite(float(v)) for v in metrics.values())
         assert state.nets["e"].params["Dense_0"]["kernel"].shape[-1] == 2 * config.latent_dim
+
+
+def test_the_moving_average_copies_g_before_ema_start():
+    """BigGAN-PyTorch's ema_start: decay 0 while the iteration (from 1) is below it."""
+    from jaxgan.training.state import NetState, TrainState
+    from jaxgan.training.step import family_step
+
+    params = {"w": jnp.array([2.0])}
+
+    def after(step, ema_start):
+        state = TrainState(
+            step=jnp.asarray(step, jnp.int32),
+            key=jax.random.key_data(jax.random.key(0)),
+            nets={"g": NetState(params, {}, ())},
+            ema={"g": {"w": jnp.array([0.0])}},
+        )
+        new, _ = family_step(
+            state, {}, phases=[], optimizers={}, ema_decays={"g": 0.5}, ema_start=ema_start
+        )
+        return float(new.ema["g"]["w"][0])
+
+    assert after(step=0, ema_start=0) == 1.0  # 0.5 * 0 + 0.5 * 2
+    assert after(step=0, ema_start=3) == 2.0  # iteration 1 < 3: a copy
+    assert after(step=1, ema_start=3) == 2.0  # iteration 2 < 3
+    assert after(step=2, ema_start=3) == 1.0  # iteration 3: averaging

@@ -186,6 +186,10 @@ def base_config() -> ml_collections.ConfigDict:
     # (Yazici et al. 2019); 0 is off, e.g. 0.999. The averaged G uses the live G's
     # BatchNorm running statistics.
     config.g_ema_decay = 0.0
+    # Iteration (counted from 1) from which the moving averages average; before it they
+    # copy the parameters (BigGAN-PyTorch's ema_start: 1000 in its CIFAR script). 0: from
+    # the first step.
+    config.ema_start = 0
 
     # BigGAN/SAGAN self-attention (jaxgan/nn/attention.py) in the ResNet's G and D at this
     # feature-map size (8 or 16 at 32x32); 0 is none.

@@ -126,6 +126,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"config.attention_resolution is for model='resnet' (its G and D); "
             f"config.model is {config.model!r}"
         )
+    start = config.get("ema_start", 0)
+    if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        raise UserError(f"config.ema_start must be an integer >= 0, got {start!r}")
     if not config.get("g_orthogonal_reg", 0.0) >= 0:
         raise UserError(f"config.g_orthogonal_reg must be >= 0, got {config.g_orthogonal_reg!r}")
     freeze = config.get("freeze_d_layers", 0)

@@ -87,8 +87,12 @@ def family_step(
     phases: Sequence[Phase],
     optimizers: dict[str, optax.GradientTransformation],
     ema_decays: dict[str, float],
+    ema_start: int = 0,
 ) -> tuple[TrainState, Metrics]:
-    """The pure step: every phase in order, then the moving averages, then step + 1."""
+    """The pure step: every phase in order, then the moving averages, then step + 1.
+
+    Before iteration `ema_start` (counted from 1, as BigGAN's code counts its `itr`), the
+    averages copy the parameters (decay 0), as BigGAN-PyTorch's `ema_start` does."""
     key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
     metrics, handoff = {}, {}
     for phase in phases:
@@ -98,6 +102,9 @@ def family_step(
             state, phase_metrics = run_lazy_phase(phase, optimizers, state, batch, key)
             handoff = {}
         metrics.update(phase_metrics)
+    if ema_start:
+        copying = state.step + 1 < ema_start
+        ema_decays = {name: jnp.where(copying, 0.0, d) for name, d in ema_decays.items()}
     ema = {
         name: ema_update(state.ema[name], state.nets[name].params, decay)
         for name, decay in ema_decays.items()
@@ -110,8 +117,12 @@ def make_step_function(config: ml_collections.ConfigDict, family, nets: dict[str
     phases = family.phases(config, nets)
     optimizers, decays = family.optimizers(config), family.ema_decays(config)
 
+    start = config.get("ema_start", 0)
+
     def step(state, batch):
-        return family_step(state, batch, phases=phases, optimizers=optimizers, ema_decays=decays)
+        return family_step(
+            state, batch, phases=phases, optimizers=optimizers, ema_decays=decays, ema_start=start
+        )
 
     return step
 

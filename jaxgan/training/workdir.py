@@ -88,6 +88,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "freeze_d_layers": 0,
     "g_orthogonal_reg": 0.0,
     "attention_resolution": 0,
+    "ema_start": 0,
 }
 
 
