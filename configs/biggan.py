@@ -20,12 +20,17 @@ What is the reference's (read from BigGAN-PyTorch's BigGAN.py, layers.py and the
   betas (0, 0.999), eps 1e-8; batch 50; no attention and no orthogonal regularisation
   (the script's G_attn 0, D_attn 0, G_ortho 0); G's moving average with decay 0.9999
   from iteration 1000 (a copy of G before), which samples and FID use.
+- Its initialisation (resnet_init="biggan"): weights N(0, 0.02), biases at PyTorch's
+  default U(+-1/sqrt(fan_in)), class gains 1 + N(0, 0.02) (a table of gains here, 1 +
+  a table there: the same function and gradient), class biases N(0, 0.02).
 
 What differs (to do before calling it the reference):
-- Initialisation: the script draws every weight from N(0, 0.02) and leaves biases at
-  PyTorch's default; jaxgan's ResNet uses Xavier/He-style initialisers. The conditional
-  gains are 1 + N(0, 0.02)-initialised tables there, tables of ones here.
-- Spectral norm's epsilon is 1e-8 there (the script's SN_eps), Flax's 1e-12 here.
+- Spectral norm's epsilon is 1e-8 there (the script's SN_eps), Flax's 1e-12 here. And
+  Flax's SpectralNorm (through nn.map_variables) stores its layer's weight divided by
+  the first power-iteration estimate of sigma when it initialises (measured: G's first
+  linear layer starts with std 0.0153, not 0.02), where the reference keeps the raw
+  N(0, 0.02) weight: the same function at the start, another scale for Adam's steps.
+  This holds for every spectrally normalised layer in jaxgan (SNGAN's too).
 - The reference's EMA also averages BatchNorm statistics and spectral-norm vectors;
   jaxgan's EMA G uses the live G's statistics. (Its ema_start is here: the average
   copies G before iteration 1000.)
@@ -63,6 +68,7 @@ def get_config(arg: str | None = None):
     config.g_width = config.d_width = 256
     config.g_ema_decay = 0.9999
     config.ema_start = 1000
+    config.resnet_init = "biggan"
     config.num_train_steps = 100000
     config.checkpoint_every_steps = 2000
     return config

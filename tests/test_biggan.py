@@ -33,3 +33,27 @@ def test_a_narrow_biggan_trains_a_step():
     state, metrics = make_train_step(config)(state, {"image": images, "label": labels})
     assert int(state.step) == 1 and np.isfinite(float(metrics["g_loss"]))
     assert set(state.ema) == {"g"}
+
+
+def test_biggans_initialisation_draws_its_distributions():
+    """resnet_init='biggan': weights N(0, 0.02), biases U(+-1/sqrt(fan_in)) (PyTorch's
+    default), class gains 1 + N(0, 0.02), class biases and the projection N(0, 0.02)."""
+    config = jaxgan.load_config("configs/biggan.py")
+    config.num_classes = 10
+    # Without spectral norm: Flax's SpectralNorm stores its layer's kernel divided by the
+    # first power-iteration estimate of sigma at initialisation (see configs/biggan.py).
+    config.g_spectral_norm, config.d_norm = False, "none"
+    state = create_train_state(config, jax.random.key(0))
+    g, d = jax.device_get(state.g.params), jax.device_get(state.d.params)
+    block = g["GeneratorBlock_1"]
+    for weights in (block["conv1"]["kernel"], g["Dense_0"]["kernel"], d["Dense_0"]["kernel"]):
+        assert abs(float(np.std(weights)) - 0.02) < 0.002 and abs(float(np.mean(weights))) < 0.002
+    bias, bound = block["conv1"]["bias"], 1 / np.sqrt(256 * 9)
+    assert float(np.abs(bias).max()) <= bound and float(np.abs(bias).max()) > 0.9 * bound
+    assert abs(float(np.std(bias)) - bound / np.sqrt(3)) < 0.15 * bound / np.sqrt(3)  # uniform
+    gains = block["norm1"]["scale"]["embedding"]
+    assert abs(float(np.mean(gains)) - 1) < 0.002 and abs(float(np.std(gains)) - 0.02) < 0.002
+    embedding = d["Projection_0"]["Embed_0"]["embedding"]
+    assert abs(float(np.std(embedding)) - 0.02) < 0.003
+    # The output BatchNorm keeps gain 1 and bias 0, as PyTorch's BatchNorm2d.
+    np.testing.assert_array_equal(g["BatchNorm_0"]["scale"], 1)

@@ -194,6 +194,9 @@ def base_config() -> ml_collections.ConfigDict:
     # BigGAN/SAGAN self-attention (jaxgan/nn/attention.py) in the ResNet's G and D at this
     # feature-map size (8 or 16 at 32x32); 0 is none.
     config.attention_resolution = 0
+    # The ResNet's initialisation: "default" (Xavier/He-style), or "biggan": BigGAN-
+    # PyTorch's N(0, 0.02) weights, PyTorch's default biases, 1 + N(0, 0.02) class gains.
+    config.resnet_init = "default"
 
     # --- Optimisers (separate for G and D; different rates are TTUR) -----------
     # adam (betas below) or rmsprop (decay 0.99, as PyTorch's and WGAN's).

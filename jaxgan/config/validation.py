@@ -121,11 +121,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
     if config.optimizer not in ("adam", "rmsprop"):
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
     schedules.check(config)
-    if config.get("attention_resolution", 0) and config.model != "resnet":
-        raise UserError(
-            f"config.attention_resolution is for model='resnet' (its G and D); "
-            f"config.model is {config.model!r}"
-        )
+    for field, off in (("attention_resolution", 0), ("resnet_init", "default")):
+        if config.get(field, off) != off and config.model != "resnet":
+            raise UserError(
+                f"config.{field} is for model='resnet' (its G and D); "
+                f"config.model is {config.model!r}"
+            )
     start = config.get("ema_start", 0)
     if not isinstance(start, int) or isinstance(start, bool) or start < 0:
         raise UserError(f"config.ema_start must be an integer >= 0, got {start!r}")

@@ -57,6 +57,7 @@ OWN_FIELDS = (
     "freeze_d_layers",
     "g_orthogonal_reg",
     "attention_resolution",
+    "resnet_init",
     "pack",
     "diffaugment",
     "conditional",

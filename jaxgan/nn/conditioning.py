@@ -53,15 +53,14 @@ class ConditionalBatchNorm(nn.Module):
     train: bool = True
     dtype: jnp.dtype = jnp.float32
     scale_init: nn.initializers.Initializer = nn.initializers.ones
+    bias_init: nn.initializers.Initializer = nn.initializers.zeros
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array) -> jax.Array:
         features = x.shape[-1]
         x = normalization.batch_norm(self.train, self.dtype, use_scale=False, use_bias=False)(x)
         gamma = nn.Embed(self.num_classes, features, embedding_init=self.scale_init, name="scale")
-        beta = nn.Embed(
-            self.num_classes, features, embedding_init=nn.initializers.zeros, name="bias"
-        )
+        beta = nn.Embed(self.num_classes, features, embedding_init=self.bias_init, name="bias")
         shape = (x.shape[0], *(1,) * (x.ndim - 2), features)
         scale, bias = gamma(labels).reshape(shape), beta(labels).reshape(shape)
         return x * scale.astype(x.dtype) + bias.astype(x.dtype)
@@ -78,13 +77,14 @@ class Projection(nn.Module):
     norm: str = "none"
     train: bool = True
     dtype: jnp.dtype = jnp.float32
+    embedding_init: nn.initializers.Initializer = nn.initializers.xavier_uniform()
 
     @nn.compact
     def __call__(self, features: jax.Array, labels: jax.Array) -> jax.Array:
         embed = nn.Embed(
             self.num_classes,
             features.shape[-1],
-            embedding_init=nn.initializers.xavier_uniform(),
+            embedding_init=self.embedding_init,
             dtype=self.dtype,
         )
         embedding = normalization.weighted(embed, self.norm, self.train)(labels)

@@ -89,6 +89,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "g_orthogonal_reg": 0.0,
     "attention_resolution": 0,
     "ema_start": 0,
+    "resnet_init": "default",
 }
 
 

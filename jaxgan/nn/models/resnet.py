@@ -39,6 +39,33 @@ BOTTOM = 4  # G's first feature map is BOTTOM x BOTTOM
 residual_init = nn.initializers.variance_scaling(2.0, "fan_avg", "uniform")
 plain_init = nn.initializers.xavier_uniform()
 
+# BigGAN-PyTorch's initialisation (its CIFAR script's G_init=D_init='N02'): every weight
+# of a convolution, linear layer or embedding from N(0, 0.02); the biases left at
+# PyTorch's default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)); a class-conditional gain is
+# 1 + an N(0, 0.02) table (jaxgan keeps the gain itself, the same function and gradient).
+INITS = ("default", "biggan")
+biggan_weight_init = nn.initializers.normal(0.02)
+
+
+def torch_bias_init(fan_in: int) -> nn.initializers.Initializer:
+    bound = 1.0 / fan_in**0.5
+
+    def init(key, shape, dtype=jnp.float32):
+        return jax.random.uniform(key, shape, dtype, -bound, bound)
+
+    return init
+
+
+def biggan_gain_init(key, shape, dtype=jnp.float32):
+    return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+def initializers(style: str, kernel_init, fan_in: int) -> dict:
+    """A layer's kernel_init (and bias_init) for an init style."""
+    if style == "biggan":
+        return {"kernel_init": biggan_weight_init, "bias_init": torch_bias_init(fan_in)}
+    return {"kernel_init": kernel_init}
+
 
 def check_config(config: ml_collections.ConfigDict) -> None:
     if config.image_size != IMAGE_SIZE:
@@ -52,6 +79,8 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         )
     if config.minibatch_features != "none":
         raise UserError("the ResNet discriminator has no mini-batch features: set 'none'")
+    if config.get("resnet_init", "default") not in INITS:
+        raise UserError(f"config.resnet_init must be one of {INITS}, got {config.resnet_init!r}")
     if config.get("attention_resolution", 0) not in (0, 8, 16):
         raise UserError(
             "config.attention_resolution must be 0 (none), 8 or 16 for the 32x32 ResNet, got "
@@ -75,9 +104,11 @@ class _Layers(nn.Module):
     norm: str = "none"
     train: bool = True
     dtype: jnp.dtype = jnp.float32
+    init_style: str = "default"  # or "biggan" (INITS)
 
-    def conv(self, features: int, size: int, init, name: str):
-        layer = nn.Conv(features, (size, size), kernel_init=init, dtype=self.dtype, name=name)
+    def conv(self, features: int, size: int, init, name: str, in_features: int):
+        options = initializers(self.init_style, init, in_features * size * size)
+        layer = nn.Conv(features, (size, size), dtype=self.dtype, name=name, **options)
         return normalization.weighted(layer, self.norm, self.train)
 
 
@@ -92,16 +123,19 @@ class GeneratorBlock(_Layers):
     def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
         def normalize(h, name):
             if self.num_classes:
+                inits = {}
+                if self.init_style == "biggan":
+                    inits = {"scale_init": biggan_gain_init, "bias_init": biggan_weight_init}
                 return conditioning.ConditionalBatchNorm(
-                    self.num_classes, self.train, self.dtype, name=name
+                    self.num_classes, self.train, self.dtype, name=name, **inits
                 )(h, labels)
             return normalization.batch_norm(self.train, self.dtype, name=name)(h)
 
         h = upsample(nn.relu(normalize(x, "norm1")))
-        h = self.conv(self.features, 3, residual_init, "conv1")(h)
+        h = self.conv(self.features, 3, residual_init, "conv1", x.shape[-1])(h)
         h = nn.relu(normalize(h, "norm2"))
-        h = self.conv(self.features, 3, residual_init, "conv2")(h)
-        return h + self.conv(self.features, 1, plain_init, "shortcut")(upsample(x))
+        h = self.conv(self.features, 3, residual_init, "conv2", self.features)(h)
+        return h + self.conv(self.features, 1, plain_init, "shortcut", x.shape[-1])(upsample(x))
 
 
 class DiscriminatorBlock(_Layers):
@@ -116,14 +150,16 @@ class DiscriminatorBlock(_Layers):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         h = x if self.first else nn.relu(x)
-        h = nn.relu(self.conv(self.features, 3, residual_init, "conv1")(h))
-        h = self.conv(self.features, 3, residual_init, "conv2")(h)
+        h = nn.relu(self.conv(self.features, 3, residual_init, "conv1", x.shape[-1])(h))
+        h = self.conv(self.features, 3, residual_init, "conv2", self.features)(h)
         if self.down:
             h = downsample(h)
         if self.first:
-            shortcut = self.conv(self.features, 1, plain_init, "shortcut")(downsample(x))
+            shortcut = self.conv(self.features, 1, plain_init, "shortcut", x.shape[-1])(
+                downsample(x)
+            )
         elif self.down or x.shape[-1] != self.features:
-            shortcut = self.conv(self.features, 1, plain_init, "shortcut")(x)
+            shortcut = self.conv(self.features, 1, plain_init, "shortcut", x.shape[-1])(x)
             shortcut = downsample(shortcut) if self.down else shortcut
         else:
             shortcut = x
@@ -138,6 +174,7 @@ class Generator(nn.Module):
     conditional_form: str = "projection"
     label_embedding_dim: int = 32
     attention_resolution: int = 0  # self-attention after the block of this size; 0 none
+    init_style: str = "default"  # or "biggan": BigGAN-PyTorch's N(0, 0.02) (INITS)
     dtype: jnp.dtype = jnp.float32  # compute dtype; parameters stay float32
 
     @nn.compact
@@ -149,7 +186,11 @@ class Generator(nn.Module):
         if conditioning.uses(self, "concat"):
             z = conditioning.concat_embedding(z, labels, self.num_classes, self.label_embedding_dim)
         projection = conditioning.uses(self, "projection")
-        dense = nn.Dense(BOTTOM * BOTTOM * self.width, kernel_init=plain_init, dtype=self.dtype)
+        dense = nn.Dense(
+            BOTTOM * BOTTOM * self.width,
+            dtype=self.dtype,
+            **initializers(self.init_style, plain_init, z.shape[-1]),
+        )
         x = normalization.weighted(dense, norm, train)(z)
         x = x.reshape(z.shape[0], BOTTOM, BOTTOM, self.width)
         for _ in range(3):  # 4 -> 8 -> 16 -> 32
@@ -159,11 +200,17 @@ class Generator(nn.Module):
                 norm=norm,
                 train=train,
                 dtype=self.dtype,
+                init_style=self.init_style,
             )(x, labels if projection else None)
             if x.shape[1] == self.attention_resolution:
                 x = SelfAttention(norm=norm, train=train, dtype=self.dtype)(x)
         x = nn.relu(normalization.batch_norm(train, self.dtype)(x))
-        last = nn.Conv(self.num_channels, (3, 3), kernel_init=plain_init, dtype=self.dtype)
+        last = nn.Conv(
+            self.num_channels,
+            (3, 3),
+            dtype=self.dtype,
+            **initializers(self.init_style, plain_init, x.shape[-1] * 9),
+        )
         x = normalization.weighted(last, norm, train)(x)
         return jnp.tanh(x).astype(jnp.float32)
 
@@ -175,6 +222,7 @@ class Discriminator(nn.Module):
     conditional_form: str = "projection"
     label_embedding_dim: int = 32
     attention_resolution: int = 0  # self-attention after the first block of this size
+    init_style: str = "default"  # or "biggan" (INITS)
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
@@ -184,7 +232,7 @@ class Discriminator(nn.Module):
         conditioning.check_labels(labels, self.num_classes, x.shape[0])
         if conditioning.uses(self, "concat"):
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
-        layers = dict(norm=self.norm, train=train, dtype=self.dtype)
+        layers = dict(norm=self.norm, train=train, dtype=self.dtype, init_style=self.init_style)
         attended = False
         for down, first in ((True, True), (True, False), (False, False), (False, False)):
             x = DiscriminatorBlock(features=self.width, down=down, first=first, **layers)(x)
@@ -192,12 +240,19 @@ class Discriminator(nn.Module):
                 x = SelfAttention(norm=self.norm, train=train, dtype=self.dtype)(x)
                 attended = True
         phi = jnp.sum(nn.relu(x), axis=(1, 2))  # global sum pooling
-        last = nn.Dense(1, kernel_init=plain_init, dtype=self.dtype)
+        last = nn.Dense(
+            1, dtype=self.dtype, **initializers(self.init_style, plain_init, phi.shape[-1])
+        )
         logits = normalization.weighted(last, self.norm, train)(phi)
         logits = logits.reshape(x.shape[0]).astype(jnp.float32)
         if conditioning.uses(self, "projection"):
             self.sow("intermediates", "phi", phi)  # for inspection (capture with mutable)
-            projection = conditioning.Projection(self.num_classes, self.norm, train, self.dtype)
+            embedding = (
+                {"embedding_init": biggan_weight_init} if self.init_style == "biggan" else {}
+            )
+            projection = conditioning.Projection(
+                self.num_classes, self.norm, train, self.dtype, **embedding
+            )
             logits = logits + projection(phi, labels)
         return logits
 
@@ -211,6 +266,9 @@ def build(config: ml_collections.ConfigDict) -> tuple[Generator, Discriminator]:
         **common,
     )
     discriminator = Discriminator(width=config.d_width, norm=config.d_norm, **common)
+    if config.get("resnet_init", "default") != "default":
+        generator = generator.clone(init_style=config.resnet_init)
+        discriminator = discriminator.clone(init_style=config.resnet_init)
     attention = config.get("attention_resolution", 0)
     if attention:
         generator = generator.clone(attention_resolution=attention)
