@@ -132,6 +132,7 @@ def test_a_source_that_does_not_fit_is_refused_before_anything_is_written(
 
 def test_freeze_d_with_a_d_of_ones_own_is_refused():
     config = tiny(freeze_d_layers=1)
-    _, discriminator = models.build(config)
+    _, discriminator = models.build(tiny(d_width=16))  # not the config's own D
+    create_train_state(config, jax.random.key(0), discriminator=models.build(config)[1])
     with pytest.raises(UserError, match="freezes layers of the config's own D"):
         create_train_state(config, jax.random.key(0), discriminator=discriminator)

@@ -150,17 +150,19 @@ def create_train_state(
 def resolve(config, family=None, nets=None, generator=None, discriminator=None):
     """(family, nets) from what a caller gave; see create_train_state."""
     family = family or families.of(config)
-    if config.get("freeze_d_layers", 0) and (nets is not None or discriminator is not None):
-        # FreezeD's layers are found in the config's own D (finetune.frozen_layers).
-        raise UserError(
-            "config.freeze_d_layers freezes layers of the config's own D: with a D of your own "
-            "(nets= or discriminator=), freeze its layers with an optax mask of your own"
-        )
-    nets = family.build(config) if nets is None else dict(nets)
+    own = family.build(config)
+    nets = own if nets is None else dict(nets)
     if generator is not None:
         nets["g"] = generator
     if discriminator is not None:
         nets["d"] = discriminator
+    # FreezeD's layers are found in the config's own D (finetune.frozen_layers); Flax
+    # modules compare by their fields, so the config's D passed back in is its own.
+    if config.get("freeze_d_layers", 0) and nets.get("d") != own.get("d"):
+        raise UserError(
+            "config.freeze_d_layers freezes layers of the config's own D: with a D of your own "
+            "(nets= or discriminator=), freeze its layers with an optax mask of your own"
+        )
     return family, nets
 
 
