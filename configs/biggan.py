@@ -20,6 +20,8 @@ What is the reference's (read from BigGAN-PyTorch's BigGAN.py, layers.py and the
   betas (0, 0.999), eps 1e-8; batch 50; no attention and no orthogonal regularisation
   (the script's G_attn 0, D_attn 0, G_ortho 0); G's moving average with decay 0.9999
   from iteration 1000 (a copy of G before), which samples and FID use.
+- D sees fakes and reals in one pass, [fakes; reals] (d_joint_pass): one spectral-norm
+  power step per D step.
 - Its initialisation (resnet_init="biggan"): weights N(0, 0.02), biases at PyTorch's
   default U(+-1/sqrt(fan_in)), class gains 1 + N(0, 0.02) (a table of gains here, 1 +
   a table there: the same function and gradient), class biases N(0, 0.02).
@@ -34,8 +36,6 @@ What differs (to do before calling it the reference):
 - The reference's EMA also averages BatchNorm statistics and spectral-norm vectors;
   jaxgan's EMA G uses the live G's statistics. (Its ema_start is here: the average
   copies G before iteration 1000.)
-- D sees fakes and reals in one pass there (one spectral-norm power step per D step),
-  in two passes here.
 - The reference samples its EMA G in training mode (batch statistics): set
   `--config.sample_with_running_stats=False` for that.
 - Not implemented yet: the 64/128-px BigGAN (shared class embedding and hierarchical
@@ -69,6 +69,7 @@ def get_config(arg: str | None = None):
     config.g_ema_decay = 0.9999
     config.ema_start = 1000
     config.resnet_init = "biggan"
+    config.d_joint_pass = True
     config.num_train_steps = 100000
     config.checkpoint_every_steps = 2000
     return config

@@ -57,3 +57,44 @@ def test_biggans_initialisation_draws_its_distributions():
     assert abs(float(np.std(embedding)) - 0.02) < 0.003
     # The output BatchNorm keeps gain 1 and bias 0, as PyTorch's BatchNorm2d.
     np.testing.assert_array_equal(g["BatchNorm_0"]["scale"], 1)
+
+
+def test_the_joint_pass_is_the_two_passes_for_a_stateless_d_and_steps_spectral_norm_once():
+    from jaxgan.families import gan
+    from jaxgan.nn import models
+    from tests.conftest import tiny
+
+    real = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32)
+    fake = np.random.default_rng(1).uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32)
+    keys = (jax.random.key(2), jax.random.key(3))
+    results = {}
+    for norm in ("none", "spectral_norm"):
+        for joint in (False, True):
+            config = tiny(d_norm=norm, d_joint_pass=joint)
+            nets = dict(zip(("g", "d"), models.build(config), strict=True))
+            state = create_train_state(config, jax.random.key(0))
+            objectives = gan.Objectives(config, nets)
+            (loss, aux), grads = jax.value_and_grad(objectives.d_objective, has_aux=True)(
+                state.d.params, state.d.collections, real, fake, (None, None), keys
+            )
+            results[norm, joint] = (loss, grads, aux[0], state.d.collections)
+    # Without state in D, one pass over [fakes; reals] is the two passes.
+    (loss2, grads2, _, _), (loss1, grads1, _, _) = results["none", False], results["none", True]
+    np.testing.assert_allclose(loss1, loss2, rtol=1e-6)
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6), grads1, grads2
+    )
+    # With spectral norm, the joint pass advances each power iteration once, as one apply
+    # does; the two passes advance it twice.
+    config = tiny(d_norm="spectral_norm")
+    _, discriminator = models.build(config)
+    start = results["spectral_norm", True][3]
+    params = create_train_state(config, jax.random.key(0)).d.params
+    _, once = discriminator.apply(
+        {"params": params, **start}, real, train=True, mutable=list(start)
+    )
+    leaves = lambda tree: jax.tree.leaves(tree)  # noqa: E731
+    for a, b in zip(leaves(results["spectral_norm", True][2]), leaves(once), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    two = leaves(results["spectral_norm", False][2])
+    assert any(not np.allclose(a, b) for a, b in zip(two, leaves(once), strict=True))

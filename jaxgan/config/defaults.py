@@ -182,6 +182,9 @@ def base_config() -> ml_collections.ConfigDict:
     # from the same parameters, as in ALI's and PacGAN's training code), instead of
     # against the freshly updated D (pytorch/examples, the default).
     config.simultaneous_updates = False
+    # D's step runs D once over [fakes; reals] (BigGAN-PyTorch's D step: one spectral-norm
+    # power iteration and one set of batch statistics per D step) instead of twice.
+    config.d_joint_pass = False
     # Exponential moving average of G's parameters, used for samples and evaluation
     # (Yazici et al. 2019); 0 is off, e.g. 0.999. The averaged G uses the live G's
     # BatchNorm running statistics.

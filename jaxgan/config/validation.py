@@ -127,6 +127,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
                 f"config.{field} is for model='resnet' (its G and D); "
                 f"config.model is {config.model!r}"
             )
+    if config.get("d_joint_pass", False) and config.minibatch_features != "none":
+        raise UserError(
+            "config.d_joint_pass runs D on reals and fakes together, so its mini-batch features "
+            "would compare the two: set config.minibatch_features='none' or d_joint_pass=False"
+        )
     start = config.get("ema_start", 0)
     if not isinstance(start, int) or isinstance(start, bool) or start < 0:
         raise UserError(f"config.ema_start must be an integer >= 0, got {start!r}")

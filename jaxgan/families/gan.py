@@ -58,6 +58,7 @@ OWN_FIELDS = (
     "g_orthogonal_reg",
     "attention_resolution",
     "resnet_init",
+    "d_joint_pass",
     "pack",
     "diffaugment",
     "conditional",
@@ -150,19 +151,42 @@ class Objectives:
     def generate(self, g_params, g_collections, z, labels):
         return apply(self.generator, g_params, g_collections, z, True, labels)
 
-    def discriminate(self, d_params, collections, images, labels, key):
-        """D on augmented images (the identity without DiffAugment), packed by
+    def d_input(self, images, key):
+        """D's input: augmented images (the identity without DiffAugment), packed by
         config.pack (augmentation is per sample, so it comes first)."""
-        packed = packing.pack(self.augment(images, key), self.config.pack)
+        return packing.pack(self.augment(images, key), self.config.pack)
+
+    def discriminate(self, d_params, collections, images, labels, key):
+        packed = self.d_input(images, key)
         return apply(self.discriminator, d_params, collections, packed, True, labels)
+
+    def discriminate_both(self, d_params, collections, real, fake, labels, keys):
+        """(real logits, fake logits, collections): two passes, reals first, or with
+        config.d_joint_pass one pass over [fakes; reals], as BigGAN-PyTorch's D step runs
+        (one spectral-norm power step, one set of batch statistics per D step)."""
+        (real_y, fake_y), (real_rng, fake_rng) = labels, keys
+        if not self.config.get("d_joint_pass", False):
+            real_logits, collections = self.discriminate(
+                d_params, collections, real, real_y, real_rng
+            )
+            fake_logits, collections = self.discriminate(
+                d_params, collections, fake, fake_y, fake_rng
+            )
+            return real_logits, fake_logits, collections
+        inputs = jnp.concatenate([self.d_input(fake, fake_rng), self.d_input(real, real_rng)])
+        both_y = None if real_y is None else jnp.concatenate([fake_y, real_y])
+        logits, collections = apply(self.discriminator, d_params, collections, inputs, True, both_y)
+        fake_logits, real_logits = jnp.split(logits, [inputs.shape[0] // 2])
+        return real_logits, fake_logits, collections
 
     def d_objective(self, d_params, collections, real, fake, labels, keys):
         """D's loss plus penalty and, as aux, (collections, d_loss, penalty, logits).
         labels: (real's, fake's), None when unconditional; keys: (penalty's, augmentation's)."""
         (real_y, fake_y), (penalty_rng, augment_rng) = labels, keys
         real_rng, fake_rng = jax.random.split(augment_rng)
-        real_logits, collections = self.discriminate(d_params, collections, real, real_y, real_rng)
-        fake_logits, collections = self.discriminate(d_params, collections, fake, fake_y, fake_rng)
+        real_logits, fake_logits, collections = self.discriminate_both(
+            d_params, collections, real, fake, (real_y, fake_y), (real_rng, fake_rng)
+        )
         d_loss, _ = self.loss_fn(real_logits, fake_logits)
         penalty = jnp.zeros((), jnp.float32)
         if self.penalty_fn is not None:

@@ -90,6 +90,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "attention_resolution": 0,
     "ema_start": 0,
     "resnet_init": "default",
+    "d_joint_pass": False,
 }
 
 
