@@ -24,6 +24,7 @@ import optax
 from jaxgan.families import Context, Phase, PhaseAux, _bigan_nets, stream
 from jaxgan.nn import models
 from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import latents
 from jaxgan.training import schedules
 from jaxgan.training.state import NetState, TrainState, init_net, split_variables
 
@@ -117,9 +118,8 @@ def latent_distribution(config: ml_collections.ConfigDict) -> str:
 
 
 def prior(key: jax.Array, num: int, config: ml_collections.ConfigDict) -> jax.Array:
-    if config.bigan_latent == "uniform":
-        return jax.random.uniform(key, (num, config.latent_dim), minval=-1.0, maxval=1.0)
-    return jax.random.normal(key, (num, config.latent_dim))
+    """Training's latents: the one draw every sampler uses (latent_distribution above)."""
+    return latents.prior(key, num, config)
 
 
 def code(outputs: jax.Array, config: ml_collections.ConfigDict, key: jax.Array | None):
