@@ -171,3 +171,11 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resumed {workdir} at step {steps[0]}" in resumed.stderr
+
+
+def test_a_rotation_loss_on_2d_data_stops_with_one_line(tmp_path):
+    flags = ("--config=configs/ssgan.py", "--config.dataset=ring8", "--config.data_dim=2")
+    result = run_main(*flags, f"--workdir={tmp_path / 'run'}")
+    assert result.returncode == 2
+    assert "rotation loss needs images: config.data_dim must be 0" in error_line(result)
+    assert not (tmp_path / "run").exists()

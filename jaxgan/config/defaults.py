@@ -67,7 +67,8 @@ def base_config() -> ml_collections.ConfigDict:
     # --- Family ----------------------------------------------------------------
     # The GAN family: a module of jaxgan/families/ (`gan`: G(z) against D(x), every
     # loss and trick below; `bigan`: BiGAN/ALI, an encoder E with G against a joint
-    # D(x, z)), or the dotted path of a family module of your own.
+    # D(x, z); `ssgan`: the self-supervised GAN, gan with a rotation loss), or the
+    # dotted path of a family module of your own.
     config.family = "gan"
     # bigan family (configs/bigan.py, configs/ali.py): `mlp` (BiGAN's permutation-
     # invariant MNIST nets) or `conv` (ALI-style convolutional nets at 28 or 32 px).
@@ -80,6 +81,12 @@ def base_config() -> ml_collections.ConfigDict:
     config.bigan_d_dropout = 0.0
     # L2 weight decay added to every net's gradient (BiGAN's code: 2.5e-5).
     config.bigan_weight_decay = 0.0
+    # ssgan family (configs/ssgan.py): the weights of D's rotation loss on rotated reals
+    # (beta) and G's on rotated fakes (alpha), and the images in each rotation batch (4n:
+    # the last n of the batch in 4 rotations; 0 is 4 x batch_size, every image).
+    config.rotation_weight_d = 1.0
+    config.rotation_weight_g = 0.2
+    config.rotated_batch_size = 0
 
     # --- Models ----------------------------------------------------------------
     # Model module under jaxgan/nn/models/: `dcgan` (Radford et al. 2015), `mlp`

@@ -205,15 +205,29 @@ class Objectives:
                 self.penalty_fn, self.image_range, d, packed_real, packed_fake, penalty_rng
             )
         total = d_loss + self.config.penalty_weight * penalty
-        return total, (collections, d_loss, penalty, real_logits, fake_logits)
+        return total, (collections, d_loss, penalty, real_logits, fake_logits, {})
+
+    def g_objective(self, judge, collections, fake_images, handoff, key):
+        """G's loss at `fake_images` against D's parameters `judge`, and as aux D's
+        collections after the pass and extra metrics. The "d" phase's real logits
+        complete the loss's signature."""
+        logits, collections = self.discriminate(
+            judge, collections, fake_images, handoff["fake_labels"], key
+        )
+        _, g_loss = self.loss_fn(handoff["real_logits"], logits)
+        return g_loss, (collections, {})
 
     def clip(self, d_params):
         clip = self.config.d_weight_clip
         return jax.tree.map(lambda w: jnp.clip(w, -clip, clip), d_params)
 
 
-def phases(config: ml_collections.ConfigDict, nets: dict) -> list[Phase]:
-    objectives = Objectives(config, nets)
+def phases(
+    config: ml_collections.ConfigDict, nets: dict, objectives: Objectives | None = None
+) -> list[Phase]:
+    """The "d" and "g" phases; a family built on this one (ssgan) passes its own
+    Objectives."""
+    objectives = objectives or Objectives(config, nets)
     project = {"d": objectives.clip} if config.d_weight_clip > 0 else {}
     if config.unroll_steps:
         g_phase = Phase("g", ("g",), loss=functools.partial(unrolled_g_loss, objectives))
@@ -269,7 +283,7 @@ def d_gradients(objectives: Objectives, params: dict, ctx: Context):
     (total, aux), grads = jax.value_and_grad(objectives.d_objective, has_aux=True)(
         params["d"], d.collections, real[i], fake, (real_y, fake_y), rngs
     )
-    d_collections, loss, penalty, real_logits, fake_logits = aux
+    d_collections, loss, penalty, real_logits, fake_logits, extra_metrics = aux
     metrics = {
         "d_loss": loss,
         "d_penalty": penalty,
@@ -277,6 +291,7 @@ def d_gradients(objectives: Objectives, params: dict, ctx: Context):
         "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
         "d_real_logit": jnp.mean(real_logits),
         "d_fake_logit": jnp.mean(fake_logits),
+        **extra_metrics,
     }
     handoff = {
         "z": z,
@@ -300,17 +315,13 @@ def fused_g_gradients(objectives: Objectives, params: dict, ctx: Context):
     g_augment_key = Keys(ctx.key).g_augment
 
     def g_objective(fake_images):
-        logits, collections = objectives.discriminate(
-            judge, d.collections, fake_images, handoff["fake_labels"], g_augment_key
-        )
-        _, g_loss = objectives.loss_fn(handoff["real_logits"], logits)
-        return g_loss, collections
+        return objectives.g_objective(judge, d.collections, fake_images, handoff, g_augment_key)
 
-    (g_loss, d_collections), fake_grads = jax.value_and_grad(g_objective, has_aux=True)(
+    (g_loss, (d_collections, metrics)), fake_grads = jax.value_and_grad(g_objective, has_aux=True)(
         handoff["fake"]
     )
     (g_grads,) = handoff["g_vjp"](fake_grads)
-    aux = PhaseAux({"d": d_collections}, {"g_loss": g_loss})
+    aux = PhaseAux({"d": d_collections}, {"g_loss": g_loss, **metrics})
     return (g_loss, aux), {"g": g_grads}
 
 

@@ -223,12 +223,21 @@ class Discriminator(nn.Module):
     label_embedding_dim: int = 32
     attention_resolution: int = 0  # self-attention after the first block of this size
     init_style: str = "default"  # or "biggan" (INITS)
+    # > 0: a rotation classifier head (the self-supervised GAN, families/ssgan.py).
+    rotation_classes: int = 0
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(
-        self, x: jax.Array, labels: jax.Array | None = None, train: bool = True
+        self,
+        x: jax.Array,
+        labels: jax.Array | None = None,
+        train: bool = True,
+        rotations: bool = False,
     ) -> jax.Array:
+        """D's logits (B,), or with `rotations` the rotation head's logits (B, classes)."""
+        if rotations and not self.rotation_classes:
+            raise ValueError("this discriminator has no rotation head (rotation_classes=0)")
         conditioning.check_labels(labels, self.num_classes, x.shape[0])
         if conditioning.uses(self, "concat"):
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
@@ -245,6 +254,22 @@ class Discriminator(nn.Module):
         )
         logits = normalization.weighted(last, self.norm, train)(phi)
         logits = logits.reshape(x.shape[0]).astype(jnp.float32)
+        if self.rotation_classes:
+            # compare_gan's SS-GAN head: a linear layer (bias, N(0, 0.02), spectrally
+            # normalised with D) on the *average*-pooled final features. It runs in every
+            # call, so its power iteration advances once per D pass as every layer's does;
+            # after the GAN head, so that head's auto-names are those of a D without it.
+            head = nn.Dense(
+                self.rotation_classes,
+                dtype=self.dtype,
+                kernel_init=nn.initializers.normal(0.02),
+                name="rotation_head",
+            )
+            rotation_logits = normalization.weighted(head, self.norm, train)(
+                jnp.mean(nn.relu(x), axis=(1, 2))
+            ).astype(jnp.float32)
+            if rotations:
+                return rotation_logits
         if conditioning.uses(self, "projection"):
             self.sow("intermediates", "phi", phi)  # for inspection (capture with mutable)
             embedding = (
