@@ -1,7 +1,21 @@
-"""BigGAN at 32x32 (Brock et al. 2019, arXiv:1809.11096) as the reference code's CIFAR-10
-script sets it up (BigGAN-PyTorch `scripts/launch_cifar_ema.sh`), on jaxgan's
-conditional ResNet. NOT yet the reference: the differences below are listed, and no FID
-has been measured.
+"""BigGAN (Brock et al. 2019, arXiv:1809.11096): at 32x32 as the reference code's CIFAR-10
+script sets it up (BigGAN-PyTorch `scripts/launch_cifar_ema.sh`), and (`:64`, `:128`)
+with the paper's ImageNet settings, on jaxgan's `biggan` nets (jaxgan/nn/models/
+biggan.py: BigGAN-PyTorch's architecture tables on jaxgan's ResNet blocks). NOT yet the
+reference: the differences below are listed, and no FID has been measured.
+
+`:128` (and `:64`): the nets of BigGAN-PyTorch's launch_BigGAN_bs256x8.sh (ch 96, z of
+120 numbers cut into one chunk for the input and one per block, a shared 128-d class
+embedding feeding every conditional BatchNorm, self-attention at 64 px; parameter
+counts at 128 px and 1000 classes equal the reference's: G 70,433,988, D 87,982,370),
+trained with the paper's settings: G lr 5e-5, D lr 2e-4, Adam (0, 0.999), 2 D steps,
+orthogonal regularisation 1e-4 (BigGAN-PyTorch's utils.ortho convention: README,
+"g_orthogonal_reg"), EMA 0.9999 from iteration 20000. Batch 256 (the paper: 2048, which
+the reference reaches by accumulating 8 batches of 256; jaxgan does not accumulate).
+Where the script differs from the paper (it trains 1 D step at G lr 1e-4, D lr 4e-4, no
+orthogonal regularisation, Adam eps 1e-6, SN eps 1e-6, orthogonal initialisation, G in
+eval mode for samples), the paper's is taken, except the initialisation (jaxgan has
+N(0, 0.02), not orthogonal) and the epsilons (below).
 
 Run (bring CIFAR-10: README, "Datasets"):
   python -m jaxgan.main --config=configs/biggan.py --workdir=runs/biggan \\
@@ -38,20 +52,18 @@ What differs (to do before calling it the reference):
   copies G before iteration 1000.)
 - The reference samples its EMA G in training mode (batch statistics): set
   `--config.sample_with_running_stats=False` for that.
-- Not implemented yet: the 64/128-px BigGAN (shared class embedding and hierarchical
-  latents, attention at 64 px, orthogonal regularisation 1e-4, G lr 5e-5, 2 D steps)
-  and BatchNorm "standing statistics". `--config.attention_resolution` and
-  `--config.g_orthogonal_reg` exist already (README, the stabilization toolkit).
+- Not implemented yet: BatchNorm "standing statistics", and the orthogonal
+  initialisation of the 128-px script.
 """
 
 from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):
-    if arg not in (None, ""):
-        raise ValueError(f"configs/biggan.py takes no argument, got {arg!r}")
+    if arg not in (None, "", "64", "128"):
+        raise ValueError(f"configs/biggan.py takes nothing, '64' or '128', got {arg!r}")
     config = base_config()
-    config.model = "resnet"
+    config.model = "biggan"
     config.conditional = True
     config.conditional_form = "projection"
     config.loss = "hinge"
@@ -65,11 +77,27 @@ def get_config(arg: str | None = None):
     config.latent_dim = 128
     config.image_size = 32
     config.num_channels = 3
-    config.g_width = config.d_width = 256
+    config.g_width = config.d_width = 64  # ch: the 32-px blocks are 4 x 64 = 256 wide
     config.g_ema_decay = 0.9999
     config.ema_start = 1000
     config.resnet_init = "biggan"
     config.d_joint_pass = True
     config.num_train_steps = 100000
     config.checkpoint_every_steps = 2000
+    if arg in ("64", "128"):
+        # The paper's ImageNet settings (section 3, appendix C) on the nets of BigGAN-
+        # PyTorch's launch_BigGAN_bs256x8.sh.
+        config.image_size = int(arg)
+        config.g_width = config.d_width = 96
+        config.latent_dim = 120  # 6 chunks of 20 at 128 px, 5 of 24 at 64 px
+        config.biggan_shared_dim = 128
+        config.biggan_hierarchical = True
+        config.attention_resolution = 64
+        config.g_learning_rate, config.d_learning_rate = 5e-5, 2e-4
+        config.d_steps = 2
+        config.g_orthogonal_reg = 1e-4
+        config.batch_size = 256
+        config.ema_start = 20000
+        config.num_train_steps = 500000
+        config.checkpoint_every_steps = 2000
     return config

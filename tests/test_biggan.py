@@ -4,6 +4,7 @@ G 4,304,387 and D 4,207,361), and one training step."""
 
 import jax
 import numpy as np
+import pytest
 
 import jaxgan
 from jaxgan.training.state import create_train_state
@@ -98,3 +99,84 @@ def test_the_joint_pass_is_the_two_passes_for_a_stateless_d_and_steps_spectral_n
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
     two = leaves(results["spectral_norm", False][2])
     assert any(not np.allclose(a, b) for a, b in zip(two, leaves(once), strict=True))
+
+
+def test_the_128_px_nets_have_the_reference_parameter_counts():
+    """configs/biggan.py:128 at 1000 classes, and the 32-px nets with a shared embedding
+    and hierarchical latents: BigGAN-PyTorch's G and D counted with CPU torch at the same
+    settings (I128: G_ch = D_ch = 96, dim_z 120, shared_dim 128, hier, attention at 64;
+    CIFAR with --G_shared --hier --shared_dim 128)."""
+    config = jaxgan.load_config("configs/biggan.py:128")
+    config.num_classes = 1000
+    state = jax.eval_shape(lambda: create_train_state(config, jax.random.key(0)))
+    assert count(state.g.params) == 70_433_988
+    assert count(state.d.params) == 87_982_370
+    config = jaxgan.load_config("configs/biggan.py")
+    config.num_classes, config.biggan_shared_dim, config.biggan_hierarchical = 10, 128, True
+    state = jax.eval_shape(lambda: create_train_state(config, jax.random.key(0)))
+    assert count(state.g.params) == 4_373_251
+    # z's first chunk (128 / 4 = 32 numbers) feeds the input layer; each block's
+    # BatchNorms map [shared embedding (128), its chunk (32)].
+    assert state.g.params["Dense_0"]["kernel"].shape == (32, 4 * 4 * 256)
+    gain = state.g.params["GeneratorBlock_2"]["norm2"]["gain"]["kernel"]
+    assert gain.shape == (160, 256)
+
+
+def test_the_shared_conditional_batchnorm_is_one_plus_gain_times_the_normalised_input():
+    import jax.numpy as jnp
+
+    from jaxgan.nn.conditioning import LinearConditionalBatchNorm
+
+    x = jax.random.normal(jax.random.key(0), (6, 2, 2, 3)) * 3 + 1
+    c = jax.random.normal(jax.random.key(1), (6, 5))
+    layer = LinearConditionalBatchNorm()
+    variables = layer.init(jax.random.key(2), x, c)
+    out, _ = layer.apply(variables, x, c, mutable=["batch_stats"])
+    gain = np.asarray(c) @ np.asarray(variables["params"]["gain"]["kernel"])
+    bias = np.asarray(c) @ np.asarray(variables["params"]["bias"]["kernel"])
+    xs = np.asarray(x, np.float64)
+    normalised = (xs - xs.mean((0, 1, 2))) / np.sqrt(xs.var((0, 1, 2)) + 1e-5)
+    expected = normalised * (1 + gain[:, None, None]) + bias[:, None, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    assert float(jnp.std(variables["params"]["gain"]["kernel"])) == pytest.approx(0.02, rel=0.5)
+
+
+def test_every_chunk_of_a_hierarchical_z_reaches_the_image():
+    from jaxgan.nn import models
+
+    config = jaxgan.load_config("configs/biggan.py:64")
+    config.num_classes, config.g_width, config.d_width, config.attention_resolution = 3, 8, 8, 0
+    generator, _ = models.build(config)
+    z = jax.random.normal(jax.random.key(0), (2, 120))
+    labels = np.array([0, 2], np.int32)
+    variables = generator.init(jax.random.key(1), z, labels)
+
+    def image_sum(z):
+        out, _ = generator.apply(variables, z, labels, mutable=["batch_stats"])
+        return out.sum()
+
+    per_chunk = np.abs(np.asarray(jax.grad(image_sum)(z))).reshape(2, 5, 24).sum(axis=(0, 2))
+    assert (per_chunk > 0).all(), per_chunk  # the input's chunk and one per block
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            dict(latent_dim=100),
+            "cuts z into 6 equal chunks at 128 px: config.latent_dim=100 does not divide; use 96",
+        ),
+        (dict(biggan_shared_dim=0), "set config.biggan_shared_dim"),
+        (dict(image_size=96), r"BigGAN nets are for \[32, 64, 128\] px"),
+        (dict(attention_resolution=4), "attention_resolution must be 0"),
+        (dict(model="resnet", image_size=32), "biggan_shared_dim is for model='biggan'"),
+    ],
+)
+def test_bad_biggan_settings_are_refused_naming_the_fix(overrides, message):
+    from jaxgan.config.validation import validate
+
+    config = jaxgan.load_config("configs/biggan.py:128")
+    for name, value in overrides.items():
+        config[name] = value
+    with pytest.raises(jaxgan.UserError, match=message):
+        validate(config)

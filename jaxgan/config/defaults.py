@@ -90,7 +90,8 @@ def base_config() -> ml_collections.ConfigDict:
 
     # --- Models ----------------------------------------------------------------
     # Model module under jaxgan/nn/models/: `dcgan` (Radford et al. 2015), `mlp`
-    # (Goodfellow et al. 2014) or `resnet` (the SNGAN ResNet for 32x32, Miyato et al.
+    # (Goodfellow et al. 2014), `resnet` (the SNGAN ResNet for 32x32, Miyato et al.
+    # 2018) or `biggan` (BigGAN's nets at 32, 64 and 128 px), or `infogan` (Lucic et al.
     # 2018). It must define `Generator` and `Discriminator`.
     config.model = "dcgan"
     # Dimension of the generator's latent input z ~ N(0, I) (nz in DCGAN).
@@ -202,11 +203,18 @@ def base_config() -> ml_collections.ConfigDict:
     config.ema_start = 0
 
     # BigGAN/SAGAN self-attention (jaxgan/nn/attention.py) in the ResNet's G and D at this
-    # feature-map size (8 or 16 at 32x32); 0 is none.
+    # feature-map size (8 or 16 at 32x32; with the biggan model, one of G's block sizes,
+    # e.g. 64 at 128 px); 0 is none.
     config.attention_resolution = 0
     # The ResNet's initialisation: "default" (Xavier/He-style), or "biggan": BigGAN-
     # PyTorch's N(0, 0.02) weights, PyTorch's default biases, 1 + N(0, 0.02) class gains.
     config.resnet_init = "default"
+    # The biggan model (jaxgan/nn/models/biggan.py): a shared class embedding of this size
+    # feeding every conditional BatchNorm of G through linear layers (BigGAN's G_shared,
+    # 128; 0: per-class tables), and hierarchical latents (z cut into one chunk for G's
+    # input and one per block, each joined to the shared embedding).
+    config.biggan_shared_dim = 0
+    config.biggan_hierarchical = False
 
     # --- Optimisers (separate for G and D; different rates are TTUR) -----------
     # adam (betas below) or rmsprop (decay 0.99, as PyTorch's and WGAN's).

@@ -122,10 +122,15 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise UserError(f"config.optimizer must be 'adam' or 'rmsprop', got {config.optimizer!r}")
     schedules.check(config)
     for field, off in (("attention_resolution", 0), ("resnet_init", "default")):
-        if config.get(field, off) != off and config.model != "resnet":
+        if config.get(field, off) != off and config.model not in ("resnet", "biggan"):
             raise UserError(
-                f"config.{field} is for model='resnet' (its G and D); "
+                f"config.{field} is for model='resnet' or 'biggan' (their G and D); "
                 f"config.model is {config.model!r}"
+            )
+    for field in ("biggan_shared_dim", "biggan_hierarchical"):
+        if config.get(field) and config.model != "biggan":
+            raise UserError(
+                f"config.{field} is for model='biggan'; config.model is {config.model!r}"
             )
     if config.get("d_joint_pass", False) and config.minibatch_features != "none":
         raise UserError(

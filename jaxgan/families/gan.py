@@ -58,6 +58,8 @@ OWN_FIELDS = (
     "g_orthogonal_reg",
     "attention_resolution",
     "resnet_init",
+    "biggan_shared_dim",
+    "biggan_hierarchical",
     "d_joint_pass",
     "pack",
     "diffaugment",

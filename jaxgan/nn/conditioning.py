@@ -66,6 +66,36 @@ class ConditionalBatchNorm(nn.Module):
         return x * scale.astype(x.dtype) + bias.astype(x.dtype)
 
 
+class LinearConditionalBatchNorm(nn.Module):
+    """BigGAN's `ccbn` with a conditioning vector c (its shared class embedding, joined
+    with a chunk of z under hierarchical latents): batch statistics shared, then
+    x * (1 + gain(c)) + bias(c), gain and bias linear layers without biases (spectrally
+    normalised when the net is: `norm`), weights N(0, 0.02) as BigGAN-PyTorch's N02."""
+
+    norm: str = "none"
+    train: bool = True
+    dtype: jnp.dtype = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: jax.Array, condition: jax.Array) -> jax.Array:
+        features = x.shape[-1]
+        x = normalization.batch_norm(self.train, self.dtype, use_scale=False, use_bias=False)(x)
+        shape = (x.shape[0], *(1,) * (x.ndim - 2), features)
+
+        def linear(name):
+            layer = nn.Dense(
+                features,
+                use_bias=False,
+                kernel_init=nn.initializers.normal(0.02),
+                dtype=self.dtype,
+                name=name,
+            )
+            return normalization.weighted(layer, self.norm, self.train)(condition).reshape(shape)
+
+        gain, bias = linear("gain"), linear("bias")
+        return x * (1 + gain.astype(x.dtype)) + bias.astype(x.dtype)
+
+
 class Projection(nn.Module):
     """embed(y) . phi(x): the class term of the projection discriminator, shape (N,).
 

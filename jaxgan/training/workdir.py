@@ -91,6 +91,8 @@ FIELDS_OFF_WHEN_ABSENT = {
     "ema_start": 0,
     "resnet_init": "default",
     "d_joint_pass": False,
+    "biggan_shared_dim": 0,
+    "biggan_hierarchical": False,
     # The ssgan family's (no earlier workdir is of that family): their defaults.
     "rotation_weight_d": 1.0,
     "rotation_weight_g": 0.2,

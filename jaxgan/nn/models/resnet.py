@@ -114,14 +114,20 @@ class _Layers(nn.Module):
 
 class GeneratorBlock(_Layers):
     """BN-ReLU-upsample-conv3x3-BN-ReLU-conv3x3 + upsample-conv1x1 shortcut. The BNs
-    are conditional when `num_classes` > 0 (labels given)."""
+    are conditional when `num_classes` > 0 (labels given), or (`vector_conditioning`,
+    BigGAN's shared embedding) on a conditioning vector given as `labels`."""
 
     features: int = 256
     num_classes: int = 0
+    vector_conditioning: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
         def normalize(h, name):
+            if self.vector_conditioning:
+                return conditioning.LinearConditionalBatchNorm(
+                    self.norm, self.train, self.dtype, name=name
+                )(h, labels)
             if self.num_classes:
                 inits = {}
                 if self.init_style == "biggan":
@@ -204,15 +210,20 @@ class Generator(nn.Module):
             )(x, labels if projection else None)
             if x.shape[1] == self.attention_resolution:
                 x = SelfAttention(norm=norm, train=train, dtype=self.dtype)(x)
-        x = nn.relu(normalization.batch_norm(train, self.dtype)(x))
-        last = nn.Conv(
-            self.num_channels,
-            (3, 3),
-            dtype=self.dtype,
-            **initializers(self.init_style, plain_init, x.shape[-1] * 9),
-        )
-        x = normalization.weighted(last, norm, train)(x)
-        return jnp.tanh(x).astype(jnp.float32)
+        return to_image(self, x, norm, train)
+
+
+def to_image(generator: nn.Module, x: jax.Array, norm: str, train: bool) -> jax.Array:
+    """G's output layers, BN-ReLU-conv3x3-tanh, created in `generator`'s compact call."""
+    x = nn.relu(normalization.batch_norm(train, generator.dtype)(x))
+    last = nn.Conv(
+        generator.num_channels,
+        (3, 3),
+        dtype=generator.dtype,
+        **initializers(generator.init_style, plain_init, x.shape[-1] * 9),
+    )
+    x = normalization.weighted(last, norm, train)(x)
+    return jnp.tanh(x).astype(jnp.float32)
 
 
 class Discriminator(nn.Module):
@@ -225,6 +236,9 @@ class Discriminator(nn.Module):
     init_style: str = "default"  # or "biggan" (INITS)
     # > 0: a rotation classifier head (the self-supervised GAN, families/ssgan.py).
     rotation_classes: int = 0
+    # The blocks: (channels as a multiple of `width`, downsamples). SNGAN's by default;
+    # BigGAN's wider, deeper ones come from jaxgan/nn/models/biggan.py.
+    blocks: tuple[tuple[int, bool], ...] = ((1, True), (1, True), (1, False), (1, False))
     dtype: jnp.dtype = jnp.float32
 
     @nn.compact
@@ -243,8 +257,11 @@ class Discriminator(nn.Module):
             x = conditioning.concat_embedding(x, labels, self.num_classes, self.label_embedding_dim)
         layers = dict(norm=self.norm, train=train, dtype=self.dtype, init_style=self.init_style)
         attended = False
-        for down, first in ((True, True), (True, False), (False, False), (False, False)):
-            x = DiscriminatorBlock(features=self.width, down=down, first=first, **layers)(x)
+        for index, (multiple, down) in enumerate(self.blocks):
+            block = DiscriminatorBlock(
+                features=multiple * self.width, down=down, first=index == 0, **layers
+            )
+            x = block(x)
             if x.shape[1] == self.attention_resolution and not attended:  # 16, then 8
                 x = SelfAttention(norm=self.norm, train=train, dtype=self.dtype)(x)
                 attended = True
