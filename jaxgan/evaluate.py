@@ -17,7 +17,7 @@ import sys
 from absl import app, flags, logging
 
 from jaxgan.cpu import host_memory
-from jaxgan.metrics import evaluation, mode_evaluation
+from jaxgan.metrics import evaluation, inception_head, mode_evaluation
 from jaxgan.runtime import cli, files
 from jaxgan.runtime.errors import UserError
 
@@ -59,6 +59,14 @@ _FLOOR = flags.DEFINE_boolean(
     "With --workdir: score --num_samples real training images (10000 by default) against the "
     "run's held-out reference (config.fid_reference) instead of generated ones: the best "
     "FID that protocol allows. Written to WORKDIR/eval/floor.json.",
+)
+
+_IS_WEIGHTS = flags.DEFINE_string(
+    "is_weights",
+    None,
+    "For the Inception Score: pytorch-fid's pt_inception-2015-12-05-6726825d.pth or NVIDIA's "
+    "inception-2015-12-05.pt. Checked against the FID network and cached once; every later "
+    "evaluation then reports IS without the flag.",
 )
 
 
@@ -121,6 +129,9 @@ def main(argv: list[str]) -> None:
     # Orbax logs read-only restores at WARNING through absl; stderr is for our progress.
     logging.set_verbosity(logging.ERROR)
     with cli.user_errors():
+        if _IS_WEIGHTS.value is not None:
+            cached = inception_head.convert(_IS_WEIGHTS.value)
+            print(f"jaxgan: Inception Score weights checked, cached in {cached}", file=sys.stderr)
         for record in records():
             if "modes" in record:  # the mode-collapse benchmarks: a line for people too
                 print(mode_evaluation.summary(record), file=sys.stderr, flush=True)

@@ -21,8 +21,9 @@ ATTEMPT_MARKER = "=== jaxgan.launch.sweep"
 # console line shows. Speed and gradient norms say nothing about the result.
 LOSS_METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
 # Keys of eval/metrics_<step>.json that are not a score of the run: kid_std is KID's
-# spread over subsets of one run, not comparable with a spread over seeds.
-NOT_SCORES = frozenset({"step", "num_samples", "kid_std", "protocol"})
+# spread over subsets of one run (is_std: over splits), not comparable with a spread over
+# seeds.
+NOT_SCORES = frozenset({"step", "num_samples", "kid_std", "is_std", "protocol"})
 
 
 def trained(run: Run) -> bool:

@@ -8,11 +8,9 @@ module tree and whose `data/<key>` entries hold the raw little-endian tensor sto
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import importlib.util
 import os
-import pickle
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import numpy as np
 from flax import traverse_util
 
+from jaxgan.metrics import torch_files
 from jaxgan.runtime.errors import UserError
 from jaxgan.runtime.files import write_atomically
 
@@ -82,53 +81,10 @@ def verify_source(path: Path) -> None:
         )
 
 
-class _ScriptModule:
-    """Stands in for any `__torch__.*` class: unpickling only fills its __dict__."""
-
-
-def _rebuild_tensor(storage, offset, size, stride, requires_grad, hooks, *metadata):
-    itemsize = storage.itemsize
-    view = np.lib.stride_tricks.as_strided(
-        storage[offset:], shape=tuple(size), strides=tuple(s * itemsize for s in stride)
-    )
-    return np.array(view, dtype=np.float32)
-
-
-class _TorchScriptUnpickler(pickle.Unpickler):
-    """Unpickles `data.pkl` with a closed list of globals, so the file can run no code."""
-
-    _GLOBALS = {
-        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
-        ("torch", "FloatStorage"): np.dtype("<f4"),
-        ("collections", "OrderedDict"): collections.OrderedDict,
-        ("torch.jit._pickle", "build_intlist"): list,
-    }
-
-    def __init__(self, archive: zipfile.ZipFile, prefix: str):
-        super().__init__(archive.open(prefix + "data.pkl"))
-        self._archive = archive
-        self._prefix = prefix
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module.startswith("__torch__."):
-            return _ScriptModule
-        try:
-            return self._GLOBALS[module, name]
-        except KeyError:
-            raise pickle.UnpicklingError(f"unexpected global {module}.{name}") from None
-
-    def persistent_load(self, pid: Any) -> np.ndarray:
-        kind, dtype, key, _location, numel = pid
-        if kind != "storage" or not isinstance(dtype, np.dtype):
-            raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
-        blob = self._archive.read(f"{self._prefix}data/{key}")
-        return np.frombuffer(blob, dtype=dtype, count=numel)
-
-
-def _layers(module: _ScriptModule, path: tuple[str, ...] = ()):
+def _layers(module: torch_files.ScriptModule, path: tuple[str, ...] = ()):
     """Yield (path, conv layer) for every conv+BN layer, in the order the file stores them."""
     for name, child in vars(module).items():
-        if not isinstance(child, _ScriptModule):
+        if not isinstance(child, torch_files.ScriptModule):
             continue
         if "weight" in vars(child):
             yield path + (name,), child
@@ -141,16 +97,19 @@ def read_torchscript(path: Path) -> Params:
 
     Kernels go from torch OIHW to Flax HWIO; batch-norm beta/mean/var keep their names.
     """
-    with zipfile.ZipFile(path) as archive:
-        prefix = archive.namelist()[0].split("/")[0] + "/"
-        root = _TorchScriptUnpickler(archive, prefix).load()
+    return flat_layers(vars(vars(torch_files.read_zip(path))["net"])["layers"])
+
+
+def flat_layers(layers: torch_files.ScriptModule) -> Params:
+    """The conv+BN layers of NVIDIA's `layers` module as flat jaxgan-named arrays."""
     flat: Params = {}
-    for names, layer in _layers(vars(vars(root)["net"])["layers"]):
+    for names, layer in _layers(layers):
         key = "/".join(names)
         state = vars(layer)
-        flat[f"{key}/kernel"] = np.ascontiguousarray(state["weight"].transpose(2, 3, 1, 0))
+        kernel = torch_files.array(state["weight"])
+        flat[f"{key}/kernel"] = np.ascontiguousarray(kernel.transpose(2, 3, 1, 0))
         for stat in ("beta", "mean", "var"):
-            flat[f"{key}/{stat}"] = state[stat]
+            flat[f"{key}/{stat}"] = torch_files.array(state[stat])
     return flat
 
 
@@ -160,17 +119,21 @@ def convert(source: Path, destination: Path) -> Path:
     flat = read_torchscript(source)
     destination.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(destination, lambda f: np.savez(f, **flat))
-    digest = _file_digest(destination, "sha256")
-    checksum = _checksum_path(destination)
-    write_atomically(checksum, lambda f: f.write(f"{digest}  {destination.name}\n".encode()))
+    write_checksum(destination)
     return destination
+
+
+def write_checksum(path: Path) -> None:
+    """PATH.sha256 beside a converted file, which verify_converted checks on every load."""
+    digest = _file_digest(path, "sha256")
+    write_atomically(_checksum_path(path), lambda f: f.write(f"{digest}  {path.name}\n".encode()))
 
 
 def _checksum_path(npz: Path) -> Path:
     return npz.with_name(npz.name + ".sha256")
 
 
-def _verify_converted(npz: Path) -> None:
+def verify_converted(npz: Path) -> None:
     checksum = _checksum_path(npz)
     if not checksum.is_file():
         raise UserError(
@@ -202,13 +165,13 @@ def load_params(weights: str | os.PathLike | None = None) -> Params:
             raise UserError(f"Inception weights file {path} does not exist")
         if path.suffix == ".npz":
             if _checksum_path(path).is_file():
-                _verify_converted(path)
+                verify_converted(path)
             return _read_npz(path)
         return _read_npz(convert(path, cache_dir() / CONVERTED_NAME))
 
     cached = cache_dir() / CONVERTED_NAME
     if cached.is_file():
-        _verify_converted(cached)
+        verify_converted(cached)
         return _read_npz(cached)
     source = find_source()
     if source is None:
