@@ -52,8 +52,9 @@ What differs (to do before calling it the reference):
   copies G before iteration 1000.)
 - The reference samples its EMA G in training mode (batch statistics): set
   `--config.sample_with_running_stats=False` for that.
-- Not implemented yet: BatchNorm "standing statistics", and the orthogonal
-  initialisation of the 128-px script.
+- Not implemented yet: the orthogonal initialisation of the 128-px script. (Standing
+  statistics are: `:128` and `:64` sample with 16 batches of them, as BigGAN-PyTorch's
+  sampling with --accumulate_stats; `--config.standing_stats_batches` for any run.)
 """
 
 from jaxgan import base_config
@@ -99,5 +100,6 @@ def get_config(arg: str | None = None):
         config.batch_size = 256
         config.ema_start = 20000
         config.num_train_steps = 500000
+        config.standing_stats_batches = 16  # samples and FID: BigGAN-PyTorch's 16 batches
         config.checkpoint_every_steps = 2000
     return config

@@ -263,10 +263,13 @@ def test_samples_and_fid_use_the_moving_average_when_the_run_keeps_one():
     family = families.of(config)
     state = jaxgan.create_train_state(config)
     state = state.replace(ema={"g": jax.tree.map(lambda p: p + 1.0, state.g.params)})
-    chex.assert_trees_all_equal(generate.generator_net(state, config, family).params, state.g_ema)
+    generator = family.build(config)["g"]
+    chex.assert_trees_all_equal(
+        generate.generator_net(state, config, family, generator).params, state.g_ema
+    )
     config.sample_with_ema = False
     chex.assert_trees_all_equal(
-        generate.generator_net(state, config, family).params, state.g.params
+        generate.generator_net(state, config, family, generator).params, state.g.params
     )
 
 

@@ -252,6 +252,11 @@ def base_config() -> ml_collections.ConfigDict:
     # Sample with G's running BatchNorm statistics (eval mode, as at test time).
     # False normalises with the statistics of the sample batch itself.
     config.sample_with_running_stats = True
+    # BigGAN's "standing statistics": before sampling (grids, jaxgan.sample, FID), G's
+    # BatchNorm statistics are re-estimated for the parameters it samples with (its moving
+    # average) over this many training-mode batches of batch_size fresh latents, the mean
+    # of their batch means and variances (BigGAN-PyTorch: 16). 0: G's running averages.
+    config.standing_stats_batches = 0
     # Sample (grids, jaxgan.sample, FID) with the moving average of G's parameters when
     # the run keeps one (g_ema_decay > 0); False samples with G's own parameters.
     config.sample_with_ema = True

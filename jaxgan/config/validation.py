@@ -142,9 +142,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise UserError(f"config.ema_start must be an integer >= 0, got {start!r}")
     if not config.get("g_orthogonal_reg", 0.0) >= 0:
         raise UserError(f"config.g_orthogonal_reg must be >= 0, got {config.g_orthogonal_reg!r}")
-    freeze = config.get("freeze_d_layers", 0)
-    if not isinstance(freeze, int) or isinstance(freeze, bool) or freeze < 0:
-        raise UserError(f"config.freeze_d_layers must be an integer >= 0, got {freeze!r}")
+    for field in ("freeze_d_layers", "standing_stats_batches"):
+        value = config.get(field, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise UserError(f"config.{field} must be an integer >= 0, got {value!r}")
     _validate_evaluation(config)
     models.get_module(config.model)
     name = config.dataset.partition(":")[0]

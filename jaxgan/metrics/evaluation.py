@@ -467,7 +467,7 @@ def evaluate_during_training(
     record = score_generator(
         config,
         nets[family.GENERATOR],
-        generate.generator_net(state, config, family),
+        generate.generator_net(state, config, family, nets[family.GENERATOR]),
         step,
         num_samples=config.fid_num_samples,
         batch_size=training_batch_size(mesh, config.fid_num_samples),

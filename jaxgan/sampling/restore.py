@@ -19,7 +19,7 @@ from jax.sharding import PartitionSpec as P
 import jaxgan
 from jaxgan.runtime import sharding
 from jaxgan.runtime.errors import UserError
-from jaxgan.sampling import images
+from jaxgan.sampling import images, standing_stats
 from jaxgan.training import checkpoints
 from jaxgan.training import state as train_state
 from jaxgan.training import workdir as workdir_lib
@@ -40,22 +40,33 @@ class Restored:
     def generator(self) -> nn.Module:
         return self.nets[self.family.GENERATOR]
 
-    @property
+    @functools.cached_property
     def net(self) -> NetState:
         """The generator's variables to sample with (see generator_net)."""
-        return generator_net(self.state, self.config, self.family)
+        return generator_net(self.state, self.config, self.family, self.generator)
 
 
-def generator_net(state: TrainState, config: ml_collections.ConfigDict, family) -> NetState:
+def generator_net(
+    state: TrainState, config: ml_collections.ConfigDict, family, generator: nn.Module
+) -> NetState:
     """The generator's variables that every sample is drawn with (training's grids,
     jaxgan.sample, FID): the moving average of its parameters when the run keeps one and
-    config.sample_with_ema (default), with the live net's BatchNorm statistics; else its
-    own parameters."""
+    config.sample_with_ema (default), with the live net's BatchNorm statistics, or with
+    config.standing_stats_batches > 0 statistics re-estimated for those parameters
+    (standing_stats.py); else its own parameters."""
     name = family.GENERATOR
     net, average = state.nets[name], state.ema.get(name)
     if average is not None and config.get("sample_with_ema", True):
         net = net.replace(params=average)
+    batches = config.get("standing_stats_batches", 0)
+    if batches:
+        key = jax.random.key(config.seed + STANDING_STATS_SEED_OFFSET)
+        net = standing_stats.standing_net(generator, net, config, batches, key)
     return net
+
+
+# The latents of standing statistics: a stream of their own (the grid's is seed + 1).
+STANDING_STATS_SEED_OFFSET = 3
 
 
 def abstract_state(config, family, nets, mesh: jax.sharding.Mesh) -> TrainState:

@@ -223,7 +223,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     centres = centres_of() if config.data_dim and centres_of else None
     if centres is not None and start_step == 0:
         # The 2D benchmarks' pictures start from the untrained G (Metz et al.'s figure 2).
-        net = generate.generator_net(state, config, family)
+        net = generate.generator_net(state, config, family, nets[family.GENERATOR])
         write_samples(writer, workdir, 0, sampler, net, fixed, centres)
     progress = summary.Progress(start_step, config.num_train_steps, config.batch_size)
     last_saved = mngr.latest_step()
@@ -274,7 +274,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                     checkpoints.save(mngr, state, batches_consumed)
                     last_saved = step
                     if centres is not None or not config.data_dim:
-                        net = generate.generator_net(state, config, family)
+                        net = generate.generator_net(state, config, family, nets[family.GENERATOR])
                         write_samples(writer, workdir, step, sampler, net, fixed, centres)
                     if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
                         evaluation.evaluate_during_training(config, workdir, state, writer)

@@ -46,6 +46,7 @@ RESUMABLE_FIELDS = frozenset(
         "steps_per_dispatch",
         "num_samples",
         "sample_with_running_stats",
+        "standing_stats_batches",
         "sample_with_ema",
         "fid_every_steps",
         "fid_num_samples",
@@ -93,6 +94,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "d_joint_pass": False,
     "biggan_shared_dim": 0,
     "biggan_hierarchical": False,
+    "standing_stats_batches": 0,
     # The ssgan family's (no earlier workdir is of that family): their defaults.
     "rotation_weight_d": 1.0,
     "rotation_weight_g": 0.2,
