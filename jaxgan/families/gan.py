@@ -94,9 +94,14 @@ def sample_inputs(config: ml_collections.ConfigDict) -> str:
 
 
 def evaluators(config: ml_collections.ConfigDict) -> tuple[str, ...]:
-    from jaxgan.metrics import mode_evaluation  # the evaluation stack, only where scored
+    from jaxgan.metrics import (
+        class_accuracy,
+        mode_evaluation,  # the evaluation stack, only where scored
+    )
 
-    return ("modes",) if mode_evaluation.benchmark(config) else ("images",)
+    if mode_evaluation.benchmark(config):
+        return ("modes",)
+    return ("images", "class_accuracy") if class_accuracy.applies(config) else ("images",)
 
 
 def init(key: jax.Array, *, config: ml_collections.ConfigDict, nets: dict) -> TrainState:

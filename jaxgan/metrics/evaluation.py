@@ -24,7 +24,15 @@ from jax.sharding import PartitionSpec as P
 import jaxgan
 from jaxgan.data import datasets
 from jaxgan.metrics import bigan as bigan_evaluation
-from jaxgan.metrics import featurize, image_sets, inception, mode_evaluation, reference, scoring
+from jaxgan.metrics import (
+    class_accuracy,
+    featurize,
+    image_sets,
+    inception,
+    mode_evaluation,
+    reference,
+    scoring,
+)
 from jaxgan.metrics import fid as metrics
 from jaxgan.metrics.featurize import say
 from jaxgan.runtime import files, sharding, summary
@@ -342,7 +350,7 @@ def _score_checkpoint(
 
 # A family's own evaluators (its `evaluators(config)` names them besides "images" or
 # "modes", which score_generator computes): name -> (restored run -> metrics).
-FAMILY_EVALUATORS = {"bigan": bigan_evaluation.record}
+FAMILY_EVALUATORS = {"bigan": bigan_evaluation.record, "class_accuracy": class_accuracy.record}
 
 
 def family_scores(restored: generate.Restored) -> dict[str, Any]:

@@ -1,16 +1,19 @@
-"""The digit classifier that scores stacked-MNIST generators: a small CNN that jaxgan
-trains itself on the embedded MNIST training split, once, and caches.
+"""The classifiers that score generators of 28x28 grey datasets: a small CNN that jaxgan
+trains itself on a dataset's training split, once, and caches. MNIST's scores stacked-
+MNIST generators (modes); MNIST's and Fashion-MNIST's score conditional generators (the
+classification accuracy of samples, jaxgan/metrics/class_accuracy.py).
 
 Stacked MNIST's metrics (jaxgan/metrics/modes.py) need each channel of a generated image
 classified as a digit (Metz et al. 2017 and VEEGAN used a pretrained MNIST classifier).
-The classifier is built on first use: trained for EPOCHS epochs (99.18% test accuracy;
-about 2 minutes on 2 CPU cores), its test accuracy printed to stderr,
-and its parameters and accuracy saved as `mnist-classifier-<VERSION>.msgpack` in the cache
-folder (jaxgan/data/datasets/_cache.py).
+The classifier is built on first use: trained for EPOCHS epochs (MNIST: 99.18% test
+accuracy; about 2 minutes on 2 CPU cores), its test accuracy printed to stderr,
+and its parameters and accuracy saved as `<dataset>-classifier-<VERSION>.msgpack` in the
+cache folder (jaxgan/data/datasets/_cache.py).
 Later uses load that file. Change VERSION whenever the network or its training changes.
 """
 
 import functools
+import pathlib
 
 import flax.linen as nn
 import flax.serialization
@@ -19,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxgan.data.datasets import _cache, mnist
+from jaxgan.data.datasets import _cache, fashion_mnist, mnist
 from jaxgan.metrics.featurize import say
 from jaxgan.runtime import files
 
@@ -101,24 +104,34 @@ def accuracy(params, images: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(predict(params, images) == labels))
 
 
-def cache_path():
-    return _cache.cache_dir() / f"mnist-classifier-{VERSION}.msgpack"
+def _fashion_mnist_splits(data_dir: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    directory = pathlib.Path(data_dir or fashion_mnist.DEFAULT_DIR).expanduser()
+    return {split: fashion_mnist.load_split(directory, split) for split in ("train", "test")}
 
 
-def load_or_train() -> tuple[dict, float]:
-    """(parameters, test accuracy) from the cache, or trained now and cached."""
-    path = cache_path()
+# The datasets a classifier can be trained on: name -> (data_dir -> {"train", "test"}).
+SPLITS = {"mnist": lambda data_dir: mnist.load_splits(), "fashion_mnist": _fashion_mnist_splits}
+
+
+def cache_path(dataset: str = "mnist"):
+    return _cache.cache_dir() / f"{dataset}-classifier-{VERSION}.msgpack"
+
+
+def load_or_train(dataset: str = "mnist", data_dir: str = "") -> tuple[dict, float]:
+    """(parameters, test accuracy) of `dataset`'s classifier from the cache, or trained
+    now (on its files in `data_dir`, where the dataset takes one) and cached."""
+    path = cache_path(dataset)
     if path.is_file():
         try:
             stored = flax.serialization.msgpack_restore(path.read_bytes())
             return stored["params"], float(stored["accuracy"])
         except (ValueError, KeyError, TypeError):
             pass  # damaged: trained again below and replaced
-    splits = mnist.load_splits()
-    say(f"training the stacked-MNIST digit classifier ({EPOCHS} epochs of MNIST)...")
+    splits = SPLITS[dataset](data_dir)
+    say(f"training the {dataset} classifier ({EPOCHS} epochs of its training split)...")
     params = train(*splits["train"])
     test_accuracy = accuracy(params, *splits["test"])
-    say(f"digit classifier: {100 * test_accuracy:.2f}% test accuracy; cached in {path}")
+    say(f"{dataset} classifier: {100 * test_accuracy:.2f}% test accuracy; cached in {path}")
     record = {"params": jax.device_get(params), "accuracy": test_accuracy}
     _cache.writable_dir()
     files.write_atomically(path, lambda f: f.write(flax.serialization.msgpack_serialize(record)))

@@ -1,0 +1,70 @@
+"""The classification accuracy of a conditional generator's samples: the share of
+images drawn for class y that a classifier trained on the real data labels y (the
+"classification accuracy score" of conditional GAN papers; the BigGAN issue's measure
+on conditional Fashion-MNIST). For runs on MNIST and Fashion-MNIST, with the small CNN
+of mnist_classifier.py trained on the dataset's real training split; samples of another
+size or with repeated RGB channels are brought to 28x28 grey first (channel mean, then
+an antialiased linear resize).
+"""
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgan.metrics import mnist_classifier
+from jaxgan.sampling import latents, sampler
+from jaxgan.sampling.images import to_uint8
+
+SAMPLES_PER_CLASS = 1000
+BATCH_SIZE = 250  # samples per G call
+SEED = 7  # the evaluator's latents: fixed, so every checkpoint draws the same
+DATASETS = tuple(mnist_classifier.SPLITS)
+
+
+def applies(config) -> bool:
+    """Conditional runs on a dataset jaxgan has a classifier for."""
+    name = config.dataset.partition(":")[0]
+    return bool(config.conditional) and not config.data_dim and name in DATASETS
+
+
+def to_classifier_input(images: np.ndarray) -> np.ndarray:
+    """Images in [-1, 1], (N, H, W, C) -> uint8 (N, 28, 28, 1)."""
+    grey = jnp.mean(jnp.asarray(images, jnp.float32), axis=-1, keepdims=True)
+    if grey.shape[1:3] != (28, 28):
+        grey = jax.image.resize(grey, (grey.shape[0], 28, 28, 1), "linear", antialias=True)
+    return np.asarray(to_uint8(grey))
+
+
+def accuracy_by_class(predicted: np.ndarray, drawn: np.ndarray, num_classes: int) -> np.ndarray:
+    return np.array([np.mean(predicted[drawn == c] == c) for c in range(num_classes)])
+
+
+def record(restored, samples_per_class: int = SAMPLES_PER_CLASS) -> dict[str, Any]:
+    config = restored.config
+    if not applies(config):
+        return {}
+    name = config.dataset.partition(":")[0]
+    params, test_accuracy = mnist_classifier.load_or_train(name, config.data_dir)
+    sample = sampler.make_sampler(restored.generator, config.sample_with_running_stats)
+    net, predicted, drawn = restored.net, [], []
+    key = jax.random.key(SEED)
+    for label in range(config.num_classes):
+        z = latents.prior(jax.random.fold_in(key, label), samples_per_class, config)
+        for start in range(0, samples_per_class, BATCH_SIZE):
+            chunk = z[start : start + BATCH_SIZE]
+            images = np.asarray(sample(net, chunk, jnp.full((len(chunk),), label, jnp.int32)))
+            predicted.append(mnist_classifier.predict(params, to_classifier_input(images)))
+        drawn.append(np.full(samples_per_class, label))
+    predicted, drawn = np.concatenate(predicted), np.concatenate(drawn)
+    per_class = accuracy_by_class(predicted, drawn, config.num_classes)
+    return {
+        "class_accuracy": float(np.mean(predicted == drawn)),
+        "class_accuracy_by_class": [round(float(a), 4) for a in per_class],
+        "class_accuracy_protocol": (
+            f"{samples_per_class} samples per class, classified by a CNN trained on {name}'s "
+            f"training split ({100 * test_accuracy:.2f}% on its test split: the real data's "
+            "score)"
+        ),
+    }
