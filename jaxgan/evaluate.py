@@ -61,6 +61,13 @@ _FLOOR = flags.DEFINE_boolean(
     "FID that protocol allows. Written to WORKDIR/eval/floor.json.",
 )
 
+_TRUNCATION = flags.DEFINE_float(
+    "truncation",
+    None,
+    "With --workdir: latents from N(0, 1) truncated to [-T, T] (BigGAN's truncation trick, "
+    "components resampled). The record goes to eval/metrics_<step>_truncation_<T>.json, "
+    "beside the step's own.",
+)
 _IS_WEIGHTS = flags.DEFINE_string(
     "is_weights",
     None,
@@ -78,7 +85,7 @@ def records():
     if two_sets:
         if _REAL.value is None or _FAKE.value is None:
             raise UserError("--real and --fake go together")
-        for name in ("step", "watch", "num_samples", "num_real", "real_stats"):
+        for name in ("step", "watch", "num_samples", "num_real", "real_stats", "truncation"):
             if flags.FLAGS[name].present:
                 raise UserError(f"--{name} is for --workdir; with --real/--fake it has no use")
         out = _out_path()
@@ -90,7 +97,7 @@ def records():
     if _OUT.value is not None:
         raise UserError("--out is for --real/--fake; a checkpoint's record goes to WORKDIR/eval/")
     if _FLOOR.value:
-        for name in ("step", "watch", "real_stats"):
+        for name in ("step", "watch", "real_stats", "truncation"):
             if flags.FLAGS[name].present:
                 raise UserError(f"--{name} has no use with --floor, which scores real images")
         num = _NUM_SAMPLES.value if flags.FLAGS["num_samples"].present else 10_000
@@ -104,7 +111,10 @@ def records():
         "batch_size": _BATCH_SIZE.value,
         "num_real": _NUM_REAL.value,
         "real_stats": _REAL_STATS.value,
+        "truncation": _TRUNCATION.value,
     }
+    if _WATCH.value and _TRUNCATION.value is not None:
+        raise UserError("--watch scores each checkpoint's own record: leave out --truncation")
     if not _WATCH.value:
         yield evaluation.evaluate_checkpoint(_WORKDIR.value, _STEP.value, **options)
     elif _STEP.value is not None:

@@ -6,6 +6,7 @@ eigendecompositions, so the sets here are 8 images and the scored run is shared.
 """
 
 import json
+import math
 import os
 import pathlib
 import shutil
@@ -13,7 +14,9 @@ import struct
 import subprocess
 import sys
 
+import flax.linen
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from PIL import Image
@@ -36,6 +39,7 @@ from jaxgan.sampling import sampler as sampling
 from jaxgan.training import checkpoints
 from jaxgan.training import loop as train
 from jaxgan.training import state as train_state
+from jaxgan.training.state import NetState
 from tests.conftest import tiny
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -480,6 +484,8 @@ def test_cli_missing_weights_one_line_and_nothing_written(workdir, tmp_path):
         ([], "give either --workdir, or --real and --fake"),
         (["--real=a.npz"], "--real and --fake go together"),
         (["--num_samples=1", "--workdir=x"], "--num_samples=1: 1 is not integer >= 2"),
+        (["--workdir=x", "--watch", "--truncation=0.5"], "leave out --truncation"),
+        (["--real=a", "--fake=b", "--truncation=0.5"], "--truncation is for --workdir"),
     ],
 )
 def test_cli_bad_flags_get_one_line(args, expected):
@@ -501,3 +507,49 @@ def test_eta_line_adds_the_quicker_estimate_hint_only_past_an_hour(
     err = capsys.readouterr().err
     eta_line = next(line for line in err.splitlines() if "ETA" in line and "images/s" in line)
     assert ("; try fewer images" in eta_line) == hinted
+
+
+# -- Truncated latents ------------------------------------------------------------------------
+
+
+def test_a_truncated_evaluation_is_its_own_record_beside_the_steps(workdir, evaluated, tmp_path):
+    run = copy_run(workdir, tmp_path)
+    own = (run / "eval" / "metrics_2.json").read_text()
+    record = evaluation.evaluate_checkpoint(run, truncation=0.5, **OPTIONS)
+    assert (run / "eval" / "metrics_2.json").read_text() == own  # untouched
+    stored = json.loads((run / "eval" / "metrics_2_truncation_0.5.json").read_text())
+    assert stored == record and "truncated to [-0.5, 0.5]" in record["protocol"]["latents"]
+    assert record["fid"] != evaluated["fid"]  # other latents, other samples
+    assert evaluation.scored_steps(run) == {2}
+    scalars = event_scalars(eval_events(run))
+    assert "eval_truncation_0.5/fid" in scalars
+
+
+class Identity(flax.linen.Module):
+    """A "generator" whose samples are its latents (vector data are returned as they are)."""
+
+    @flax.linen.compact
+    def __call__(self, z, train=True):
+        return z + 0 * self.param("unused", flax.linen.initializers.zeros, ())
+
+
+def test_truncated_latents_are_resampled_inside_the_bounds_not_clipped():
+    config = tiny(data_dim=2, latent_dim=2, model="mlp")
+    generator = Identity()
+    params = generator.init(jax.random.key(0), jnp.zeros((1, 2)))["params"]
+    net = NetState(params=params, collections={}, opt_state=None)
+    batches = evaluation.generated_batches(config, generator, net, 4000, 1000, 0, truncation=0.5)
+    z = np.concatenate(list(batches))
+    assert z.shape == (4000, 2) and np.abs(z).max() <= 0.5
+    assert np.mean(np.abs(z) > 0.499) < 0.01  # clipping would put ~62% of them at the bounds
+    # N(0, 1) truncated to [-0.5, 0.5] has variance 1 - 2 * 0.5 * phi(0.5) / (2 Phi(0.5) - 1).
+    phi, cdf = np.exp(-0.125) / np.sqrt(2 * np.pi), 0.5 * (1 + math.erf(0.5 / np.sqrt(2)))
+    assert np.var(z) == pytest.approx(1 - phi / (2 * cdf - 1), rel=0.05)
+
+
+def test_bad_truncations_are_refused():
+    with pytest.raises(UserError, match="--truncation must be positive, got 0.0"):
+        evaluation.check_truncation(tiny(), 0.0)
+    bigan = jaxgan.load_config("configs/bigan.py")
+    with pytest.raises(UserError, match="for Gaussian latents: this run's prior is uniform"):
+        evaluation.check_truncation(bigan, 1.0)

@@ -53,8 +53,11 @@ LATENT_SEED_OFFSET = 2
 INCEPTION_RESIZE = "bilinear to 299x299 as TensorFlow 1 (nv_bilinear), grey repeated to RGB"
 
 
-def metrics_path(workdir: pathlib.Path, step: int) -> pathlib.Path:
-    return pathlib.Path(workdir) / "eval" / f"metrics_{step}.json"
+def metrics_path(workdir: pathlib.Path, step: int, truncation: float | None = None) -> pathlib.Path:
+    """eval/metrics_<step>.json, or for truncated latents metrics_<step>_truncation_<T>.json
+    (beside, never instead of, the step's own record)."""
+    suffix = "" if truncation is None else f"_truncation_{truncation:g}"
+    return pathlib.Path(workdir) / "eval" / f"metrics_{step}{suffix}.json"
 
 
 def scored_steps(workdir: pathlib.Path) -> set[int]:
@@ -82,13 +85,24 @@ def restore_generator(workdir: pathlib.Path, step: int | None = None) -> generat
 
 
 def _drawer(
-    config: ml_collections.ConfigDict, generator: nn.Module, batch_size: int, mesh: Mesh
+    config: ml_collections.ConfigDict,
+    generator: nn.Module,
+    batch_size: int,
+    mesh: Mesh,
+    truncation: float | None = None,
 ) -> Callable[[NetState, jax.Array], tuple[jax.Array, jax.Array]]:
     sample = sampling.make_sampler(generator, config.sample_with_running_stats)
     rows = NamedSharding(mesh, P("data"))
 
+    def latents(key):
+        if truncation is None:
+            return sampling.latents(key, batch_size, config)
+        # BigGAN's truncation trick: components outside [-T, T] resampled, not clipped.
+        shape = (batch_size, config.latent_dim)
+        return jax.random.truncated_normal(key, -truncation, truncation, shape)
+
     def draw(g: NetState, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        z = jax.lax.with_sharding_constraint(sampling.latents(key, batch_size, config), rows)
+        z = jax.lax.with_sharding_constraint(latents(key), rows)
         images = sample(g, z)
         finite = jnp.all(jnp.isfinite(images), axis=tuple(range(1, images.ndim)))
         # Vector data (config.data_dim) are points, returned as they are.
@@ -114,16 +128,17 @@ def generated_batches(
     batch_size: int,
     step: int,
     mesh: Mesh | None = None,
+    truncation: float | None = None,
 ) -> Iterator[np.ndarray]:
     """`num` generated uint8 images (float vectors for vector data) in batches, sampled on
-    every device of `mesh`.
+    every device of `mesh` (from truncated latents with `truncation`).
 
     Every batch is drawn whole (one compiled shape); the last is cut to what is needed.
     Non-finite images stop it with an error naming the step, before any feature is computed.
     """
     mesh = mesh or sharding.data_mesh()
     check_batch_size(batch_size, mesh)
-    draw = _drawer(config, generator, batch_size, mesh)
+    draw = _drawer(config, generator, batch_size, mesh, truncation)
     key = jax.random.key(config.seed + LATENT_SEED_OFFSET)
     for index, start in enumerate(range(0, num, batch_size)):
         pixels, finite = jax.device_get(draw(g, jax.random.fold_in(key, index)))
@@ -221,11 +236,14 @@ def score_generator(
     mesh: Mesh | None = None,
     source: str = "",
     slow_hint: str = "",
+    truncation: float | None = None,
 ) -> dict[str, Any]:
     """The metrics record of `num_samples` images of `g` against the reference (real_side);
     for the mode-collapse benchmarks, the mode metrics of its samples (mode_evaluation).
     `num_samples` None is the standard count (50k; the benchmark's own for those).
-    `slow_hint` is said after the ETA when that is over an hour."""
+    `slow_hint` is said after the ETA when that is over an hour. `truncation` T draws
+    the latents from N(0, 1) truncated to [-T, T] (BigGAN's truncation trick)."""
+    check_truncation(config, truncation)
     benchmark = mode_evaluation.benchmark(config)
     if "modes" in train_state.resolve(config)[0].evaluators(config):
         if num_real is not None or real_stats is not None:
@@ -233,11 +251,11 @@ def score_generator(
         num = num_samples or mode_evaluation.DEFAULT_NUM_SAMPLES[benchmark]
         mesh = mesh or sharding.data_mesh()
         samples = np.concatenate(
-            list(generated_batches(config, generator, g, num, batch_size, step, mesh))
+            list(generated_batches(config, generator, g, num, batch_size, step, mesh, truncation))
         )
         protocol = {
             "fake": source or f"generator at step {step}",
-            "latents": _generator_protocol(config, step, source, batch_size)["latents"],
+            "latents": _generator_protocol(config, step, source, batch_size, truncation)["latents"],
         }
         return mode_evaluation.record(config, samples, step, protocol)
     num_samples = num_samples or STANDARD_NUM_SAMPLES
@@ -257,7 +275,9 @@ def score_generator(
     meter = featurize.Meter(num_samples + to_compute, slow_hint)
     try:
         fake = featurize.features_of(
-            generated_batches(config, generator, g, num_samples, batch_size, step, mesh),
+            generated_batches(
+                config, generator, g, num_samples, batch_size, step, mesh, truncation
+            ),
             num_samples,
             features,
             batch_size,
@@ -266,7 +286,10 @@ def score_generator(
         real_features = _features_of(real, features, batch_size, meter)
     finally:
         meter.close()
-    protocol = {**real.protocol, **_generator_protocol(config, step, source, batch_size)}
+    protocol = {
+        **real.protocol,
+        **_generator_protocol(config, step, source, batch_size, truncation),
+    }
     protocol["notes"] = list(real.protocol["notes"])
     if real.cache is not None and (real.cache.subset or num_samples != STANDARD_NUM_SAMPLES):
         protocol["notes"].append(
@@ -276,9 +299,29 @@ def score_generator(
     return scoring.record(step, fake, real_features, real.stats, protocol)
 
 
+def check_truncation(config: ml_collections.ConfigDict, truncation: float | None) -> None:
+    if truncation is None:
+        return
+    if not truncation > 0:
+        raise UserError(f"--truncation must be positive, got {truncation}")
+    prior = latent_vectors.distribution(config)
+    if prior != "normal":
+        raise UserError(f"--truncation is for Gaussian latents: this run's prior is {prior}")
+
+
 def _generator_protocol(
-    config: ml_collections.ConfigDict, step: int, source: str, batch_size: int
+    config: ml_collections.ConfigDict,
+    step: int,
+    source: str,
+    batch_size: int,
+    truncation: float | None = None,
 ) -> dict[str, Any]:
+    latents = (
+        f"{LATENT_NAMES[latent_vectors.distribution(config)]}, seed {config.seed} + "
+        f"{LATENT_SEED_OFFSET}, the same for every step"
+    )
+    if truncation is not None:
+        latents += f"; truncated to [-{truncation:g}, {truncation:g}] (components resampled)"
     return {
         "fake": source or f"generator at step {step}",
         "image_size": [config.image_size, config.image_size],
@@ -290,8 +333,7 @@ def _generator_protocol(
             if config.sample_with_running_stats
             else f"G normalising by the statistics of each batch of {batch_size}"
         ),
-        "latents": f"{LATENT_NAMES[latent_vectors.distribution(config)]}, seed {config.seed} + "
-        f"{LATENT_SEED_OFFSET}, the same for every step",
+        "latents": latents,
         "jaxgan_version": jaxgan.__version__,
     }
 
@@ -315,14 +357,21 @@ class EvalWriter(summary.Writer):
         self.wandb = None
 
 
-def publish(workdir: pathlib.Path, record: dict[str, Any], writer: summary.Writer) -> None:
+def publish(
+    workdir: pathlib.Path,
+    record: dict[str, Any],
+    writer: summary.Writer,
+    truncation: float | None = None,
+) -> None:
     """Writes eval/metrics_<step>.json (replacing only that step's file, once complete) and
-    the metrics as TensorBoard scalars `eval/<name>`."""
-    path = metrics_path(workdir, record["step"])
+    the metrics as TensorBoard scalars `eval/<name>` (with truncated latents: their own
+    file and scalars `eval_truncation_<T>/<name>`)."""
+    path = metrics_path(workdir, record["step"], truncation)
     path.parent.mkdir(parents=True, exist_ok=True)
     files.write_json(path, record)
     names = (*scoring.METRICS, *mode_evaluation.METRICS, *bigan_evaluation.METRICS)
-    values = {f"eval/{name}": record.get(name) for name in names}
+    tag = "eval" if truncation is None else f"eval_truncation_{truncation:g}"
+    values = {f"{tag}/{name}": record.get(name) for name in names}
     writer.scalars(record["step"], {n: v for n, v in values.items() if v is not None})
 
 
@@ -345,6 +394,10 @@ def _score_checkpoint(
         slow_hint=QUICKER_ESTIMATE,
         **options,
     )
+    if options.get("truncation") is not None:
+        # The family's evaluators draw their own, untruncated latents: not this record's.
+        record["protocol"]["notes"].append("family evaluators: not run with --truncation")
+        return record
     return {**record, **family_scores(checkpoint)}
 
 
@@ -371,14 +424,14 @@ def evaluate_checkpoint(
 ) -> dict[str, Any]:
     """Scores checkpoint `step` (the latest by default) and publishes the record.
 
-    `options` are score_generator's: num_samples, batch_size, num_real, real_stats.
-    `writer` defaults to a fresh EvalWriter, opened only once the record exists.
+    `options` are score_generator's: num_samples, batch_size, num_real, real_stats,
+    truncation. `writer` defaults to a fresh EvalWriter, opened only once the record exists.
     """
     record = _score_checkpoint(workdir, step, options)
     own_writer = writer is None
     writer = EvalWriter(workdir) if own_writer else writer
     try:
-        publish(workdir, record, writer)
+        publish(workdir, record, writer, options.get("truncation"))
     finally:
         if own_writer:
             writer.close()
