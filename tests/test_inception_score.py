@@ -170,10 +170,10 @@ def test_pytorch_fids_file_gives_its_classifier_layer(cache, tmp_path, zip_forma
     path = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
     torch.save(pytorch_fid_state_dict(weight), path, _use_new_zipfile_serialization=zip_format)
     before = path.read_bytes()
-    assert inception_head.load_cached() is None
+    assert inception_head.load_cached()[0] is None
     cached = inception_head.convert(path)
     assert cached == cache / inception_head.CONVERTED_NAME
-    np.testing.assert_array_equal(inception_head.load_cached(), weight.T)
+    np.testing.assert_array_equal(inception_head.load_cached()[0], weight.T)
     assert path.read_bytes() == before  # the user's file untouched
     # The trunk the file carries is the FID network's, array for array: the pool features
     # IS takes are exactly FID's (the loader refuses anything further than 1e-6).
@@ -201,7 +201,7 @@ def test_nvidias_torchscript_export_gives_its_output_layer(cache, tmp_path):
     path = tmp_path / "inception-2015-12-05.pt"
     torch.jit.save(torch.jit.script(InceptionV3()), str(path))
     inception_head.convert(path)
-    np.testing.assert_array_equal(inception_head.load_cached(), weight.T)
+    np.testing.assert_array_equal(inception_head.load_cached()[0], weight.T)
 
 
 def test_a_file_of_another_network_is_refused_and_nothing_cached(cache, tmp_path):
@@ -218,7 +218,7 @@ def test_a_file_of_another_network_is_refused_and_nothing_cached(cache, tmp_path
     torch.save(state, path)
     with pytest.raises(UserError, match=r"the classifier layer is \(1000, 2048\)"):
         inception_head.convert(path)
-    assert inception_head.load_cached() is None
+    assert inception_head.load_cached()[0] is None
 
 
 def test_missing_truncated_and_headless_files_are_refused(cache, tmp_path):
@@ -237,7 +237,7 @@ def test_missing_truncated_and_headless_files_are_refused(cache, tmp_path):
     shutil.copy(inception_weights.find_source(), headless)
     with pytest.raises(UserError, match="FID export without the classifier layer"):
         inception_head.convert(headless)
-    assert inception_head.load_cached() is None
+    assert inception_head.load_cached()[0] is None
 
 
 def test_the_record_has_is_once_a_head_is_cached(cache):
@@ -261,3 +261,32 @@ def test_the_record_has_is_once_a_head_is_cached(cache):
     assert values["is_std"] == pytest.approx(np.std(scores), rel=1e-5)
     assert 1 < values["is"] <= 4  # at most the split size
     assert any("without its bias" in n for n in notes)
+
+
+def test_a_tensor_outside_its_storage_is_refused_not_read():
+    from jaxgan.metrics import torch_files
+
+    storage = np.arange(4, dtype=np.float32)
+    np.testing.assert_array_equal(torch_files.rebuild_tensor(storage, 1, (3,), (1,)), [1, 2, 3])
+    np.testing.assert_array_equal(
+        torch_files.rebuild_tensor(storage, 0, (2, 2), (1, 2)), [[0, 2], [1, 3]]
+    )
+    for offset, size, stride in [
+        (0, (12,), (1,)),
+        (2, (3,), (1,)),
+        (0, (2,), (-1,)),
+        (-1, (1,), (1,)),
+    ]:
+        with pytest.raises(ValueError):
+            torch_files.rebuild_tensor(storage, offset, size, stride)
+
+
+def test_a_damaged_cache_makes_is_null_and_the_evaluation_goes_on(cache):
+    path = cache / inception_head.CONVERTED_NAME
+    np.savez(path, kernel=classifier_weight().T)
+    inception_weights.write_checksum(path)
+    path.write_bytes(path.read_bytes()[:-10])
+    features = np.random.default_rng(0).normal(0, 1, (20, 2048)).astype(np.float32)
+    values, notes = scoring.score(features, features[::-1].copy())
+    assert values["is"] is None and values["fid"] is not None
+    assert any("unreadable" in note and "--is_weights=FILE" in note for note in notes)

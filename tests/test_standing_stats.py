@@ -43,7 +43,8 @@ def test_the_statistics_are_the_average_batch_statistics_and_sn_stays():
     # By hand: the first BatchNorm's input is dense(z) for each batch's z.
     means, variances = [], []
     for index in range(3):
-        z = latents.prior(jax.random.fold_in(key, index), 6, config)
+        z_key, _ = jax.random.split(jax.random.fold_in(key, index))
+        z = latents.prior(z_key, 6, config)
         h = np.asarray(z @ params["Dense_0"]["kernel"] + params["Dense_0"]["bias"], np.float64)
         means.append(h.mean(0))
         variances.append(h.var(0))

@@ -19,7 +19,12 @@ config.d_joint_pass, as configs/ssgan.py sets), and the rotation logits from a s
 pass that starts from the same collections and whose collection updates are dropped:
 D's weights are normalised by the same power-iteration step in both, so the logits are
 those of compare_gan's single call (its D has no batch statistics). With both weights 0
-the step is the `gan` family's, bit for bit (tests/test_ssgan.py).
+the step is the `gan` family's, bit for bit (tests/test_ssgan.py, on CPU).
+
+Two things of the `gan` family's step that compare_gan does otherwise: D's GAN logit is
+taken on the *sum*-pooled final features (SNGAN's ResNet; compare_gan's resnet_cifar D
+mean-pools for both heads: the rotation head here does), and G's update reuses the fakes
+of the last D update (compare_gan draws a fresh slice of z for the G step).
 """
 
 import jax
@@ -100,13 +105,6 @@ def rotation_cross_entropy(logits: jax.Array, classes: jax.Array) -> jax.Array:
     return -jnp.mean(jnp.sum(onehot * jnp.log(jax.nn.softmax(logits) + 1e-10), axis=-1))
 
 
-def plus(loss: jax.Array, weight: float, rotation: jax.Array) -> jax.Array:
-    """loss + weight * rotation; a weight of 0 leaves the loss's program as the base
-    GAN's (adding a zero gradient would be exact, but it changes how XLA fuses and so
-    sums D's gradients: a last-bit difference), the rotation loss then only a metric."""
-    return loss + weight * rotation if weight else loss
-
-
 class Objectives(gan.Objectives):
     def __init__(self, config: ml_collections.ConfigDict, nets: dict):
         super().__init__(config, nets)
@@ -123,20 +121,30 @@ class Objectives(gan.Objectives):
         accuracy = jnp.mean(jnp.argmax(logits, axis=-1) == classes)
         return rotation_cross_entropy(logits, classes), jax.lax.stop_gradient(accuracy)
 
+    # A weight of 0 leaves the rotation pass out altogether, so the step is the base GAN's
+    # program (adding a zero gradient would be exact, but it changes how XLA fuses and so
+    # sums D's gradients: a last-bit difference) at the base GAN's cost.
+
     def d_objective(self, d_params, collections, real, fake, labels, keys):
         total, aux = super().d_objective(d_params, collections, real, fake, labels, keys)
+        weight = self.config.rotation_weight_d
+        if not weight:
+            return total, aux
         rotation, accuracy = self.rotation_loss(d_params, collections, real)
         *gan_aux, extra = aux
         extra = {**extra, "d_rotation_loss": rotation, "d_rotation_accuracy": accuracy}
-        return plus(total, self.config.rotation_weight_d, rotation), (*gan_aux, extra)
+        return total + weight * rotation, (*gan_aux, extra)
 
     def g_objective(self, judge, collections, fake_images, handoff, key):
         g_loss, (new_collections, extra) = super().g_objective(
             judge, collections, fake_images, handoff, key
         )
+        weight = self.config.rotation_weight_g
+        if not weight:
+            return g_loss, (new_collections, extra)
         rotation, accuracy = self.rotation_loss(judge, collections, fake_images)
         extra = {**extra, "g_rotation_loss": rotation, "g_rotation_accuracy": accuracy}
-        return plus(g_loss, self.config.rotation_weight_g, rotation), (new_collections, extra)
+        return g_loss + weight * rotation, (new_collections, extra)
 
 
 def phases(config: ml_collections.ConfigDict, nets: dict):

@@ -48,16 +48,18 @@ def record(restored, samples_per_class: int = SAMPLES_PER_CLASS) -> dict[str, An
     name = config.dataset.partition(":")[0]
     params, test_accuracy = mnist_classifier.load_or_train(name, config.data_dir)
     sample = sampler.make_sampler(restored.generator, config.sample_with_running_stats)
-    net, predicted, drawn = restored.net, [], []
-    key = jax.random.key(SEED)
-    for label in range(config.num_classes):
-        z = latents.prior(jax.random.fold_in(key, label), samples_per_class, config)
-        for start in range(0, samples_per_class, BATCH_SIZE):
-            chunk = z[start : start + BATCH_SIZE]
-            images = np.asarray(sample(net, chunk, jnp.full((len(chunk),), label, jnp.int32)))
-            predicted.append(mnist_classifier.predict(params, to_classifier_input(images)))
-        drawn.append(np.full(samples_per_class, label))
-    predicted, drawn = np.concatenate(predicted), np.concatenate(drawn)
+    net, predicted = restored.net, []
+    # Image i is of class i mod num_classes: every batch mixes the classes as training's
+    # do (a one-class batch would skew BatchNorm when sampling with batch statistics).
+    total = samples_per_class * config.num_classes
+    drawn = np.arange(total) % config.num_classes
+    z_all = latents.prior(jax.random.key(SEED), total, config)
+    for start in range(0, total, BATCH_SIZE):
+        z = z_all[start : start + BATCH_SIZE]
+        labels = jnp.asarray(drawn[start : start + BATCH_SIZE], jnp.int32)
+        images = np.asarray(sample(net, z, labels))
+        predicted.append(mnist_classifier.predict(params, to_classifier_input(images)))
+    predicted = np.concatenate(predicted)
     per_class = accuracy_by_class(predicted, drawn, config.num_classes)
     return {
         "class_accuracy": float(np.mean(predicted == drawn)),

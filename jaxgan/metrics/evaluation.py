@@ -519,23 +519,29 @@ def evaluate_during_training(
     workdir: pathlib.Path,
     state: TrainState,
     writer: summary.Writer,
+    net: NetState | None = None,
 ) -> dict[str, Any]:
     """Scores the training state's generator with `config.fid_num_samples` samples (against
-    `config.fid_num_real` real images, 0 meaning all) and publishes the record."""
+    `config.fid_num_real` real images, 0 meaning all) and publishes the record. `net`:
+    the generator's sampling variables when the caller has them (generator_net), so
+    standing statistics are not estimated twice for one checkpoint."""
     mesh = sharding.data_mesh()
     step = int(jax.device_get(state.step))
     family, nets = train_state.resolve(config)
+    restored = generate.Restored(config, step, family, nets, state)
+    if net is not None:
+        restored.__dict__["net"] = net  # Restored.net is a cached_property: seeded here
     record = score_generator(
         config,
         nets[family.GENERATOR],
-        generate.generator_net(state, config, family, nets[family.GENERATOR]),
+        restored.net,
         step,
         num_samples=config.fid_num_samples,
         batch_size=training_batch_size(mesh, config.fid_num_samples),
         num_real=config.fid_num_real or None,
         mesh=mesh,
     )
-    record.update(family_scores(generate.Restored(config, step, family, nets, state)))
+    record.update(family_scores(restored))
     if jax.process_index() == 0:
         publish(workdir, record, writer)
     if mode_evaluation.benchmark(config) is not None:  # stacked_mnist: modes, not FID

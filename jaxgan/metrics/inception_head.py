@@ -150,6 +150,8 @@ def read(path: Path) -> tuple[dict, np.ndarray]:
         KeyError,
         TypeError,
         IndexError,
+        AttributeError,
+        MemoryError,
         struct.error,
         zipfile.BadZipFile,
     ) as error:
@@ -163,6 +165,8 @@ def read(path: Path) -> tuple[dict, np.ndarray]:
 def check_same_network(flat: dict, weight: np.ndarray, path: Path) -> None:
     """The user's arrays are the FID network's (else: another network, or a file mapped
     wrongly); the output layer has the Inception's shape."""
+    if weight.shape == (CLASSES, FEATURES) and not np.all(np.isfinite(weight)):
+        raise UserError(f"{path}: the classifier layer holds NaN or infinite numbers")
     if weight.shape != (CLASSES, FEATURES):
         raise UserError(
             f"{path}: the classifier layer is {weight.shape}, not ({CLASSES}, {FEATURES}): "
@@ -199,19 +203,28 @@ def convert(source: str | Path) -> Path:
     return destination
 
 
-def load_cached() -> np.ndarray | None:
-    """The cached logits kernel (2048, 1008), or None when no file was given yet."""
+def load_cached() -> tuple[np.ndarray | None, str]:
+    """(the cached logits kernel (2048, 1008), "") or (None, why not): no file given yet,
+    or a cache that fails its checksum (an optional metric: the evaluation goes on)."""
     cached = inception_weights.cache_dir() / CONVERTED_NAME
     if not cached.is_file():
-        return None
-    inception_weights.verify_converted(cached)
-    with np.load(cached, allow_pickle=False) as data:
-        return data["kernel"]
+        return None, missing_note()
+    try:
+        inception_weights.verify_converted(cached)
+        with np.load(cached, allow_pickle=False) as data:
+            return data["kernel"], ""
+    except (UserError, OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        return (
+            None,
+            f"is: null: the cached classifier layer {cached} is unreadable ({error}); {GIVE}",
+        )
+
+
+GIVE = (
+    f"give {WANTED} once with `python -m jaxgan.evaluate --is_weights=FILE ...` (it is "
+    "checked against the FID network and cached) and every evaluation reports IS"
+)
 
 
 def missing_note() -> str:
-    return (
-        "is: null: the FID Inception file carries no classifier layer; give "
-        f"{WANTED} once with `python -m jaxgan.evaluate --is_weights=FILE ...` (it is "
-        "checked against the FID network and cached) and every evaluation reports IS"
-    )
+    return f"is: null: the FID Inception file carries no classifier layer; {GIVE}"

@@ -72,9 +72,9 @@ def _nearest_neighbour_metrics(real: np.ndarray, fake: np.ndarray) -> tuple[dict
 
 
 def _inception_score(fake: np.ndarray) -> tuple[dict, str]:
-    kernel = inception_head.load_cached()
+    kernel, why_not = inception_head.load_cached()
     if kernel is None:
-        return {}, inception_head.missing_note()
+        return {}, why_not
     if len(fake) < IS_SPLITS:
         return {}, f"is: null: {IS_SPLITS} splits need at least {IS_SPLITS} samples"
     logits = np.asarray(fake, np.float64) @ kernel.astype(np.float64)

@@ -26,7 +26,16 @@ class ScriptModule:
 
 
 def rebuild_tensor(storage: np.ndarray, offset: int, size, stride) -> np.ndarray:
-    """The float32 array a torch tensor views in its storage."""
+    """The float32 array a torch tensor views in its storage, which the view must lie
+    inside (a file's numbers are not trusted: a view past the storage would read other
+    memory)."""
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if len(size) != len(stride) or offset < 0 or min(size + stride, default=0) < 0:
+        raise ValueError(f"a tensor of size {size}, stride {stride}, offset {offset}")
+    if all(size):
+        last = offset + sum((n - 1) * step for n, step in zip(size, stride, strict=True))
+        if last >= len(storage):
+            raise ValueError(f"a tensor reaches element {last} of a storage of {len(storage)}")
     itemsize = storage.itemsize
     view = np.lib.stride_tricks.as_strided(
         storage[offset:], shape=tuple(size), strides=tuple(s * itemsize for s in stride)
@@ -37,8 +46,8 @@ def rebuild_tensor(storage: np.ndarray, offset: int, size, stride) -> np.ndarray
 class Storage:
     """A legacy-format storage whose bytes come after the pickle that names it."""
 
-    def __init__(self, key: str, dtype: np.dtype):
-        self.key, self.dtype, self.array = key, dtype, None
+    def __init__(self, key: str, dtype: np.dtype, numel: int):
+        self.key, self.dtype, self.numel, self.array = key, dtype, numel, None
 
 
 class Tensor:
@@ -47,6 +56,8 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         array = self.storage.array if isinstance(self.storage, Storage) else self.storage
+        if array is None:
+            raise ValueError("a tensor's storage is missing from the file")
         return rebuild_tensor(array, self.offset, self.size, self.stride)
 
 
@@ -109,10 +120,10 @@ def read_legacy(path: Path) -> Any:
     storages: dict[str, Storage] = {}
 
     def storage(pid):
-        _, dtype, key, _location, _numel, view = pid
+        _, dtype, key, _location, numel, view = pid
         if view is not None:
             raise pickle.UnpicklingError("storage views are not expected in a state dict")
-        return storages.setdefault(key, Storage(key, dtype))
+        return storages.setdefault(key, Storage(key, dtype, int(numel)))
 
     def no_storage(pid):
         raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
@@ -126,6 +137,8 @@ def read_legacy(path: Path) -> Any:
     for key in Unpickler(data, no_storage).load():
         (count,) = struct.unpack("<q", data.read(8))
         entry = storages[key]
+        if count != entry.numel:
+            raise ValueError(f"storage {key} holds {count} elements, its tensors say {entry.numel}")
         blob = data.read(count * entry.dtype.itemsize)
         if len(blob) != count * entry.dtype.itemsize:
             raise EOFError("the file ends inside a tensor")

@@ -59,7 +59,8 @@ def generator_net(
     if average is not None and config.get("sample_with_ema", True):
         net = net.replace(params=average)
     batches = config.get("standing_stats_batches", 0)
-    if batches:
+    # Sampling with batch statistics (sample_with_running_stats False) never reads them.
+    if batches and config.sample_with_running_stats:
         key = jax.random.key(config.seed + STANDING_STATS_SEED_OFFSET)
         net = standing_stats.standing_net(generator, net, config, batches, key)
     return net

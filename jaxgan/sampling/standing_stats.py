@@ -10,11 +10,16 @@ mean and variance are the averages over those batches of the batch mean and vari
 (spectral norm's vectors) stays as it was.
 """
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
 
+from jaxgan.nn import conditioning
+from jaxgan.nn.nnx_bridge import NNXNet
+from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import latents
 from jaxgan.training.state import NetState
 
@@ -35,6 +40,17 @@ def _is_statistic(path) -> bool:
     return getattr(path[-1], "key", None) in STATISTICS
 
 
+@functools.partial(jax.jit, static_argnames=("generator",))
+def _batch_statistics(generator: nn.Module, params, collections, z, labels):
+    """G's collections after one training-mode pass with momentum-0 BatchNorms."""
+    kwargs = {} if labels is None else {"labels": labels}
+    with nn.intercept_methods(_batch_statistics_only):
+        _, updated = generator.apply(
+            {"params": params, **collections}, z, train=True, mutable=list(collections), **kwargs
+        )
+    return updated
+
+
 def standing_net(
     generator: nn.Module,
     net: NetState,
@@ -43,27 +59,25 @@ def standing_net(
     key: jax.Array,
 ) -> NetState:
     """`net` with its BatchNorm statistics re-estimated over `num_batches` batches of
-    config.batch_size latents (classes in turn for a conditional G)."""
+    config.batch_size latents (and, for a conditional G, classes drawn uniformly afresh
+    for each batch, as the reference's accumulate_standing_stats)."""
     if not net.collections:
         return net
+    if isinstance(generator, NNXNet):
+        # nnx.BatchNorm is not linen's: its momentum cannot be set to 0 here.
+        raise UserError(
+            "config.standing_stats_batches works with Flax linen nets; this generator is an "
+            "NNX net (jaxgan.nn.nnx_bridge): set it to 0"
+        )
     num_classes = getattr(generator, "num_classes", 0)
-
-    @jax.jit
-    def batch_statistics(collections, z):
-        kwargs = {}
-        if num_classes:
-            kwargs["labels"] = (jnp.arange(z.shape[0]) % num_classes).astype(jnp.int32)
-        variables = {"params": net.params, **collections}
-        with nn.intercept_methods(_batch_statistics_only):
-            _, updated = generator.apply(
-                variables, z, train=True, mutable=list(collections), **kwargs
-            )
-        return updated
-
     total = None
     for index in range(num_batches):
-        z = latents.prior(jax.random.fold_in(key, index), config.batch_size, config)
-        updated = batch_statistics(net.collections, z)
+        z_key, label_key = jax.random.split(jax.random.fold_in(key, index))
+        z = latents.prior(z_key, config.batch_size, config)
+        labels = None
+        if num_classes:
+            labels = conditioning.fake_labels(label_key, config.batch_size, num_classes)
+        updated = _batch_statistics(generator, net.params, net.collections, z, labels)
         total = updated if total is None else jax.tree.map(jnp.add, total, updated)
     averaged = jax.tree.map(lambda leaf: leaf / num_batches, total)
     collections = jax.tree_util.tree_map_with_path(

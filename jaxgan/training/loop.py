@@ -273,11 +273,12 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                         check_finite(step, {"parameters": float("nan")}, last_saved)
                     checkpoints.save(mngr, state, batches_consumed)
                     last_saved = step
+                    net = None
                     if centres is not None or not config.data_dim:
                         net = generate.generator_net(state, config, family, nets[family.GENERATOR])
                         write_samples(writer, workdir, step, sampler, net, fixed, centres)
                     if config.get("fid_every_steps") and step % config.fid_every_steps == 0:
-                        evaluation.evaluate_during_training(config, workdir, state, writer)
+                        evaluation.evaluate_during_training(config, workdir, state, writer, net)
                 if stopping:
                     mngr.wait_until_finished()
                     raise interruption.TrainingInterrupted(stopping, step)

@@ -21,7 +21,10 @@ Class conditioning, the reference's two forms:
   block i's condition. The reference drops the remainder of z when its size does not
   divide; jaxgan refuses such a latent_dim, naming one that divides.
 Self-attention (layers.Attention) after G's block of output size `attention_resolution`
-and after D's first block of that size. D ends as the ResNet's: ReLU, sum pooling, a
+and after D's first block of that size. (At 32 px the reference's D_arch lists every D
+block at "resolution" 16, so its D_attn=16 attends after all four blocks and D_attn=8
+after none; jaxgan attends once, after the first block of that size. The CIFAR script
+uses no attention; at 64 and 128 px the two agree.) D ends as the ResNet's: ReLU, sum pooling, a
 linear layer, the projection of a class embedding.
 """
 
