@@ -87,6 +87,20 @@ def base_config() -> ml_collections.ConfigDict:
     config.rotation_weight_d = 1.0
     config.rotation_weight_g = 0.2
     config.rotated_batch_size = 0
+    # cyclegan family (jaxgan/families/cyclegan.py): residual blocks of the ResNet G (9 at
+    # 256 px, 6 at 128), the cycle weights lambda_A and lambda_B, the identity weight
+    # (a fraction of them; 0 is off) and the history of fakes each D trains on.
+    config.cyclegan_blocks = 9
+    config.cyclegan_lambda_a = 10.0
+    config.cyclegan_lambda_b = 10.0
+    config.cyclegan_lambda_identity = 0.5
+    config.cyclegan_pool_size = 50
+    # Its learning rate: constant for cyclegan_epochs epochs, then linearly down over
+    # cyclegan_decay_epochs (the reference's rule, never 0), counted in epochs of
+    # steps_per_epoch steps (0: a constant rate).
+    config.cyclegan_epochs = 100
+    config.cyclegan_decay_epochs = 100
+    config.steps_per_epoch = 0
 
     # --- Models ----------------------------------------------------------------
     # Model module under jaxgan/nn/models/: `dcgan` (Radford et al. 2015), `mlp`

@@ -95,6 +95,15 @@ FIELDS_OFF_WHEN_ABSENT = {
     "biggan_shared_dim": 0,
     "biggan_hierarchical": False,
     "standing_stats_batches": 0,
+    # The cyclegan family's (no earlier workdir is of that family): their defaults.
+    "cyclegan_blocks": 9,
+    "cyclegan_lambda_a": 10.0,
+    "cyclegan_lambda_b": 10.0,
+    "cyclegan_lambda_identity": 0.5,
+    "cyclegan_pool_size": 50,
+    "cyclegan_epochs": 100,
+    "cyclegan_decay_epochs": 100,
+    "steps_per_epoch": 0,
     # The ssgan family's (no earlier workdir is of that family): their defaults.
     "rotation_weight_d": 1.0,
     "rotation_weight_g": 0.2,

@@ -1,0 +1,104 @@
+"""The image-to-image networks of junyanz/pytorch-CycleGAN-and-pix2pix (`models/
+networks.py`), in Flax: the ResNet generator CycleGAN translates with and the PatchGAN
+discriminator both CycleGAN and pix2pix judge with.
+
+ResNet generator (`ResnetGenerator`): reflection pad 3, 7x7 conv to `width` channels,
+two 3x3 stride-2 convolutions (x2 channels each), `blocks` residual blocks (reflection
+pad 1, 3x3 conv, norm, ReLU, reflection pad 1, 3x3 conv, norm; plus the input), two 3x3
+stride-2 transposed convolutions (output padding 1: exactly twice the size), reflection
+pad 3, 7x7 conv to the image's channels, tanh. Every convolution has a bias (the
+reference's rule under instance norm) and is followed by instance norm (no scale or
+shift, epsilon 1e-5: PyTorch's InstanceNorm2d defaults) and ReLU, except the last.
+
+PatchGAN (`NLayerDiscriminator`, n_layers 3): 4x4 convolutions with padding 1, stride 2
+to `width`, 2 `width`, 4 `width` channels, then stride 1 to 8 `width` and to one logit
+per patch; instance norm after all but the first and the last; LeakyReLU 0.2. Each
+logit sees a 70x70 patch of the input (tests/test_cyclegan.py).
+
+Weights N(0, 0.02) and biases 0 (the reference's init_type 'normal', gain 0.02). The
+transposed convolutions are Flax's (the kernel is not flipped as PyTorch's gradient-of-
+convolution form is: a relabelling of the learned kernel, the same function class).
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+weight_init = nn.initializers.normal(0.02)
+
+
+def reflect(x: jax.Array, pad: int) -> jax.Array:
+    return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+
+
+def instance_norm(x: jax.Array) -> jax.Array:
+    return nn.InstanceNorm(use_scale=False, use_bias=False, epsilon=1e-5)(x)
+
+
+def conv(features: int, size: int, stride: int = 1, padding="VALID", name=None) -> nn.Conv:
+    return nn.Conv(
+        features,
+        (size, size),
+        strides=(stride, stride),
+        padding=padding,
+        kernel_init=weight_init,
+        name=name,
+    )
+
+
+class ResidualBlock(nn.Module):
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        channels = x.shape[-1]
+        h = nn.relu(instance_norm(conv(channels, 3)(reflect(x, 1))))
+        h = instance_norm(conv(channels, 3)(reflect(h, 1)))
+        return x + h
+
+
+class ResnetGenerator(nn.Module):
+    """Images in [-1, 1] to images in [-1, 1] of the same size (a multiple of 4)."""
+
+    num_channels: int = 3
+    width: int = 64  # ngf
+    blocks: int = 9
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        if x.shape[1] % 4 or x.shape[2] % 4:
+            raise ValueError(f"the ResNet generator needs sides that are multiples of 4: {x.shape}")
+        h = nn.relu(instance_norm(conv(self.width, 7)(reflect(x, 3))))
+        for multiple in (2, 4):
+            h = nn.relu(instance_norm(conv(multiple * self.width, 3, 2, ((1, 1), (1, 1)))(h)))
+        for _ in range(self.blocks):
+            h = ResidualBlock()(h)
+        for multiple in (2, 1):
+            # PyTorch's ConvTranspose2d(k=3, s=2, p=1, output_padding=1): the dilated
+            # input padded (k - 1 - p, k - 1 - p + output_padding) = (1, 2).
+            up = nn.ConvTranspose(
+                multiple * self.width,
+                (3, 3),
+                strides=(2, 2),
+                padding=((1, 2), (1, 2)),
+                kernel_init=weight_init,
+            )
+            h = nn.relu(instance_norm(up(h)))
+        return jnp.tanh(conv(self.num_channels, 7)(reflect(h, 3)))
+
+
+class PatchDiscriminator(nn.Module):
+    """Images (N, H, W, C) to a map of patch logits (N, H', W', 1)."""
+
+    width: int = 64  # ndf
+    layers: int = 3  # n_layers_D
+    normalize: bool = True  # instance norm (the reference's norm='none' without)
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
+        same = ((1, 1), (1, 1))
+        norm = instance_norm if self.normalize else (lambda h: h)
+        h = nn.leaky_relu(conv(self.width, 4, 2, same)(x), 0.2)
+        for n in range(1, self.layers + 1):
+            stride = 2 if n < self.layers else 1
+            features = min(2**n, 8) * self.width
+            h = nn.leaky_relu(norm(conv(features, 4, stride, same)(h)), 0.2)
+        return conv(1, 4, 1, same)(h)

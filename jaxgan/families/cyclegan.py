@@ -1,0 +1,216 @@
+"""The `cyclegan` family: CycleGAN (Zhu et al. 2017, "Unpaired Image-to-Image
+Translation using Cycle-Consistent Adversarial Networks"), as junyanz/pytorch-CycleGAN-
+and-pix2pix's `models/cycle_gan_model.py` trains it.
+
+Nets (jaxgan/families/_translation_nets.py): `g_ab` translates domain A to B and `g_ba`
+B to A (the reference's G_A and G_B); `d_a` judges domain-A images and `d_b` domain-B
+images (the reference's D_B and D_A: its D_A judges G_A's outputs, which are B's).
+
+One step, on a batch {"a": images of A, "b": images of B} (unpaired), in the
+reference's order:
+- "g" updates g_ab and g_ba together (one Adam each, which is the reference's one Adam
+  over both: Adam is elementwise), D fixed: the least-squares GAN loss of each
+  translation against its domain's D (target 1), the cycle losses lambda_A |g_ba(g_ab(a))
+  - a|_1 and lambda_B |g_ab(g_ba(b)) - b|_1, and the identity losses lambda_idt (lambda_B
+  |g_ab(b) - b|_1 + lambda_A |g_ba(a) - a|_1) (L1 as means over pixels).
+- "d" updates d_a and d_b on the step's translations drawn through each domain's image
+  pool (_image_pool.py, kept in the state): each D's loss is 1/2 (LS(D(real), 1) +
+  LS(D(pooled fake), 0)).
+"""
+
+import functools
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from jaxgan.families import Context, Phase, PhaseAux, _image_pool, _translation_nets, stream
+from jaxgan.runtime.errors import UserError
+from jaxgan.training.state import TrainState, init_net
+
+GENERATOR = "g_ab"
+OWN_FIELDS = (
+    "cyclegan_blocks",
+    "cyclegan_lambda_a",
+    "cyclegan_lambda_b",
+    "cyclegan_lambda_identity",
+    "cyclegan_pool_size",
+    "cyclegan_epochs",
+    "cyclegan_decay_epochs",
+    "steps_per_epoch",
+)
+POOLS = {"d_a": "pool_a", "d_b": "pool_b"}  # state.extras slot of each D's fakes
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    if config.data_dim:
+        raise UserError("the cyclegan family translates images: config.data_dim must be 0")
+    if config.image_size % 4 or config.image_size < 24:
+        raise UserError(
+            f"the ResNet generator halves the image twice and the PatchGAN needs 24 pixels "
+            f"for one logit: config.image_size must be a multiple of 4 and >= 24, got "
+            f"{config.image_size}"
+        )
+    for field in ("cyclegan_lambda_a", "cyclegan_lambda_b", "cyclegan_lambda_identity"):
+        if config[field] < 0:
+            raise UserError(f"config.{field} must be >= 0, got {config[field]}")
+    if config.cyclegan_blocks < 1 or config.cyclegan_pool_size < 0:
+        raise UserError("config.cyclegan_blocks must be >= 1 and cyclegan_pool_size >= 0")
+    if not config.dataset.startswith("unpaired:"):
+        raise UserError(
+            "the cyclegan family trains on two unpaired domains: set config.dataset="
+            "'unpaired:PATH' (not in this version of jaxgan yet: the family's step is, "
+            "through jaxgan.make_train_step with batches {'a': ..., 'b': ...})"
+        )
+
+
+def build(config: ml_collections.ConfigDict) -> dict[str, nn.Module]:
+    def generator():
+        return _translation_nets.ResnetGenerator(
+            config.num_channels, config.g_width, config.cyclegan_blocks
+        )
+
+    def discriminator():
+        return _translation_nets.PatchDiscriminator(config.d_width)
+
+    return {
+        "g_ab": generator(),
+        "g_ba": generator(),
+        "d_a": discriminator(),
+        "d_b": discriminator(),
+    }
+
+
+def linear_decay_factor(epoch, epochs: int, decay_epochs: int, epoch_count: int = 1):
+    """The reference's 'linear' rule (networks.get_scheduler) for the epoch numbered
+    `epoch` by train.py's loop (from epoch_count), whose scheduler steps at the end of
+    every epoch (current master): 1 for the first `epochs` epochs, then down by
+    1 / (decay_epochs + 1) an epoch, 1 / (decay_epochs + 1) in the last: never 0."""
+    done = epoch - epoch_count  # scheduler steps taken before this epoch
+    return 1.0 - jnp.maximum(0, done + epoch_count - epochs) / (decay_epochs + 1)
+
+
+def learning_rate(config: ml_collections.ConfigDict, base: float):
+    """The base rate, or with config.steps_per_epoch > 0 the reference's epoch rule over
+    steps (epoch = step // steps_per_epoch + 1; each net updates once a step)."""
+    if not config.steps_per_epoch:
+        return base
+    return lambda count: (
+        base
+        * linear_decay_factor(
+            count // config.steps_per_epoch + 1,
+            config.cyclegan_epochs,
+            config.cyclegan_decay_epochs,
+        )
+    )
+
+
+def optimizers(config: ml_collections.ConfigDict) -> dict:
+    g_lr = learning_rate(config, config.g_learning_rate)
+    d_lr = learning_rate(config, config.d_learning_rate)
+    g = optax.adam(g_lr, b1=config.g_beta1, b2=config.g_beta2)
+    d = optax.adam(d_lr, b1=config.d_beta1, b2=config.d_beta2)
+    return {"g_ab": g, "g_ba": g, "d_a": d, "d_b": d}
+
+
+def ema_decays(config: ml_collections.ConfigDict) -> dict[str, float]:
+    return {}
+
+
+def sample_inputs(config: ml_collections.ConfigDict) -> str:
+    return "image"
+
+
+def evaluators(config: ml_collections.ConfigDict) -> tuple[str, ...]:
+    return ()
+
+
+def image_shape(config: ml_collections.ConfigDict) -> tuple[int, int, int]:
+    return (config.image_size, config.image_size, config.num_channels)
+
+
+def init(key: jax.Array, *, config: ml_collections.ConfigDict, nets: dict) -> TrainState:
+    txs = optimizers(config)
+    *net_keys, run_key = jax.random.split(key, len(nets) + 1)
+    example = jnp.zeros((1, *image_shape(config)), jnp.float32)
+    states = {
+        name: init_net(nets[name], txs[name], net_key, example)
+        for name, net_key in zip(sorted(nets), net_keys, strict=True)
+    }
+    pools = {
+        slot: _image_pool.empty(config.cyclegan_pool_size, image_shape(config))
+        for slot in POOLS.values()
+    }
+    return TrainState(
+        step=jnp.zeros((), jnp.int32),
+        key=jax.random.key_data(run_key),
+        nets=states,
+        extras=pools,
+    )
+
+
+def least_squares(logits: jax.Array, target: float) -> jax.Array:
+    """GANLoss('lsgan'): the mean squared distance of every patch logit to the target."""
+    return jnp.mean((logits.astype(jnp.float32) - target) ** 2)
+
+
+def l1(x: jax.Array, y: jax.Array) -> jax.Array:
+    return jnp.mean(jnp.abs(x - y))
+
+
+def _apply(module: nn.Module, params, x: jax.Array) -> jax.Array:
+    return module.apply({"params": params}, x, train=True)
+
+
+def g_loss(nets: dict, config: ml_collections.ConfigDict, params: dict, ctx: Context):
+    a, b = ctx.batch["a"][0], ctx.batch["b"][0]
+    state = ctx.state
+    translate_ab = functools.partial(_apply, nets["g_ab"], params["g_ab"])
+    translate_ba = functools.partial(_apply, nets["g_ba"], params["g_ba"])
+    fake_b, fake_a = translate_ab(a), translate_ba(b)
+    adversarial_ab = least_squares(_apply(nets["d_b"], state.nets["d_b"].params, fake_b), 1.0)
+    adversarial_ba = least_squares(_apply(nets["d_a"], state.nets["d_a"].params, fake_a), 1.0)
+    cycle_a = config.cyclegan_lambda_a * l1(translate_ba(fake_b), a)
+    cycle_b = config.cyclegan_lambda_b * l1(translate_ab(fake_a), b)
+    loss = adversarial_ab + adversarial_ba + cycle_a + cycle_b
+    metrics = {
+        "g_ab_gan": adversarial_ab,
+        "g_ba_gan": adversarial_ba,
+        "cycle_a": cycle_a,
+        "cycle_b": cycle_b,
+    }
+    if config.cyclegan_lambda_identity > 0:
+        weight = config.cyclegan_lambda_identity
+        identity_b = weight * config.cyclegan_lambda_b * l1(translate_ab(b), b)
+        identity_a = weight * config.cyclegan_lambda_a * l1(translate_ba(a), a)
+        loss = loss + identity_a + identity_b
+        metrics.update(identity_a=identity_a, identity_b=identity_b)
+    metrics["g_loss"] = loss
+    fakes = jax.lax.stop_gradient({"d_b": fake_b, "d_a": fake_a})
+    return loss, PhaseAux({}, metrics, {"fakes": fakes})
+
+
+def d_loss(nets: dict, config: ml_collections.ConfigDict, params: dict, ctx: Context):
+    reals = {"d_a": ctx.batch["a"][0], "d_b": ctx.batch["b"][0]}
+    total, metrics, pools = 0.0, {}, {}
+    for name, slot in POOLS.items():
+        key = stream(ctx.key, f"pool {slot}")
+        fakes, pools[slot] = _image_pool.query(
+            _image_pool.Pool(*ctx.state.extras[slot]), ctx.handoff["fakes"][name], key
+        )
+        real_logits = _apply(nets[name], params[name], reals[name])
+        fake_logits = _apply(nets[name], params[name], fakes)
+        loss = 0.5 * (least_squares(real_logits, 1.0) + least_squares(fake_logits, 0.0))
+        metrics[f"{name}_loss"] = loss
+        total = total + loss
+    metrics["d_loss"] = total
+    return total, PhaseAux({}, metrics, extras=pools)
+
+
+def phases(config: ml_collections.ConfigDict, nets: dict) -> list[Phase]:
+    return [
+        Phase("g", ("g_ab", "g_ba"), loss=functools.partial(g_loss, nets, config)),
+        Phase("d", ("d_a", "d_b"), loss=functools.partial(d_loss, nets, config)),
+    ]
