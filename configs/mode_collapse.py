@@ -148,9 +148,10 @@ gan 7.5 modes / 92.6% / reverse KL 0.28, pack3 8 / 95.6% / 0.03; grid25: gan 22 
 / 0.51, pack3 25 / 61.2% / 0.15, pack4 25 / 73.1% / 0.07. With the notebook's metz
 settings on a CPU, the full 25k steps, seeds 0-4 (README, "The unrolled GAN,
 reproduced"), modes / hq_pct / reverse KL, mean ± std: ring8 gan 5.4 ± 3.4 / 5.3 ± 6.4
-/ 0.51 ± 0.33, unrolled5 7.8 ± 0.4 / 20.3 ± 20.4 / 0.24 ± 0.18; metz_ring gan 3.4 ± 1.8
-/ 17.6 ± 19.3 / 1.23 ± 0.68, unrolled5 7.0 ± 0 / 53.9 ± 16.5 / 0.10 ± 0.05 (of 7
-modes). PacGAN's Table 1 reports the plain GAN on the 8-mode ring at 6.3 ± 0.5 modes
+/ 0.51 ± 0.33, unrolled5 7.8 ± 0.4 / 20.3 ± 20.4 / 0.24 ± 0.18, unrolled10 8.0 ± 0 /
+27.6 ± 21.3 / 0.28 ± 0.21; metz_ring gan 3.4 ± 1.8 / 17.6 ± 19.3 / 1.23 ± 0.68,
+unrolled5 7.0 ± 0 / 53.9 ± 16.5 / 0.10 ± 0.05, unrolled10 7.0 ± 0 / 61.9 ± 4.7 / 0.05 ±
+0.02 (of 7 modes). PacGAN's Table 1 reports the plain GAN on the 8-mode ring at 6.3 ± 0.5 modes
 (as quoted to us). With the former ReLU metz networks, seed 0, 5000 steps: ring8 gan 0
 modes, unrolled5 6 / 1.8%, pack2 8 / 24.4%. Stacked
 MNIST on a CPU, seeds 0 and 1, 3000 steps: gan 940 modes / KL 0.67, pack2 926 / 0.82. None of
