@@ -251,6 +251,11 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                     what = "first step" if size == 1 else f"first {size} steps (one call)"
                     writer.console(f"{what} (with compilation) took {elapsed:.1f} s")
                 history.append(metrics)
+                # At most two steps in flight: JAX dispatches steps without waiting, and
+                # with slow steps (minutes each: a full BigGAN on a CPU) the loop would run
+                # up to a log step ahead, so progress lines and Ctrl-C would wait hours.
+                if len(history) >= 2:
+                    jax.block_until_ready(history[-2])
                 last = step == config.num_train_steps
                 logged = step % config.log_every_steps == 0 or last
                 # Between log steps, a console line at least every 30 s shows progress.
