@@ -131,6 +131,7 @@ def run(
     if batch_size % devices:
         raise UserError(f"--batch_size={batch_size} must be a multiple of the {devices} devices")
     restored = generate.restore_generator(workdir, step, mesh)
+    generate.check_generates_from_noise(restored, workdir)
     if restored.config.data_dim:
         raise UserError(
             f"{workdir} generates {restored.config.data_dim}-D points, not images: see its "

@@ -160,8 +160,8 @@ def test_settings_the_cyclegan_family_cannot_train_are_refused():
     for size in (30, 20):
         with pytest.raises(UserError, match="multiple of 4 and >= 24"):
             check_family(tiny(image_size=size))
-    with pytest.raises(UserError, match="set config.dataset='unpaired:PATH'"):
-        check_family(tiny(dataset="mnist"))
+    with pytest.raises(UserError, match="translation_load_size=16 is smaller"):
+        check_family(tiny(translation_load_size=16))
     with pytest.raises(UserError, match="cyclegan_lambda_a must be >= 0"):
         check_family(tiny(cyclegan_lambda_a=-1.0))
 
@@ -172,7 +172,7 @@ def test_the_learning_rate_follows_the_reference_rule_by_epoch():
     table = {1: 1, 2: 1, 100: 1, 101: 100 / 101, 102: 99 / 101, 199: 2 / 101, 200: 1 / 101}
     for epoch, factor in table.items():
         assert float(cyclegan.linear_decay_factor(epoch, 100, 100)) == pytest.approx(factor)
-    config = tiny(steps_per_epoch=3, cyclegan_epochs=1, cyclegan_decay_epochs=2)
+    config = tiny(cyclegan_epoch_steps=3, cyclegan_epochs=1, cyclegan_decay_epochs=2)
     schedule = cyclegan.learning_rate(config, 2e-4)
     # Steps 0-2 are epoch 1 (rate 2e-4), 3-5 epoch 2 (2/3 of it), 6-8 epoch 3 (1/3).
     rates = [float(schedule(step)) for step in range(9)]

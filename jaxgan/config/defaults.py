@@ -97,10 +97,17 @@ def base_config() -> ml_collections.ConfigDict:
     config.cyclegan_pool_size = 50
     # Its learning rate: constant for cyclegan_epochs epochs, then linearly down over
     # cyclegan_decay_epochs (the reference's rule, never 0), counted in epochs of
-    # steps_per_epoch steps (0: a constant rate).
+    # cyclegan_epoch_steps steps (0: the data's epoch, the larger domain's images over
+    # batch_size, set when training starts; a library user's step without it keeps a
+    # constant rate).
     config.cyclegan_epochs = 100
     config.cyclegan_decay_epochs = 100
-    config.steps_per_epoch = 0
+    config.cyclegan_epoch_steps = 0
+    # Image-to-image data (unpaired:PATH, mnist_thick): training images are resized to
+    # translation_load_size (0: 286/256 of image_size, the reference's 286 for 256) and
+    # cropped at random to image_size, and mirrored at random when translation_flip.
+    config.translation_load_size = 0
+    config.translation_flip = True
 
     # --- Models ----------------------------------------------------------------
     # Model module under jaxgan/nn/models/: `dcgan` (Radford et al. 2015), `mlp`

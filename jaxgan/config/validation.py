@@ -159,7 +159,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     validate_vectors_and_packing(config)
     validate_mlp(config)
     check_model = getattr(models.get_module(config.model), "check_config", None)
-    if check_model is not None:
+    # A family with nets of its own (cyclegan's) never builds config.model.
+    if check_model is not None and getattr(families.of(config), "USES_MODEL", True):
         check_model(config)
 
 
@@ -258,7 +259,21 @@ def validate_vectors_and_packing(config: ml_collections.ConfigDict) -> None:
 
 
 def check_data_dim(config: ml_collections.ConfigDict, dataset: datasets.Dataset) -> None:
-    """The dataset's kind (images or D-dimensional vectors) must be the config's."""
+    """The dataset's kind (images or D-dimensional vectors; one set of images or two
+    domains) must be the config's and its family's."""
+    two_domains = getattr(families.of(config), "TWO_DOMAINS", False)
+    if two_domains and not isinstance(dataset, datasets.TwoDomains):
+        raise UserError(
+            f"the {config.family} family translates between two domains, and the dataset "
+            f"{config.dataset!r} is one set of images: set config.dataset to unpaired:PATH "
+            "(PATH/trainA and PATH/trainB) or mnist_thick"
+        )
+    if isinstance(dataset, datasets.TwoDomains) and not two_domains:
+        raise UserError(
+            f"the dataset {config.dataset!r} holds two domains, for an image-to-image "
+            f"family (config.family='cyclegan'); the {config.family} family trains on one "
+            "set of images"
+        )
     if dataset.data_dim != config.data_dim:
         kind = f"{dataset.data_dim}-D points" if dataset.data_dim else "images"
         raise UserError(

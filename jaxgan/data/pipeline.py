@@ -13,7 +13,7 @@ import ml_collections
 import numpy as np
 from PIL import Image
 
-from jaxgan.data.datasets import Dataset
+from jaxgan.data.datasets import Dataset, TwoDomains
 from jaxgan.runtime.errors import UserError
 
 
@@ -51,6 +51,12 @@ def batches_per_epoch(num_examples: int, batch_size: int) -> int:
     return num_examples // batch_size
 
 
+def process_rows(batch_size: int, process_index: int, process_count: int) -> slice:
+    """This process's rows of a global batch: its contiguous share."""
+    local = batch_size // process_count
+    return slice(process_index * local, (process_index + 1) * local)
+
+
 def batch_indices(num_examples: int, batch_size: int, seed: int, batch_number: int) -> np.ndarray:
     """Indices of the `batch_number`-th global batch since the start of training."""
     per_epoch = batches_per_epoch(num_examples, batch_size)
@@ -70,8 +76,12 @@ def real_batches(
     [-1, 1]} plus 'label' int32 (d_steps, B_local) when the dataset has labels. Vector
     data come as they are: 'image' float32 (d_steps, B_local, D).
 
-    This process's rows are its contiguous share of each global batch.
+    This process's rows are its contiguous share of each global batch. Two domains
+    (TwoDomains) come as two_domain_batches makes them.
     """
+    if isinstance(dataset, TwoDomains):
+        yield from two_domain_batches(dataset, config, start_batch, process_index, process_count)
+        return
     vectors = dataset.data_dim > 0
     images = dataset.images
     if not vectors:
@@ -81,8 +91,7 @@ def real_batches(
             f"the dataset has {len(images)} images, fewer than one batch of "
             f"{config.batch_size}: lower config.batch_size"
         )
-    local = config.batch_size // process_count
-    rows = slice(process_index * local, (process_index + 1) * local)
+    rows = process_rows(config.batch_size, process_index, process_count)
     batch_number = start_batch
     while True:
         step_images, step_labels = [], []
@@ -98,6 +107,80 @@ def real_batches(
         if step_labels:
             batch["label"] = np.stack(step_labels)
         yield batch
+
+
+def translation_load_size(config: ml_collections.ConfigDict) -> int:
+    """The size two-domain training images are resized to before the random crop:
+    config.translation_load_size, or 286/256 of image_size (the reference's 286)."""
+    return config.translation_load_size or round(config.image_size * 286 / 256)
+
+
+def drawn_indices(num_examples: int, seed: int, stream: int, start: int, count: int):
+    """The indices of draws start .. start+count-1 from num_examples examples taken in
+    a fresh permutation per pass over them (stream numbers the set)."""
+    counters = np.arange(start, start + count)
+    passes = counters // num_examples
+    indices = np.empty(count, np.int64)
+    for number in np.unique(passes):
+        order = np.random.default_rng([seed, number, stream]).permutation(num_examples)
+        chosen = passes == number
+        indices[chosen] = order[counters[chosen] % num_examples]
+    return indices
+
+
+def random_crops(images: np.ndarray, size: int, rng: np.random.Generator, flip: bool):
+    """A random size x size crop of each image, each mirrored left-right with
+    probability 1/2 when `flip`: the reference's RandomCrop and RandomHorizontalFlip."""
+    count, height, width = images.shape[:3]
+    tops = rng.integers(0, height - size + 1, count)
+    lefts = rng.integers(0, width - size + 1, count)
+    mirrored = rng.random(count) < 0.5
+    crops = []
+    for image, top, left, mirror in zip(images, tops, lefts, mirrored, strict=True):
+        crop = image[top : top + size, left : left + size]
+        crops.append(crop[:, ::-1] if flip and mirror else crop)
+    return np.stack(crops)
+
+
+def two_domain_batches(
+    dataset: TwoDomains,
+    config: ml_collections.ConfigDict,
+    start_batch: int,
+    process_index: int = 0,
+    process_count: int = 1,
+) -> Iterator[dict[str, np.ndarray]]:
+    """One step's images of each domain: {'a': ..., 'b': ...}, each float32 (d_steps,
+    B_local, S, S, C) in [-1, 1] (S = config.image_size), cropped at random from the
+    load-size images and flipped (config.translation_flip), independently for the two
+    domains as the reference's unaligned dataset does.
+
+    An epoch is the larger domain's count (the reference's len); each domain is drawn in
+    its own order (a permutation per pass over it, where the reference draws B's images
+    uniformly at random). Crops, flips and orders are functions of (seed, batch number),
+    so a resumed run sees the same batches.
+    """
+    size = translation_load_size(config)
+    domains = [fit_images(images, size, config.num_channels) for images in (dataset.a, dataset.b)]
+    if batches_per_epoch(len(dataset), config.batch_size) == 0:
+        raise UserError(
+            f"the domains have {len(dataset.a)} and {len(dataset.b)} images, fewer than one "
+            f"batch of {config.batch_size}: lower config.batch_size"
+        )
+    rows = process_rows(config.batch_size, process_index, process_count)
+    batch_number = start_batch
+    while True:
+        step = {"a": [], "b": []}
+        for _ in range(config.d_steps):
+            for stream, (name, images) in enumerate(zip("ab", domains, strict=True), 1):
+                first = batch_number * config.batch_size
+                indices = drawn_indices(len(images), config.seed, stream, first, config.batch_size)
+                rng = np.random.default_rng([config.seed, batch_number, stream])
+                crops = random_crops(
+                    images[indices], config.image_size, rng, config.translation_flip
+                )
+                step[name].append(crops[rows])
+            batch_number += 1
+        yield {name: scaled(np.stack(parts), config.num_channels) for name, parts in step.items()}
 
 
 def prefetch(iterator: Iterator, size: int, put: Callable = lambda x: x) -> Iterator:

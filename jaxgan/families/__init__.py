@@ -19,6 +19,15 @@ A family module defines:
   latent_distribution(config) -> "normal" | "uniform"  (optional; "normal" without it)
   evaluators(config) -> tuple[str, ...]   names in jaxgan.metrics.evaluation.EVALUATORS
   check_config(config)  (optional)        refuses settings the family cannot train
+  USES_MODEL: bool  (optional; True)      False: nets of its own, config.model unread
+
+An image-to-image family (cyclegan) also defines:
+
+  TWO_DOMAINS = True                      trains on datasets.TwoDomains
+  resolve_config(config, dataset) -> config    fields taken from the data (optional)
+  translate(nets, state, direction, images)    "AtoB" or "BtoA", images in [-1, 1]
+  preview_inputs(dataset, config), preview(state, inputs, *, config, nets)
+                                          the training strips (rows, columns, H, W, C)
 
 A user's family may be any object with those attributes (a module, a class, a
 SimpleNamespace) given to `jaxgan.make_train_step(config, family=...)`.

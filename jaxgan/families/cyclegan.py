@@ -39,8 +39,12 @@ OWN_FIELDS = (
     "cyclegan_pool_size",
     "cyclegan_epochs",
     "cyclegan_decay_epochs",
-    "steps_per_epoch",
+    "cyclegan_epoch_steps",
+    "translation_load_size",
+    "translation_flip",
 )
+TWO_DOMAINS = True  # trains on datasets.TwoDomains (unpaired:PATH, mnist_thick)
+USES_MODEL = False  # its nets are its own: config.model is not read
 POOLS = {"d_a": "pool_a", "d_b": "pool_b"}  # state.extras slot of each D's fakes
 
 
@@ -58,12 +62,44 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             raise UserError(f"config.{field} must be >= 0, got {config[field]}")
     if config.cyclegan_blocks < 1 or config.cyclegan_pool_size < 0:
         raise UserError("config.cyclegan_blocks must be >= 1 and cyclegan_pool_size >= 0")
-    if not config.dataset.startswith("unpaired:"):
+    if (
+        config.cyclegan_epoch_steps < 0
+        or min(config.cyclegan_epochs, config.cyclegan_decay_epochs) < 0
+    ):
         raise UserError(
-            "the cyclegan family trains on two unpaired domains: set config.dataset="
-            "'unpaired:PATH' (not in this version of jaxgan yet: the family's step is, "
-            "through jaxgan.make_train_step with batches {'a': ..., 'b': ...})"
+            "config.cyclegan_epoch_steps, cyclegan_epochs and cyclegan_decay_epochs must be >= 0"
         )
+    if config.translation_load_size and config.translation_load_size < config.image_size:
+        raise UserError(
+            f"config.translation_load_size={config.translation_load_size} is smaller than "
+            f"config.image_size={config.image_size}: training crops image_size pixels from "
+            "images resized to the load size (0 picks 286/256 of image_size)"
+        )
+
+
+def resolve_config(config: ml_collections.ConfigDict, dataset) -> ml_collections.ConfigDict:
+    """The config with cyclegan_epoch_steps taken from the data when it is 0: the
+    larger domain's images over batch_size, the reference's epoch (its dataset's len)."""
+    if config.cyclegan_epoch_steps:
+        return config
+    resolved = ml_collections.ConfigDict(config.to_dict())
+    resolved.cyclegan_epoch_steps = max(len(dataset) // config.batch_size, 1)
+    return resolved
+
+
+def schedule_note(config: ml_collections.ConfigDict) -> str | None:
+    """A console line when num_train_steps is not the reference's length in epochs."""
+    epochs = config.cyclegan_epochs + config.cyclegan_decay_epochs
+    reference = epochs * config.cyclegan_epoch_steps
+    if not config.cyclegan_epoch_steps or config.num_train_steps == reference:
+        return None
+    return (
+        f"an epoch is {config.cyclegan_epoch_steps} steps: num_train_steps="
+        f"{config.num_train_steps} is {config.num_train_steps / config.cyclegan_epoch_steps:.4g} "
+        f"epochs, where the reference trains {epochs} ({config.cyclegan_epochs} at the full "
+        f"rate, then {config.cyclegan_decay_epochs} decaying): "
+        f"--config.num_train_steps={reference} trains as it does"
+    )
 
 
 def build(config: ml_collections.ConfigDict) -> dict[str, nn.Module]:
@@ -93,14 +129,14 @@ def linear_decay_factor(epoch, epochs: int, decay_epochs: int, epoch_count: int 
 
 
 def learning_rate(config: ml_collections.ConfigDict, base: float):
-    """The base rate, or with config.steps_per_epoch > 0 the reference's epoch rule over
-    steps (epoch = step // steps_per_epoch + 1; each net updates once a step)."""
-    if not config.steps_per_epoch:
+    """The base rate, or with config.cyclegan_epoch_steps > 0 the reference's epoch rule
+    over steps (epoch = step // cyclegan_epoch_steps + 1; each net updates once a step)."""
+    if not config.cyclegan_epoch_steps:
         return base
     return lambda count: (
         base
         * linear_decay_factor(
-            count // config.steps_per_epoch + 1,
+            count // config.cyclegan_epoch_steps + 1,
             config.cyclegan_epochs,
             config.cyclegan_decay_epochs,
         )
@@ -121,6 +157,48 @@ def ema_decays(config: ml_collections.ConfigDict) -> dict[str, float]:
 
 def sample_inputs(config: ml_collections.ConfigDict) -> str:
     return "image"
+
+
+PREVIEW_ROWS = 4  # examples of each domain in a training sample strip
+
+
+def preview_inputs(dataset, config: ml_collections.ConfigDict) -> dict[str, jax.Array]:
+    """The fixed images of the training strips: the first PREVIEW_ROWS test images of
+    each domain (the first training images, centre-cropped, for a domain without
+    test images), in [-1, 1]."""
+    from jaxgan.data import pipeline  # the data side, only for training
+
+    inputs = {}
+    for name, test, train in (("a", dataset.test_a, dataset.a), ("b", dataset.test_b, dataset.b)):
+        chosen = test[:PREVIEW_ROWS]
+        if not len(chosen):
+            size = pipeline.translation_load_size(config)
+            start = (size - config.image_size) // 2
+            fitted = pipeline.fit_images(train[:PREVIEW_ROWS], size, config.num_channels)
+            chosen = fitted[:, start : start + config.image_size, start : start + config.image_size]
+        chosen = pipeline.fit_images(chosen, config.image_size, config.num_channels)
+        inputs[name] = jnp.asarray(pipeline.scaled(chosen, config.num_channels))
+    return inputs
+
+
+def translate(nets: dict, state: TrainState, direction: str, images: jax.Array) -> jax.Array:
+    """g_ab ("AtoB") or g_ba ("BtoA") of images in [-1, 1], as at test time (instance
+    normalisation has no statistics: the same function as in training)."""
+    name = {"AtoB": "g_ab", "BtoA": "g_ba"}[direction]
+    return _apply(nets[name], state.nets[name].params, images)
+
+
+def preview(state: TrainState, inputs: dict, *, config, nets: dict) -> jax.Array:
+    """The training strip: a row per fixed image, input | translation | cycle
+    reconstruction, domain A's rows then B's: (rows, 3, H, W, C) in [-1, 1]."""
+    del config
+    rows = []
+    for name, there, back in (("a", "AtoB", "BtoA"), ("b", "BtoA", "AtoB")):
+        images = inputs[name]
+        translated = translate(nets, state, there, images)
+        reconstructed = translate(nets, state, back, translated)
+        rows.append(jnp.stack([images, translated, reconstructed], axis=1))
+    return jnp.concatenate(rows)
 
 
 def evaluators(config: ml_collections.ConfigDict) -> tuple[str, ...]:

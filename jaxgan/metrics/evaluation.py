@@ -32,6 +32,7 @@ from jaxgan.metrics import (
     mode_evaluation,
     reference,
     scoring,
+    translation,
 )
 from jaxgan.metrics import fid as metrics
 from jaxgan.metrics.featurize import say
@@ -369,7 +370,12 @@ def publish(
     path = metrics_path(workdir, record["step"], truncation)
     path.parent.mkdir(parents=True, exist_ok=True)
     files.write_json(path, record)
-    names = (*scoring.METRICS, *mode_evaluation.METRICS, *bigan_evaluation.METRICS)
+    names = (
+        *scoring.METRICS,
+        *mode_evaluation.METRICS,
+        *bigan_evaluation.METRICS,
+        *translation.METRICS,
+    )
     tag = "eval" if truncation is None else f"eval_truncation_{truncation:g}"
     values = {f"{tag}/{name}": record.get(name) for name in names}
     writer.scalars(record["step"], {n: v for n, v in values.items() if v is not None})
@@ -385,6 +391,14 @@ def _score_checkpoint(
     workdir: pathlib.Path, step: int | None, options: dict[str, Any]
 ) -> dict[str, Any]:
     checkpoint = restore_generator(workdir, step)
+    if hasattr(checkpoint.family, "translate"):  # image-to-image: its own scores
+        if any(options.get(name) is not None for name in ("truncation", "real_stats")):
+            raise UserError(
+                f"{workdir} is an image-to-image run: --truncation and --real_stats are for "
+                "generators of noise"
+            )
+        say(f"translating the test images of {checkpoint.config.dataset} (step {checkpoint.step})")
+        return translation.record(checkpoint)
     record = score_generator(
         checkpoint.config,
         checkpoint.generator,

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxgan.data.datasets import _cache, fashion_mnist, mnist
+from jaxgan.data.datasets import _cache, fashion_mnist, mnist, mnist_thick
 from jaxgan.metrics.featurize import say
 from jaxgan.runtime import files
 
@@ -109,8 +109,22 @@ def _fashion_mnist_splits(data_dir: str) -> dict[str, tuple[np.ndarray, np.ndarr
     return {split: fashion_mnist.load_split(directory, split) for split in ("train", "test")}
 
 
+def _thick_mnist_splits(data_dir: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """MNIST's splits with every digit thickened (mnist_thick's domain B)."""
+    del data_dir
+    splits = mnist.load_splits()
+    return {
+        split: (mnist_thick.thicken(splits[split][0]), splits[split][1])
+        for split in ("train", "test")
+    }
+
+
 # The datasets a classifier can be trained on: name -> (data_dir -> {"train", "test"}).
-SPLITS = {"mnist": lambda data_dir: mnist.load_splits(), "fashion_mnist": _fashion_mnist_splits}
+SPLITS = {
+    "mnist": lambda data_dir: mnist.load_splits(),
+    "fashion_mnist": _fashion_mnist_splits,
+    "thick_mnist": _thick_mnist_splits,
+}
 
 
 def cache_path(dataset: str = "mnist"):

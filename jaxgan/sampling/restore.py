@@ -131,6 +131,16 @@ def restore(
     return Restored(config, step, family, nets, state)
 
 
+def check_generates_from_noise(restored: Restored, workdir) -> None:
+    """Refuses an image-to-image run where samples from noise are asked for."""
+    if hasattr(restored.family, "translate"):
+        raise UserError(
+            f"{workdir} is a {restored.config.family} run, which translates images rather "
+            f"than generating them from noise: apply it with python -m jaxgan.translate "
+            f"--workdir={workdir} --input=IMAGES --out=OUT"
+        )
+
+
 # jaxgan 0.1's name, kept for scripts that call it.
 restore_generator = restore
 

@@ -16,6 +16,7 @@ import ml_collections
 import numpy as np
 from clu import parameter_overview
 
+from jaxgan import families
 from jaxgan.config import validation as config_validation
 from jaxgan.data import datasets
 from jaxgan.data import pipeline as input_pipeline
@@ -103,6 +104,18 @@ def write_samples(
     writer.image(step, "samples", picture)
 
 
+def write_strip(writer, workdir, step, state, preview, inputs) -> None:
+    """An image-to-image family's strip (family.preview: (rows, columns, H, W, C), each
+    row input | output | ...) as samples/step_<step>.png and a TensorBoard image."""
+    outputs = distributed.fetch(preview(state, inputs))
+    if not distributed.is_main_process():
+        return
+    columns = outputs.shape[1]
+    picture = images.grid(images.to_uint8(outputs.reshape(-1, *outputs.shape[2:])), columns)
+    images.save_png(pathlib.Path(workdir) / "samples" / f"step_{step}.png", picture)
+    writer.image(step, "samples", picture)
+
+
 @functools.partial(jax.jit, static_argnums=1)
 def stack_steps(batches: list[dict], mesh) -> dict:
     """One call's batches of several steps, stacked on a new leading axis on the devices."""
@@ -154,6 +167,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     dataset = datasets.load(config)
     config_validation.check_data_dim(config, dataset)
     config = conditioning.resolve_num_classes(config, dataset)
+    family_module = families.of(config)
+    if hasattr(family_module, "resolve_config"):
+        config = family_module.resolve_config(config, dataset)
     source = None
     if config.get("init_from") and not checkpoints.existing_steps(workdir):
         # Checked (and read) before the workdir is made: a run that does not fit writes
@@ -197,6 +213,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
             copied += " and optimiser states" if config.get("init_optimizer") else ""
             writer.console(f"started from {config.init_from} (step {initialised_from}): {copied}")
         writer.console(parameter_table(workdir, state))
+        note = getattr(family, "schedule_note", lambda config: None)(config)
+        if note:
+            writer.console(note)
         writer.console(
             f"training {describe(config)} on {config.dataset} ({len(dataset)} images) for "
             f"{config.num_train_steps} steps on {mesh.devices.size} {jax.default_backend()} "
@@ -218,6 +237,12 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
         local_batches, config.prefetch_batches, lambda b: jax.tree.map(to_devices, b)
     )
     sampler = sampling.make_sampler(nets[family.GENERATOR], config.sample_with_running_stats)
+    strip = None
+    if hasattr(family, "preview"):  # image-to-image: input | output | ... strips
+        strip = (
+            jax.jit(functools.partial(family.preview, config=config, nets=nets)),
+            family.preview_inputs(dataset, config),
+        )
     fixed = sampling.grid_inputs(jax.random.key(config.seed + 1), config)
     centres_of = getattr(datasets.module(config), "centres", None)
     centres = centres_of() if config.data_dim and centres_of else None
@@ -279,7 +304,9 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                     checkpoints.save(mngr, state, batches_consumed)
                     last_saved = step
                     net = None
-                    if centres is not None or not config.data_dim:
+                    if strip is not None:
+                        write_strip(writer, workdir, step, state, *strip)
+                    elif centres is not None or not config.data_dim:
                         net = generate.generator_net(state, config, family, nets[family.GENERATOR])
                         write_samples(writer, workdir, step, sampler, net, fixed, centres)
                     if config.get("fid_every_steps") and step % config.fid_every_steps == 0:

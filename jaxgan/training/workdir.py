@@ -103,7 +103,9 @@ FIELDS_OFF_WHEN_ABSENT = {
     "cyclegan_pool_size": 50,
     "cyclegan_epochs": 100,
     "cyclegan_decay_epochs": 100,
-    "steps_per_epoch": 0,
+    "cyclegan_epoch_steps": 0,
+    "translation_load_size": 0,
+    "translation_flip": True,
     # The ssgan family's (no earlier workdir is of that family): their defaults.
     "rotation_weight_d": 1.0,
     "rotation_weight_g": 0.2,
@@ -145,6 +147,10 @@ def check_version(workdir: pathlib.Path) -> None:
         )
 
 
+# Fields whose 0 means "from the dataset", which training resolves and stores.
+RESOLVED_FROM_DATA = ("num_classes", "cyclegan_epoch_steps")
+
+
 def config_differences(stored: dict, requested: dict) -> list[str]:
     lines = []
     # A decaying schedule is a function of num_train_steps: changing it mid-run would
@@ -154,7 +160,7 @@ def config_differences(stored: dict, requested: dict) -> list[str]:
         if field in RESUMABLE_FIELDS and not (decays and field == "num_train_steps"):
             continue
         old, new = stored.get(field, "<absent>"), requested.get(field, "<absent>")
-        if field == "num_classes" and new == 0:
+        if field in RESOLVED_FROM_DATA and new == 0:
             continue  # 0 asks for the dataset's number, which the stored run resolved
         if old != new:
             lines.append(f"{field}: workdir has {old!r}, requested {new!r}")

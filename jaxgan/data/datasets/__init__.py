@@ -52,6 +52,43 @@ class Dataset:
         return self.images.shape[1] if self.images.ndim == 2 else 0
 
 
+@dataclasses.dataclass(frozen=True)
+class TwoDomains:
+    """Two image domains, for the image-to-image families (cyclegan).
+
+    a, b: uint8 (N, H, W, C) training images of each domain at the size the family
+      crops from (its load size); unpaired, so the two counts may differ.
+    test_a, test_b: held-out uint8 images at config.image_size (may be empty): sample
+      strips and evaluation use them.
+    test_counterparts: test_b[i] is test_a[i]'s true translation (synthetic domains),
+      so translations can be compared with the truth.
+    test_labels: int32 class of each test_a (and counterpart) image, or None.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    test_a: np.ndarray
+    test_b: np.ndarray
+    test_counterparts: bool = False
+    test_labels: np.ndarray | None = None
+
+    def __post_init__(self):
+        for name in ("a", "b", "test_a", "test_b"):
+            images = getattr(self, name)
+            if images.dtype != np.uint8 or images.ndim != 4:
+                raise ValueError(f"TwoDomains.{name} must be uint8 NHWC, got {images.shape}")
+        if self.test_counterparts and self.test_a.shape != self.test_b.shape:
+            raise ValueError("TwoDomains: counterparts need test_a and test_b alike")
+
+    def __len__(self) -> int:
+        """Images in an epoch: the larger domain's count, as the reference's dataset."""
+        return max(len(self.a), len(self.b))
+
+    data_dim = 0
+    labels = None
+    num_classes = 0
+
+
 def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 

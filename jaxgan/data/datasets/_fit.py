@@ -25,6 +25,12 @@ def square(image: Image.Image, image_size: int) -> Image.Image:
     return ImageOps.fit(image, (image_size, image_size), Image.Resampling.BICUBIC)
 
 
+def squash(image: Image.Image, image_size: int) -> Image.Image:
+    """The whole image resized to image_size x image_size (bicubic), its aspect ratio
+    ignored: torchvision's Resize([size, size]), which the image-to-image references use."""
+    return image.resize((image_size, image_size), Image.Resampling.BICUBIC)
+
+
 def fit_array(image: np.ndarray, image_size: int) -> np.ndarray:
     """uint8 (H, W, C) to (image_size, image_size, 1 or 3): alpha flattened over white,
     then centre-cropped and resized unless already that size; grey stays grey."""

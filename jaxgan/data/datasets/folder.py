@@ -54,7 +54,9 @@ def list_files(root: pathlib.Path) -> list[str]:
     return sorted(found)
 
 
-def cache_key(root: pathlib.Path, files: Sequence[str], image_size: int, num_channels: int) -> str:
+def cache_key(
+    root: pathlib.Path, files: Sequence[str], image_size: int, num_channels: int, squash=False
+) -> str:
     """A hash of the file list with sizes and modification times, and the output shape."""
     listing = []
     for name in files:
@@ -63,12 +65,16 @@ def cache_key(root: pathlib.Path, files: Sequence[str], image_size: int, num_cha
         except OSError as error:  # e.g. a broken symbolic link
             raise UserError(f"cannot read {root / name}: {error.strerror}") from error
         listing.append([name, stat.st_size, stat.st_mtime_ns])
-    record = [CACHE_VERSION, image_size, num_channels, listing]
+    record = [CACHE_VERSION, image_size, num_channels, listing] + (["squash"] if squash else [])
     return hashlib.sha256(json.dumps(record).encode()).hexdigest()[:24]
 
 
-def decode_image(path: pathlib.Path, image_size: int, num_channels: int) -> np.ndarray:
-    """uint8 (image_size, image_size, num_channels); raises BadImage saying why not."""
+def decode_image(
+    path: pathlib.Path, image_size: int, num_channels: int, squash: bool = False
+) -> np.ndarray:
+    """uint8 (image_size, image_size, num_channels): the largest centred square resized,
+    or with `squash` the whole image resized to a square, aspect ignored (as the
+    image-to-image references load theirs); raises BadImage saying why not."""
     try:
         with Image.open(path) as image:
             if image.format not in FORMATS:
@@ -79,7 +85,8 @@ def decode_image(path: pathlib.Path, image_size: int, num_channels: int) -> np.n
             image.draft(None, (image_size, image_size))
             image = _fit.flatten_alpha(ImageOps.exif_transpose(image))
             image = image.convert("L" if num_channels == 1 else "RGB")
-            pixels = np.asarray(_fit.square(image, image_size))
+            fit = _fit.squash if squash else _fit.square
+            pixels = np.asarray(fit(image, image_size))
     except Image.UnidentifiedImageError as error:
         raise BadImage("is not an image Pillow can read") from error
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
@@ -88,16 +95,21 @@ def decode_image(path: pathlib.Path, image_size: int, num_channels: int) -> np.n
     return pixels.reshape(image_size, image_size, num_channels)
 
 
-def decode_one(path: pathlib.Path, image_size: int, num_channels: int):
+def decode_one(path: pathlib.Path, image_size: int, num_channels: int, squash: bool = False):
     """(pixels, None) or (None, why not): errors as values, to collect them all."""
     try:
-        return decode_image(path, image_size, num_channels), None
+        return decode_image(path, image_size, num_channels, squash), None
     except BadImage as error:
         return None, str(error)
 
 
 def decode_folder(
-    root: pathlib.Path, files: Sequence[str], image_size: int, num_channels: int, skip_bad: bool
+    root: pathlib.Path,
+    files: Sequence[str],
+    image_size: int,
+    num_channels: int,
+    skip_bad: bool,
+    squash: bool = False,
 ) -> dict[str, np.ndarray]:
     """Decodes every file, on a thread per core (Pillow decodes without the GIL), with
     a progress bar. Stops at the first bad file unless skip_bad."""
@@ -106,7 +118,9 @@ def decode_folder(
         concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool,
         tqdm.tqdm(total=len(files), desc=f"decoding {root}", unit="image") as progress,
     ):
-        results = pool.map(lambda name: decode_one(root / name, image_size, num_channels), files)
+        results = pool.map(
+            lambda name: decode_one(root / name, image_size, num_channels, squash), files
+        )
         for name, (pixels, problem) in zip(files, results, strict=True):
             progress.update()
             if problem is None:
@@ -146,33 +160,50 @@ def class_labels(root: pathlib.Path, paths: Sequence[str]) -> tuple[np.ndarray, 
     return np.array([index[c] for c in classes], np.int32), names
 
 
-def decoded(root: pathlib.Path, config: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
-    """The folder's decoded arrays, from the cache when it has them."""
+def decoded(
+    root: pathlib.Path,
+    config: ml_collections.ConfigDict,
+    image_size: int | None = None,
+    squash: bool = False,
+) -> dict[str, np.ndarray]:
+    """The folder's decoded arrays (at image_size, config.image_size by default), from
+    the cache when it has them."""
+    image_size = image_size or config.image_size
     files = list_files(root)
     if not files:
         raise UserError(
             f"{root} holds no files (names starting with . are ignored): put PNG, JPEG or "
             "WebP images in it"
         )
-    key = cache_key(root, files, config.image_size, config.num_channels)
+    key = cache_key(root, files, image_size, config.num_channels, squash)
     path = _cache.writable_dir() / f"folder-{root.name}-{key}.npz"
     arrays = _cache.read(path)
     if arrays is None:
         arrays = decode_folder(
-            root, files, config.image_size, config.num_channels, config.folder_skip_bad_files
+            root, files, image_size, config.num_channels, config.folder_skip_bad_files, squash
         )
         save_npz(path, **arrays)
     return arrays
 
 
-def load(argument: str | None, config: ml_collections.ConfigDict) -> Dataset:
-    if not argument:
-        raise UserError("config.dataset=folder:PATH needs the folder's path after 'folder:'")
-    root = pathlib.Path(argument).expanduser().absolute()
+def existing_folder(path: str, what: str) -> pathlib.Path:
+    """The absolute path of a folder that must exist; `what` names it in the error."""
+    root = pathlib.Path(path).expanduser().absolute()
     if not root.is_dir():
         problem = "is not a folder" if root.exists() else "does not exist"
-        raise UserError(f"the image folder {root} {problem}: check config.dataset")
-    arrays = decoded(root, config)
+        raise UserError(f"{what} {root} {problem}: check config.dataset")
+    return root
+
+
+def readable_images(
+    root: pathlib.Path,
+    config: ml_collections.ConfigDict,
+    image_size: int | None = None,
+    squash: bool = False,
+) -> dict[str, np.ndarray]:
+    """decoded(), with the bad files refused (or, with config.folder_skip_bad_files,
+    counted on the console) and an empty result refused."""
+    arrays = decoded(root, config, image_size, squash)
     skipped = arrays["skipped"]
     if len(skipped) and not config.folder_skip_bad_files:
         # Cached by a run that skipped them: still never dropped silently.
@@ -186,6 +217,14 @@ def load(argument: str | None, config: ml_collections.ConfigDict) -> Dataset:
         )
     if not len(arrays["paths"]):
         raise UserError(f"{root} holds no readable PNG, JPEG or WebP image")
+    return arrays
+
+
+def load(argument: str | None, config: ml_collections.ConfigDict) -> Dataset:
+    if not argument:
+        raise UserError("config.dataset=folder:PATH needs the folder's path after 'folder:'")
+    root = existing_folder(argument, "the image folder")
+    arrays = readable_images(root, config)
     if not config.folder_labels:
         return Dataset(images=arrays["images"])
     labels, names = class_labels(root, list(arrays["paths"]))
