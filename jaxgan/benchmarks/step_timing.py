@@ -11,6 +11,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from jaxgan import families
 from jaxgan.benchmarks import op_profile
 from jaxgan.config import validation as config_validation
 from jaxgan.nn import models
@@ -29,6 +30,8 @@ def _prepared_step(config: ml_collections.ConfigDict):
     shape = (config.d_steps, config.batch_size, *models.data_shape(config))
     rng = np.random.default_rng(0)
     batch = {"image": rng.uniform(-1, 1, shape).astype(np.float32)}
+    if getattr(families.of(config), "TWO_DOMAINS", False):  # image-to-image: two domains
+        batch = {name: rng.uniform(-1, 1, shape).astype(np.float32) for name in ("a", "b")}
     if config.conditional:  # needs config.num_classes (there is no dataset to take it from)
         batch["label"] = rng.integers(0, config.num_classes, shape[:2]).astype(np.int32)
     # Several steps per call (config.steps_per_dispatch) take that many batches at once;
@@ -77,6 +80,7 @@ def _record(config: ml_collections.ConfigDict, times: list[float], compile_s: fl
     step_s = statistics.median(times) / config.steps_per_dispatch
     memory = jax.devices()[0].memory_stats() or {}
     return {
+        "family": config.get("family", "gan"),
         "config_model": config.model,
         "image_size": None if config.data_dim else config.image_size,
         "compute_dtype": config.compute_dtype,
