@@ -49,7 +49,7 @@ def get_config(arg: str | None = None):
     config.g_learning_rate = config.d_learning_rate = 2e-4
     config.g_beta1 = config.d_beta1 = 0.5
     config.g_beta2 = config.d_beta2 = 0.999
-    config.cyclegan_epochs = config.cyclegan_decay_epochs = 100
+    config.translation_epochs = config.translation_decay_epochs = 100
     config.num_train_steps = 200 * HORSE2ZEBRA_EPOCH
     config.log_every_steps = 100  # the reference's print_freq
     config.checkpoint_every_steps = 5000  # its save_latest_freq
@@ -66,8 +66,8 @@ def get_config(arg: str | None = None):
         config.translation_flip = False
         config.batch_size = 16
         # The rate's "epochs" are 250 steps (4,000 images): 6 at the full rate, 6 down.
-        config.cyclegan_epoch_steps = 250
-        config.cyclegan_epochs = config.cyclegan_decay_epochs = 6
+        config.translation_epoch_steps = 250
+        config.translation_epochs = config.translation_decay_epochs = 6
         config.num_train_steps = 3000
         config.checkpoint_every_steps = 500
     elif arg not in (None, ""):

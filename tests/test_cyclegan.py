@@ -33,7 +33,7 @@ def test_the_nets_have_the_reference_parameter_counts():
 
 
 def test_each_patch_logit_sees_70_by_70_pixels():
-    d = _translation_nets.PatchDiscriminator(width=4, normalize=False)  # norm couples all
+    d = _translation_nets.PatchDiscriminator(width=4, norm="none")  # norm couples all
     x = jax.random.normal(jax.random.key(0), (1, 128, 128, 3))
     params = d.init(jax.random.key(1), x)
     logits = d.apply(params, x)
@@ -171,7 +171,7 @@ def test_the_learning_rate_follows_the_reference_rule_by_epoch():
     table = {1: 1, 2: 1, 100: 1, 101: 100 / 101, 102: 99 / 101, 199: 2 / 101, 200: 1 / 101}
     for epoch, factor in table.items():
         assert float(cyclegan.linear_decay_factor(epoch, 100, 100)) == pytest.approx(factor)
-    config = tiny(cyclegan_epoch_steps=3, cyclegan_epochs=1, cyclegan_decay_epochs=2)
+    config = tiny(translation_epoch_steps=3, translation_epochs=1, translation_decay_epochs=2)
     schedule = cyclegan.learning_rate(config, 2e-4)
     # Steps 0-2 are epoch 1 (rate 2e-4), 3-5 epoch 2 (2/3 of it), 6-8 epoch 3 (1/3).
     rates = [float(schedule(step)) for step in range(9)]

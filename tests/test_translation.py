@@ -204,7 +204,7 @@ def test_a_cyclegan_trains_through_the_loop_and_resumes_exactly(trained):
 def unpaired_resolved(config):
     """The config as training resolves it (epoch steps from the data: 5 // 2)."""
     resolved = config.copy_and_resolve_references()
-    resolved.cyclegan_epoch_steps = 2
+    resolved.translation_epoch_steps = 2
     return resolved
 
 
@@ -275,7 +275,7 @@ def test_translation_scores_compare_with_the_true_counterparts(monkeypatch):
     )
     config = jaxgan.base_config()
     config.dataset, config.image_size, config.num_channels = "mnist_thick", 28, 1
-    restored = type("R", (), {"config": config, "step": 7})()
+    restored = type("R", (), {"config": config, "step": 7, "family": object()})()
     record = translation.record(restored)
     assert record["mae_AtoB"] == 0 and record["cycle_AtoB"] == 0
     expected = np.mean(np.abs(test_a.astype(float) - dataset.test_b)) / 255

@@ -95,14 +95,20 @@ def base_config() -> ml_collections.ConfigDict:
     config.cyclegan_lambda_b = 10.0
     config.cyclegan_lambda_identity = 0.5
     config.cyclegan_pool_size = 50
-    # Its learning rate: constant for cyclegan_epochs epochs, then linearly down over
-    # cyclegan_decay_epochs (the reference's rule, never 0), counted in epochs of
-    # cyclegan_epoch_steps steps (0: the data's epoch, the larger domain's images over
+    # Its learning rate: constant for translation_epochs epochs, then linearly down over
+    # translation_decay_epochs (the reference's rule, never 0), counted in epochs of
+    # translation_epoch_steps steps (0: the data's epoch, the larger domain's images over
     # batch_size, set when training starts; a library user's step without it keeps a
     # constant rate).
-    config.cyclegan_epochs = 100
-    config.cyclegan_decay_epochs = 100
-    config.cyclegan_epoch_steps = 0
+    config.translation_epochs = 100
+    config.translation_decay_epochs = 100
+    config.translation_epoch_steps = 0
+    # pix2pix family (jaxgan/families/pix2pix.py): the L1 weight, the U-Net's
+    # downsamplings (8: unet_256, 7: unet_128), and which half of each pair is the input
+    # (the reference's --direction: "BtoA" learns B -> A, as its facades example does).
+    config.pix2pix_lambda_l1 = 100.0
+    config.pix2pix_downs = 8
+    config.pix2pix_direction = "AtoB"
     # Image-to-image data (unpaired:PATH, mnist_thick): training images are resized to
     # translation_load_size (0: 286/256 of image_size, the reference's 286 for 256) and
     # cropped at random to image_size, and mirrored at random when translation_flip.

@@ -266,7 +266,13 @@ def check_data_dim(config: ml_collections.ConfigDict, dataset: datasets.Dataset)
         raise UserError(
             f"the {config.family} family translates between two domains, and the dataset "
             f"{config.dataset!r} is one set of images: set config.dataset to unpaired:PATH "
-            "(PATH/trainA and PATH/trainB) or mnist_thick"
+            "(PATH/trainA and PATH/trainB), paired:PATH or mnist_thick"
+        )
+    if getattr(families.of(config), "PAIRED", False) and not getattr(dataset, "paired", False):
+        raise UserError(
+            f"the {config.family} family learns from pairs of images, and the dataset "
+            f"{config.dataset!r} has none: set config.dataset to paired:PATH (PATH/train of "
+            "A|B images, or PATH/trainA and PATH/trainB of the same file names)"
         )
     if isinstance(dataset, datasets.TwoDomains) and not two_domains:
         raise UserError(

@@ -152,7 +152,8 @@ def two_domain_batches(
     """One step's images of each domain: {'a': ..., 'b': ...}, each float32 (d_steps,
     B_local, S, S, C) in [-1, 1] (S = config.image_size), cropped at random from the
     load-size images and flipped (config.translation_flip), independently for the two
-    domains as the reference's unaligned dataset does.
+    domains as the reference's unaligned dataset does, or for paired data (pix2pix) the
+    same image, crop and flip for both, as its aligned dataset does.
 
     An epoch is the larger domain's count (the reference's len); each domain is drawn in
     its own order (a permutation per pass over it, where the reference draws B's images
@@ -172,6 +173,8 @@ def two_domain_batches(
         step = {"a": [], "b": []}
         for _ in range(config.d_steps):
             for stream, (name, images) in enumerate(zip("ab", domains, strict=True), 1):
+                # Pairs: B's images, crops and flips are A's.
+                stream = 1 if dataset.paired else stream
                 first = batch_number * config.batch_size
                 indices = drawn_indices(len(images), config.seed, stream, first, config.batch_size)
                 rng = np.random.default_rng([config.seed, batch_number, stream])

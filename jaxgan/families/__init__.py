@@ -26,6 +26,8 @@ An image-to-image family (cyclegan) also defines:
   TWO_DOMAINS = True                      trains on datasets.TwoDomains
   resolve_config(config, dataset) -> config    fields taken from the data (optional)
   translate(nets, state, direction, images)    "AtoB" or "BtoA", images in [-1, 1]
+  side_multiple(config) -> int            what the generator needs image sides to divide by
+  DIRECTIONS (optional; both)             the directions it translates
   preview_inputs(dataset, config), preview(state, inputs, *, config, nets)
                                           the training strips (rows, columns, H, W, C)
 

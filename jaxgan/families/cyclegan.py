@@ -37,9 +37,9 @@ OWN_FIELDS = (
     "cyclegan_lambda_b",
     "cyclegan_lambda_identity",
     "cyclegan_pool_size",
-    "cyclegan_epochs",
-    "cyclegan_decay_epochs",
-    "cyclegan_epoch_steps",
+    "translation_epochs",
+    "translation_decay_epochs",
+    "translation_epoch_steps",
     "translation_load_size",
     "translation_flip",
 )
@@ -62,12 +62,18 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             raise UserError(f"config.{field} must be >= 0, got {config[field]}")
     if config.cyclegan_blocks < 1 or config.cyclegan_pool_size < 0:
         raise UserError("config.cyclegan_blocks must be >= 1 and cyclegan_pool_size >= 0")
+    check_schedule_and_load_size(config)
+
+
+def check_schedule_and_load_size(config: ml_collections.ConfigDict) -> None:
+    """The epoch rule's and the load size's fields (shared with pix2pix)."""
     if (
-        config.cyclegan_epoch_steps < 0
-        or min(config.cyclegan_epochs, config.cyclegan_decay_epochs) < 0
+        config.translation_epoch_steps < 0
+        or min(config.translation_epochs, config.translation_decay_epochs) < 0
     ):
         raise UserError(
-            "config.cyclegan_epoch_steps, cyclegan_epochs and cyclegan_decay_epochs must be >= 0"
+            "config.translation_epoch_steps, translation_epochs and translation_decay_epochs "
+            "must be >= 0"
         )
     if config.translation_load_size and config.translation_load_size < config.image_size:
         raise UserError(
@@ -78,26 +84,26 @@ def check_config(config: ml_collections.ConfigDict) -> None:
 
 
 def resolve_config(config: ml_collections.ConfigDict, dataset) -> ml_collections.ConfigDict:
-    """The config with cyclegan_epoch_steps taken from the data when it is 0: the
+    """The config with translation_epoch_steps taken from the data when it is 0: the
     larger domain's images over batch_size, the reference's epoch (its dataset's len)."""
-    if config.cyclegan_epoch_steps:
+    if config.translation_epoch_steps:
         return config
     resolved = ml_collections.ConfigDict(config.to_dict())
-    resolved.cyclegan_epoch_steps = max(len(dataset) // config.batch_size, 1)
+    resolved.translation_epoch_steps = max(len(dataset) // config.batch_size, 1)
     return resolved
 
 
 def schedule_note(config: ml_collections.ConfigDict) -> str | None:
     """A console line when num_train_steps is not the reference's length in epochs."""
-    epochs = config.cyclegan_epochs + config.cyclegan_decay_epochs
-    reference = epochs * config.cyclegan_epoch_steps
-    if not config.cyclegan_epoch_steps or config.num_train_steps == reference:
+    epochs = config.translation_epochs + config.translation_decay_epochs
+    reference = epochs * config.translation_epoch_steps
+    if not config.translation_epoch_steps or config.num_train_steps == reference:
         return None
     return (
-        f"an epoch is {config.cyclegan_epoch_steps} steps: num_train_steps="
-        f"{config.num_train_steps} is {config.num_train_steps / config.cyclegan_epoch_steps:.4g} "
-        f"epochs, where the reference trains {epochs} ({config.cyclegan_epochs} at the full "
-        f"rate, then {config.cyclegan_decay_epochs} decaying): "
+        f"an epoch is {config.translation_epoch_steps} steps: num_train_steps="
+        f"{config.num_train_steps} is {config.num_train_steps / config.translation_epoch_steps:.4g} "
+        f"epochs, where the reference trains {epochs} ({config.translation_epochs} at the "
+        f"full rate, then {config.translation_decay_epochs} decaying): "
         f"--config.num_train_steps={reference} trains as it does"
     )
 
@@ -129,16 +135,16 @@ def linear_decay_factor(epoch, epochs: int, decay_epochs: int, epoch_count: int 
 
 
 def learning_rate(config: ml_collections.ConfigDict, base: float):
-    """The base rate, or with config.cyclegan_epoch_steps > 0 the reference's epoch rule
-    over steps (epoch = step // cyclegan_epoch_steps + 1; each net updates once a step)."""
-    if not config.cyclegan_epoch_steps:
+    """The base rate, or with config.translation_epoch_steps > 0 the reference's epoch rule
+    over steps (epoch = step // translation_epoch_steps + 1; each net updates once a step)."""
+    if not config.translation_epoch_steps:
         return base
     return lambda count: (
         base
         * linear_decay_factor(
-            count // config.cyclegan_epoch_steps + 1,
-            config.cyclegan_epochs,
-            config.cyclegan_decay_epochs,
+            count // config.translation_epoch_steps + 1,
+            config.translation_epochs,
+            config.translation_decay_epochs,
         )
     )
 
@@ -179,6 +185,11 @@ def preview_inputs(dataset, config: ml_collections.ConfigDict) -> dict[str, jax.
         chosen = pipeline.fit_images(chosen, config.image_size, config.num_channels)
         inputs[name] = jnp.asarray(pipeline.scaled(chosen, config.num_channels))
     return inputs
+
+
+def side_multiple(config: ml_collections.ConfigDict) -> int:
+    """What an image's sides must be multiples of (the generator halves them twice)."""
+    return 4
 
 
 def translate(nets: dict, state: TrainState, direction: str, images: jax.Array) -> jax.Array:

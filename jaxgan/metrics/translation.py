@@ -11,7 +11,8 @@ directions:
   preservation"; the CNN's accuracy on the target domain's real test images is given
   as the ceiling, `classifier_accuracy_<domain>`).
 
-Runs on data without known counterparts (unpaired:PATH) get no scores from here: the
+A family that translates one way (pix2pix) is scored in that direction, without
+cycles. Runs on data without known counterparts (unpaired:PATH) get no scores from here: the
 record says so.
 """
 
@@ -39,15 +40,22 @@ def mean_abs(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.abs(x.astype(np.float32) - y.astype(np.float32))) / 255.0)
 
 
-def translated(restored, direction: str, images: np.ndarray) -> np.ndarray:
-    """uint8 translations of uint8 images (and back: the cycle), in batches."""
+def directions(family) -> tuple[str, ...]:
+    """The directions a family translates (pix2pix: "AtoB" only)."""
+    return getattr(family, "DIRECTIONS", ("AtoB", "BtoA"))
+
+
+def translated(restored, direction: str, images: np.ndarray):
+    """uint8 translations of uint8 images, and back (the cycle; None for a family that
+    translates one way), in batches."""
     family, nets, state = restored.family, restored.nets, restored.state
     back = {"AtoB": "BtoA", "BtoA": "AtoB"}[direction]
+    cycles_exist = back in directions(family)
 
     @jax.jit
     def there_and_back(x):
         forward = family.translate(nets, state, direction, x)
-        return forward, family.translate(nets, state, back, forward)
+        return forward, family.translate(nets, state, back, forward) if cycles_exist else forward
 
     outputs, cycles = [], []
     channels = restored.config.num_channels
@@ -56,7 +64,7 @@ def translated(restored, direction: str, images: np.ndarray) -> np.ndarray:
         forward, cycle = jax.device_get(there_and_back(batch))
         outputs.append(to_uint8(forward))
         cycles.append(to_uint8(cycle))
-    return np.concatenate(outputs), np.concatenate(cycles)
+    return np.concatenate(outputs), np.concatenate(cycles) if cycles_exist else None
 
 
 def record(restored) -> dict[str, Any]:
@@ -78,10 +86,13 @@ def record(restored) -> dict[str, Any]:
     classifiers = CLASSIFIERS.get(config.dataset.partition(":")[0])
     scores: dict[str, Any] = {**base, "num_test_images": len(tests["A"])}
     for direction, source, target in (("AtoB", "A", "B"), ("BtoA", "B", "A")):
+        if direction not in directions(restored.family):
+            continue
         outputs, cycles = translated(restored, direction, tests[source])
         scores[f"mae_{direction}"] = mean_abs(outputs, tests[target])
         scores[f"mae_{direction}_identity"] = mean_abs(tests[source], tests[target])
-        scores[f"cycle_{direction}"] = mean_abs(cycles, tests[source])
+        if cycles is not None:
+            scores[f"cycle_{direction}"] = mean_abs(cycles, tests[source])
         if classifiers and dataset.test_labels is not None and config.image_size == 28:
             name = classifiers["AB".index(target)]
             params, real_accuracy = mnist_classifier.load_or_train(name, config.data_dir)

@@ -34,7 +34,9 @@ def pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
     """(H, W, C) reflection-padded at the bottom and right to multiples of `multiple`."""
     height, width = image.shape[:2]
     pads = ((0, -height % multiple), (0, -width % multiple), (0, 0))
-    return np.pad(image, pads, mode="reflect" if min(height, width) > multiple else "edge")
+    # numpy reflects again and again where the pad is longer than the image; a side of
+    # one pixel has nothing to reflect and is repeated.
+    return np.pad(image, pads, mode="reflect" if min(height, width) > 1 else "edge")
 
 
 def apply(

@@ -112,10 +112,20 @@ def run(
             "sample it with python -m jaxgan.sample"
         )
     family, nets, state = restored.family, restored.nets, restored.state
+    if direction not in getattr(family, "DIRECTIONS", DIRECTIONS):
+        raise UserError(
+            f"{workdir} is a {restored.config.family} run, which translates "
+            f"{' and '.join(family.DIRECTIONS)} only: --direction={direction} needs another run"
+        )
+    multiple = family.side_multiple(restored.config)
+    if tile % multiple:
+        raise UserError(
+            f"--tile={tile}: this run's generator needs tiles of a multiple of {multiple} pixels"
+        )
     net = jax.jit(lambda x: family.translate(nets, state, direction, x))
     channels = restored.config.num_channels
     for path, target in tqdm.tqdm(pairs, desc=f"translating {direction}", unit="image"):
         pixels = read(path, channels).astype(np.float32) / 127.5 - 1.0
-        translated = tiling.apply(net, pixels, tile, overlap)
+        translated = tiling.apply(net, pixels, tile, overlap, multiple)
         write(target, images.to_uint8(translated))
     return [target for _, target in pairs]

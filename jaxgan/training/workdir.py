@@ -101,10 +101,13 @@ FIELDS_OFF_WHEN_ABSENT = {
     "cyclegan_lambda_b": 10.0,
     "cyclegan_lambda_identity": 0.5,
     "cyclegan_pool_size": 50,
-    "cyclegan_epochs": 100,
-    "cyclegan_decay_epochs": 100,
-    "cyclegan_epoch_steps": 0,
+    "translation_epochs": 100,
+    "translation_decay_epochs": 100,
+    "translation_epoch_steps": 0,
     "translation_load_size": 0,
+    "pix2pix_lambda_l1": 100.0,
+    "pix2pix_downs": 8,
+    "pix2pix_direction": "AtoB",
     "translation_flip": True,
     # The ssgan family's (no earlier workdir is of that family): their defaults.
     "rotation_weight_d": 1.0,
@@ -148,7 +151,7 @@ def check_version(workdir: pathlib.Path) -> None:
 
 
 # Fields whose 0 means "from the dataset", which training resolves and stores.
-RESOLVED_FROM_DATA = ("num_classes", "cyclegan_epoch_steps")
+RESOLVED_FROM_DATA = ("num_classes", "translation_epoch_steps")
 
 
 def config_differences(stored: dict, requested: dict) -> list[str]:

@@ -60,8 +60,8 @@ class TwoDomains:
       crops from (its load size); unpaired, so the two counts may differ.
     test_a, test_b: held-out uint8 images at config.image_size (may be empty): sample
       strips and evaluation use them.
-    test_counterparts: test_b[i] is test_a[i]'s true translation (synthetic domains),
-      so translations can be compared with the truth.
+    test_counterparts: test_b[i] is test_a[i]'s true translation (paired data,
+      synthetic domains), so translations can be compared with the truth.
     test_labels: int32 class of each test_a (and counterpart) image, or None.
     """
 
@@ -71,6 +71,7 @@ class TwoDomains:
     test_b: np.ndarray
     test_counterparts: bool = False
     test_labels: np.ndarray | None = None
+    paired: bool = False  # a[i] and b[i] are an input and its target (pix2pix)
 
     def __post_init__(self):
         for name in ("a", "b", "test_a", "test_b"):
@@ -79,6 +80,8 @@ class TwoDomains:
                 raise ValueError(f"TwoDomains.{name} must be uint8 NHWC, got {images.shape}")
         if self.test_counterparts and self.test_a.shape != self.test_b.shape:
             raise ValueError("TwoDomains: counterparts need test_a and test_b alike")
+        if self.paired and self.a.shape != self.b.shape:
+            raise ValueError("TwoDomains: paired domains need a and b alike")
 
     def __len__(self) -> int:
         """Images in an epoch: the larger domain's count, as the reference's dataset."""
