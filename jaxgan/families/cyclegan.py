@@ -99,9 +99,10 @@ def schedule_note(config: ml_collections.ConfigDict) -> str | None:
     reference = epochs * config.translation_epoch_steps
     if not config.translation_epoch_steps or config.num_train_steps == reference:
         return None
+    epochs_run = config.num_train_steps / config.translation_epoch_steps
     return (
         f"an epoch is {config.translation_epoch_steps} steps: num_train_steps="
-        f"{config.num_train_steps} is {config.num_train_steps / config.translation_epoch_steps:.4g} "
+        f"{config.num_train_steps} is {epochs_run:.4g} "
         f"epochs, where the reference trains {epochs} ({config.translation_epochs} at the "
         f"full rate, then {config.translation_decay_epochs} decaying): "
         f"--config.num_train_steps={reference} trains as it does"
