@@ -13,11 +13,8 @@ file is written whole (a temporary file, then a rename). Every input is checked 
 anything is written.
 """
 
-import sys
+from absl import app, flags
 
-from absl import app, flags, logging
-
-from jaxgan.cpu import host_memory
 from jaxgan.runtime import cli
 from jaxgan.sampling import translation
 
@@ -32,22 +29,17 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Write over existing outputs.
 
 
 def main(argv):
-    host_memory.keep_freed_memory()  # before JAX starts its threads
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    logging.set_verbosity(logging.ERROR)  # Orbax logs read-only restores at WARNING
-    with cli.user_errors():
-        written = translation.run(
-            _WORKDIR.value,
-            _INPUT.value,
-            _OUT.value,
-            _DIRECTION.value,
-            step=_STEP.value,
-            tile=_TILE.value,
-            overlap=_OVERLAP.value,
-            overwrite=_OVERWRITE.value,
-        )
-    print(f"wrote {len(written)} image(s) to {_OUT.value}", file=sys.stderr)
+    translation.command_main(
+        argv,
+        _OUT.value,
+        workdir=_WORKDIR.value,
+        source=_INPUT.value,
+        direction=_DIRECTION.value,
+        step=_STEP.value,
+        tile=_TILE.value,
+        overlap=_OVERLAP.value,
+        overwrite=_OVERWRITE.value,
+    )
 
 
 if __name__ == "__main__":

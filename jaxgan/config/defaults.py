@@ -109,6 +109,14 @@ def base_config() -> ml_collections.ConfigDict:
     config.pix2pix_lambda_l1 = 100.0
     config.pix2pix_downs = 8
     config.pix2pix_direction = "AtoB"
+    # srgan family (jaxgan/families/srgan.py): the stage ("mse": SRResNet; "gan": SRGAN),
+    # the upscaling factor, SRResNet's residual blocks, the content loss and the weight
+    # of the adversarial loss.
+    config.srgan_stage = "mse"
+    config.srgan_scale = 4
+    config.srgan_blocks = 16
+    config.srgan_content = "mse"
+    config.srgan_adversarial_weight = 1e-3
     # Image-to-image data (unpaired:PATH, mnist_thick): training images are resized to
     # translation_load_size (0: 286/256 of image_size, the reference's 286 for 256) and
     # cropped at random to image_size, and mirrored at random when translation_flip.

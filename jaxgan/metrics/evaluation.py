@@ -32,6 +32,7 @@ from jaxgan.metrics import (
     mode_evaluation,
     reference,
     scoring,
+    super_resolution,
     translation,
 )
 from jaxgan.metrics import fid as metrics
@@ -375,6 +376,7 @@ def publish(
         *mode_evaluation.METRICS,
         *bigan_evaluation.METRICS,
         *translation.METRICS,
+        *super_resolution.METRICS,
     )
     tag = "eval" if truncation is None else f"eval_truncation_{truncation:g}"
     values = {f"{tag}/{name}": record.get(name) for name in names}
@@ -397,6 +399,11 @@ def _score_checkpoint(
                 f"{workdir} is an image-to-image run: --truncation and --real_stats are for "
                 "generators of noise"
             )
+        if hasattr(checkpoint.family, "output_scale"):  # super-resolution
+            say(f"super-resolving the evaluation images (step {checkpoint.step})")
+            num = options.get("num_samples")
+            batch = options.get("batch_size", DEFAULT_BATCH_SIZE)
+            return super_resolution.record(checkpoint, num, inception_features(batch), batch)
         say(f"translating the test images of {checkpoint.config.dataset} (step {checkpoint.step})")
         return translation.record(checkpoint)
     record = score_generator(

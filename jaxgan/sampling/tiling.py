@@ -45,13 +45,15 @@ def apply(
     tile: int,
     overlap: int,
     multiple: int = 4,
+    scale: int = 1,
 ) -> np.ndarray:
     """net over an (H, W, C) float image, whole or in tiles; `net` maps a (1, h, w, C)
-    batch to (1, h, w, C') for h, w multiples of `multiple` (and tile is one)."""
+    batch to (1, h scale, w scale, C') for h, w multiples of `multiple` (and tile is
+    one): an upscaling net's output is `scale` times its input's size."""
     height, width = image.shape[:2]
     if max(height, width) <= tile:
         padded = pad_to_multiple(image, multiple)
-        return np.asarray(net(padded[None]))[0, :height, :width]
+        return np.asarray(net(padded[None]))[0, : height * scale, : width * scale]
     # Every tile is tile x tile: pad a side shorter than a tile up to one.
     padded = np.pad(
         image,
@@ -59,14 +61,19 @@ def apply(
         mode="reflect",
     )
     full_height, full_width = padded.shape[:2]
-    weights = np.outer(ramp(tile, overlap), ramp(tile, overlap))[..., None]
-    total, weight_sum = None, np.zeros((full_height, full_width, 1), np.float32)
+    out_tile = tile * scale
+    weights = np.outer(ramp(out_tile, overlap * scale), ramp(out_tile, overlap * scale))[..., None]
+    total = None
+    weight_sum = np.zeros((full_height * scale, full_width * scale, 1), np.float32)
     for top in starts(full_height, tile, overlap):
         for left in starts(full_width, tile, overlap):
             window = padded[top : top + tile, left : left + tile]
             output = np.asarray(net(window[None]))[0]
             if total is None:
-                total = np.zeros((full_height, full_width, output.shape[-1]), np.float32)
-            total[top : top + tile, left : left + tile] += output * weights
-            weight_sum[top : top + tile, left : left + tile] += weights
-    return (total / weight_sum)[:height, :width]
+                shape = (full_height * scale, full_width * scale, output.shape[-1])
+                total = np.zeros(shape, np.float32)
+            rows = slice(top * scale, top * scale + out_tile)
+            columns = slice(left * scale, left * scale + out_tile)
+            total[rows, columns] += output * weights
+            weight_sum[rows, columns] += weights
+    return (total / weight_sum)[: height * scale, : width * scale]

@@ -51,8 +51,8 @@ def check_outputs(pairs, overwrite: bool) -> None:
             )
 
 
-def check_image(path: pathlib.Path) -> None:
-    """A readable image at least MIN_SIDE pixels on each side (headers only)."""
+def check_image(path: pathlib.Path, min_side: int = MIN_SIDE) -> None:
+    """A readable image at least min_side pixels on each side (headers only)."""
     try:
         with Image.open(path) as image:
             width, height = image.size
@@ -60,9 +60,9 @@ def check_image(path: pathlib.Path) -> None:
         raise UserError(
             f"{path} is not an image Pillow can read ({cli.one_line(error)})"
         ) from error
-    if min(width, height) < MIN_SIDE:
+    if min(width, height) < min_side:
         raise UserError(
-            f"{path} is {width}x{height}: the generator needs at least {MIN_SIDE} pixels a side"
+            f"{path} is {width}x{height}: the generator needs at least {min_side} pixels a side"
         )
 
 
@@ -92,25 +92,33 @@ def run(
     tile: int = 512,
     overlap: int = 64,
     overwrite: bool = False,
+    command: str = "translate",
 ) -> list[pathlib.Path]:
-    """The command, callable from Python; returns the files written."""
+    """jaxgan.translate (or, with command "upscale", jaxgan.upscale), callable from
+    Python; returns the files written."""
     if direction not in DIRECTIONS:
         raise UserError(f"--direction must be one of {DIRECTIONS}, got {direction!r}")
-    if tile < MIN_SIDE or tile % 4 or not 0 <= overlap < tile // 2:
+    if tile < 1 or not 0 <= overlap < tile / 2:
         raise UserError(
-            f"--tile must be a multiple of 4 and >= {MIN_SIDE}, and --overlap in [0, tile/2): "
-            f"got {tile} and {overlap}"
+            f"--tile must be positive and --overlap in [0, tile/2): got {tile} and {overlap}"
         )
     pairs = planned_files(pathlib.Path(source), pathlib.Path(out))
-    for path, _ in pairs:
-        check_image(path)
-    check_outputs(pairs, overwrite)
     restored = generate.restore(workdir, step)
     if not hasattr(restored.family, "translate"):
         raise UserError(
             f"{workdir} is a {restored.config.family} run, which generates from noise: "
             "sample it with python -m jaxgan.sample"
         )
+    upscales = hasattr(restored.family, "output_scale")
+    if upscales != (command == "upscale"):
+        right = "jaxgan.upscale" if upscales else "jaxgan.translate"
+        raise UserError(
+            f"{workdir} is a {restored.config.family} run: apply it with python -m {right}"
+        )
+    scale = restored.family.output_scale(restored.config) if upscales else 1
+    for path, _ in pairs:
+        check_image(path, getattr(restored.family, "MIN_SIDE", MIN_SIDE))
+    check_outputs(pairs, overwrite)
     family, nets, state = restored.family, restored.nets, restored.state
     if direction not in getattr(family, "DIRECTIONS", DIRECTIONS):
         raise UserError(
@@ -124,8 +132,27 @@ def run(
         )
     net = jax.jit(lambda x: family.translate(nets, state, direction, x))
     channels = restored.config.num_channels
-    for path, target in tqdm.tqdm(pairs, desc=f"translating {direction}", unit="image"):
+    what = "upscaling" if upscales else f"translating {direction}"
+    for path, target in tqdm.tqdm(pairs, desc=what, unit="image"):
         pixels = read(path, channels).astype(np.float32) / 127.5 - 1.0
-        translated = tiling.apply(net, pixels, tile, overlap, multiple)
+        translated = tiling.apply(net, pixels, tile, overlap, multiple, scale)
         write(target, images.to_uint8(translated))
     return [target for _, target in pairs]
+
+
+def command_main(argv: list[str], out: str, **options) -> None:
+    """The body of python -m jaxgan.translate and jaxgan.upscale: run(**options) with
+    one error line and exit 2 for bad input, and a line saying what was written."""
+    import sys
+
+    from absl import app, logging
+
+    from jaxgan.cpu import host_memory
+
+    host_memory.keep_freed_memory()  # before JAX starts its threads
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    logging.set_verbosity(logging.ERROR)  # Orbax logs read-only restores at WARNING
+    with cli.user_errors():
+        written = run(out=out, **options)
+    print(f"wrote {len(written)} image(s) to {out}", file=sys.stderr)

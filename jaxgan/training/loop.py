@@ -164,10 +164,11 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
         )
     wandb_log.check_installed(config)
     workdir_lib.check(workdir, config)
-    dataset = datasets.load(config)
+    family_module = families.of(config)
+    # A family may read its data otherwise (srgan: at the size its crops are taken from).
+    dataset = datasets.load(getattr(family_module, "data_config", lambda c: c)(config))
     config_validation.check_data_dim(config, dataset)
     config = conditioning.resolve_num_classes(config, dataset)
-    family_module = families.of(config)
     if hasattr(family_module, "resolve_config"):
         config = family_module.resolve_config(config, dataset)
     source = None
@@ -230,7 +231,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     step_functions = {}  # steps per call -> its compiled step
     batch_sharding = sharding.batch_sharding(mesh)
     to_devices = functools.partial(jax.make_array_from_process_local_data, batch_sharding)
-    local_batches = input_pipeline.real_batches(
+    local_batches = getattr(family, "real_batches", input_pipeline.real_batches)(
         dataset, config, batches_consumed, jax.process_index(), jax.process_count()
     )
     batches = input_pipeline.prefetch(

@@ -108,6 +108,11 @@ FIELDS_OFF_WHEN_ABSENT = {
     "pix2pix_lambda_l1": 100.0,
     "pix2pix_downs": 8,
     "pix2pix_direction": "AtoB",
+    "srgan_stage": "mse",
+    "srgan_scale": 4,
+    "srgan_blocks": 16,
+    "srgan_content": "mse",
+    "srgan_adversarial_weight": 1e-3,
     "translation_flip": True,
     # The ssgan family's (no earlier workdir is of that family): their defaults.
     "rotation_weight_d": 1.0,
