@@ -30,8 +30,9 @@ def _prepared_step(config: ml_collections.ConfigDict):
     shape = (config.d_steps, config.batch_size, *models.data_shape(config))
     rng = np.random.default_rng(0)
     batch = {"image": rng.uniform(-1, 1, shape).astype(np.float32)}
-    if getattr(families.of(config), "TWO_DOMAINS", False):  # image-to-image: two domains
-        batch = {name: rng.uniform(-1, 1, shape).astype(np.float32) for name in ("a", "b")}
+    family = families.of(config)
+    if hasattr(family, "synthetic_batch"):  # image-to-image families' own batch forms
+        batch = family.synthetic_batch(config, rng)
     if config.conditional:  # needs config.num_classes (there is no dataset to take it from)
         batch["label"] = rng.integers(0, config.num_classes, shape[:2]).astype(np.int32)
     # Several steps per call (config.steps_per_dispatch) take that many batches at once;

@@ -45,11 +45,17 @@ def icnr(scale: int, base=DEFAULT_KERNEL_INIT):
     return init
 
 
-def conv(features: int, size: int, stride: int = 1, kernel_init=None, name=None) -> nn.Conv:
+def conv(features: int, size: int, stride: int = 1, kernel_init=None, name=None):
+    """A biased size x size convolution padded by size // 2 (PyTorch's padding=k//2),
+    through jaxgan's conv layers (oneDNN on the CPU); nn.Conv's initialiser by default."""
     pad = size // 2
-    kwargs = {} if kernel_init is None else {"kernel_init": kernel_init}
-    return nn.Conv(
-        features, (size, size), (stride, stride), ((pad, pad), (pad, pad)), name=name, **kwargs
+    return _translation_nets.BiasedConv(
+        features,
+        size,
+        stride,
+        ((pad, pad), (pad, pad)),
+        kernel_init=kernel_init or DEFAULT_KERNEL_INIT,
+        name=name,
     )
 
 

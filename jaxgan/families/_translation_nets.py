@@ -20,6 +20,8 @@ transposed convolutions are Flax's (the kernel is not flipped as PyTorch's gradi
 convolution form is: a relabelling of the learned kernel, the same function class).
 """
 
+from collections.abc import Callable
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -48,6 +50,7 @@ class BiasedConv(nn.Module):
     padding: tuple = ((0, 0), (0, 0))
     transpose: bool = False  # PyTorch's ConvTranspose2d, through UpsampleConvTranspose
     bias: bool = True
+    kernel_init: Callable = weight_init
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -57,7 +60,7 @@ class BiasedConv(nn.Module):
             (self.size, self.size),
             (self.stride, self.stride),
             self.padding,
-            kernel_init=weight_init,
+            kernel_init=self.kernel_init,
             name="conv",
         )
         if not self.bias:

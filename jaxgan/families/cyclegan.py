@@ -166,6 +166,12 @@ def sample_inputs(config: ml_collections.ConfigDict) -> str:
     return "image"
 
 
+def synthetic_batch(config: ml_collections.ConfigDict, rng) -> dict:
+    """A step's batch of random images, for benchmarks: {"a", "b"}."""
+    shape = (config.d_steps, config.batch_size, *image_shape(config))
+    return {name: rng.uniform(-1, 1, shape).astype("float32") for name in ("a", "b")}
+
+
 PREVIEW_ROWS = 4  # examples of each domain in a training sample strip
 
 

@@ -55,6 +55,7 @@ schedule_note = cyclegan.schedule_note
 preview_inputs = cyclegan.preview_inputs
 sample_inputs = cyclegan.sample_inputs
 image_shape = cyclegan.image_shape
+synthetic_batch = cyclegan.synthetic_batch
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:

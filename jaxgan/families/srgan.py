@@ -118,6 +118,16 @@ def low_size(config: ml_collections.ConfigDict) -> int:
     return config.image_size // config.srgan_scale
 
 
+def synthetic_batch(config: ml_collections.ConfigDict, rng) -> dict:
+    """A step's batch of random images, for benchmarks: {"image", "low"}."""
+    high = (1, config.batch_size, config.image_size, config.image_size, config.num_channels)
+    low = (*high[:2], low_size(config), low_size(config), config.num_channels)
+    return {
+        "image": rng.uniform(-1, 1, high).astype(np.float32),
+        "low": rng.uniform(-1, 1, low).astype(np.float32),
+    }
+
+
 def init(key: jax.Array, *, config: ml_collections.ConfigDict, nets: dict) -> TrainState:
     txs = optimizers(config)
     g_key, d_key, run_key = jax.random.split(key, 3)
