@@ -21,15 +21,22 @@ A family module defines:
   check_config(config)  (optional)        refuses settings the family cannot train
   USES_MODEL: bool  (optional; True)      False: nets of its own, config.model unread
 
-An image-to-image family (cyclegan) also defines:
+An image-to-image family (cyclegan, pix2pix, srgan) also defines:
 
-  TWO_DOMAINS = True                      trains on datasets.TwoDomains
-  resolve_config(config, dataset) -> config    fields taken from the data (optional)
   translate(nets, state, direction, images)    "AtoB" or "BtoA", images in [-1, 1]
   side_multiple(config) -> int            what the generator needs image sides to divide by
-  DIRECTIONS (optional; both)             the directions it translates
   preview_inputs(dataset, config), preview(state, inputs, *, config, nets)
                                           the training strips (rows, columns, H, W, C)
+  synthetic_batch(config, rng) -> batch   random data of its batch form (jaxgan.bench)
+and optionally:
+  TWO_DOMAINS = True; PAIRED = True       trains on datasets.TwoDomains (with pairs)
+  DIRECTIONS                              the directions it translates (default both)
+  MIN_SIDE                                the smallest image side it takes (default 16)
+  output_scale(config) -> int             an upscaling net (srgan): jaxgan.upscale's
+  resolve_config(config, dataset) -> config    fields taken from the data
+  data_config(config) -> config           the config its dataset is read with
+  real_batches(dataset, config, start, process_index, process_count)
+                                          its own input pipeline (srgan's crops)
 
 A user's family may be any object with those attributes (a module, a class, a
 SimpleNamespace) given to `jaxgan.make_train_step(config, family=...)`.
