@@ -27,6 +27,11 @@ and then down in 6 stages of 250 steps by the reference's rule. Its widths, batc
 length are this project's choices for a CPU (about 1.2 s a step on one core), not the
 paper's.
 
+Measured (`:mnist_thick`, seed 0, 10k test digits): class preservation 98.61% A -> B
+and 98.36% B -> A; mean absolute error to the true counterpart 0.0205 / 0.0229 (0.1288
+for the untranslated input); cycle error 0.018 / 0.017 (README). The 256-px settings
+are not trained here.
+
 What differs from the reference: random numbers (the history pool draws with JAX's
 keys; each domain is read in its own per-pass permutation where the reference draws B
 uniformly); transposed convolutions in Flax's form (see _translation_nets.py).
