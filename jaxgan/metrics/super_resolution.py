@@ -90,11 +90,11 @@ def record(restored, num_images: int | None = None, features=None, batch_size: i
     high, where = evaluation_images(config, num_images)
     low = family.downscale(high, scale)
     bicubic = family.upscale_bicubic(low, scale)
-    net = jax.jit(lambda x: family.translate(restored.nets, restored.state, "AtoB", x))
+    apply = jax.jit(lambda state, x: family.translate(restored.nets, state, "AtoB", x))
     outputs = []
     for start in range(0, len(low), batch_size):
         batch = pipeline.scaled(low[start : start + batch_size], config.num_channels)
-        outputs.append(to_uint8(jax.device_get(net(batch))))
+        outputs.append(to_uint8(jax.device_get(apply(restored.state, batch))))
     output = np.concatenate(outputs)
     scores = {"step": restored.step, "num_images": len(high)}
     for name, images in (("", output), ("_bicubic", bicubic)):

@@ -53,7 +53,7 @@ def translated(restored, direction: str, images: np.ndarray):
     cycles_exist = back in directions(family)
 
     @jax.jit
-    def there_and_back(x):
+    def there_and_back(state, x):  # the state an argument: not baked in as constants
         forward = family.translate(nets, state, direction, x)
         return forward, family.translate(nets, state, back, forward) if cycles_exist else forward
 
@@ -61,7 +61,7 @@ def translated(restored, direction: str, images: np.ndarray):
     channels = restored.config.num_channels
     for start in range(0, len(images), BATCH_SIZE):
         batch = pipeline.scaled(images[start : start + BATCH_SIZE], channels)
-        forward, cycle = jax.device_get(there_and_back(batch))
+        forward, cycle = jax.device_get(there_and_back(state, batch))
         outputs.append(to_uint8(forward))
         cycles.append(to_uint8(cycle))
     return np.concatenate(outputs), np.concatenate(cycles) if cycles_exist else None

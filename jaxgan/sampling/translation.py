@@ -130,7 +130,12 @@ def run(
         raise UserError(
             f"--tile={tile}: this run's generator needs tiles of a multiple of {multiple} pixels"
         )
-    net = jax.jit(lambda x: family.translate(nets, state, direction, x))
+    # The state is an argument of the compiled function, not constants baked into it.
+    apply = jax.jit(lambda state, x: family.translate(nets, state, direction, x))
+
+    def net(x):
+        return apply(state, x)
+
     channels = restored.config.num_channels
     what = "upscaling" if upscales else f"translating {direction}"
     for path, target in tqdm.tqdm(pairs, desc=what, unit="image"):
