@@ -21,6 +21,9 @@ square) at 384 px (`translation_load_size`) before the random 96-px crops, where
 paper crops full-resolution ImageNet images; bicubic is Pillow's, not MATLAB's imresize.
 Images in [-1, 1] (the paper scales its low-resolution inputs to [0, 1]).
 
+Measured (`:fashion4`, seed 0, 1,000 test images, Y, 4-px border): SRResNet 19.97 dB /
+SSIM 0.625 / FID 64.6 against bicubic's 15.55 dB / 0.394 / 228.2 (README).
+
 `:fashion4` and `:fashion2` are the offline demonstrations on Fashion-MNIST (28-px
 images, x4 from 7 px and x2 from 14 px; test split for evaluation); `:gan` (also
 `:fashion4,gan`) is the second stage.
