@@ -192,35 +192,29 @@ def phases(config: ml_collections.ConfigDict, nets: dict) -> list[Phase]:
     return [Phase("d", ("d",), loss=functools.partial(d_loss, nets, config)), g_phase]
 
 
-def downscale(images: np.ndarray, scale: int) -> np.ndarray:
-    """uint8 (N, H, W, C) -> (N, H/scale, W/scale, C), bicubic (Pillow's, which widens
-    its kernel when shrinking, as MATLAB's imresize does; the two differ in detail)."""
-    n, h, w, c = images.shape
-    mode = "L" if c == 1 else "RGB"
-    small = [
+def resized(images: np.ndarray, height: int, width: int) -> np.ndarray:
+    """uint8 (N, H, W, C) -> (N, height, width, C), bicubic (Pillow's, which widens its
+    kernel when shrinking, as MATLAB's imresize does; the two differ in detail)."""
+    mode = "L" if images.shape[-1] == 1 else "RGB"
+    out = [
         np.asarray(
-            Image.fromarray(image[..., 0] if c == 1 else image, mode).resize(
-                (w // scale, h // scale), Image.Resampling.BICUBIC
+            Image.fromarray(image[..., 0] if mode == "L" else image, mode).resize(
+                (width, height), Image.Resampling.BICUBIC
             )
         )
         for image in images
     ]
-    return np.stack(small).reshape(n, h // scale, w // scale, c)
+    return np.stack(out).reshape(len(images), height, width, images.shape[-1])
+
+
+def downscale(images: np.ndarray, scale: int) -> np.ndarray:
+    """The low-resolution inputs: each image bicubic-downscaled by `scale`."""
+    return resized(images, images.shape[1] // scale, images.shape[2] // scale)
 
 
 def upscale_bicubic(images: np.ndarray, scale: int) -> np.ndarray:
-    """The bicubic baseline: uint8 (N, h, w, C) -> (N, h scale, w scale, C)."""
-    n, h, w, c = images.shape
-    mode = "L" if c == 1 else "RGB"
-    large = [
-        np.asarray(
-            Image.fromarray(image[..., 0] if c == 1 else image, mode).resize(
-                (w * scale, h * scale), Image.Resampling.BICUBIC
-            )
-        )
-        for image in images
-    ]
-    return np.stack(large).reshape(n, h * scale, w * scale, c)
+    """The bicubic baseline: each image bicubic-upscaled by `scale`."""
+    return resized(images, images.shape[1] * scale, images.shape[2] * scale)
 
 
 def real_batches(dataset, config, start_batch, process_index=0, process_count=1):
