@@ -39,7 +39,8 @@ def base_config() -> ml_collections.ConfigDict:
     # `mnist[:test]` (embedded, offline), `fashion_mnist[:test]`, `folder:PATH`,
     # `npz:PATH`, `tfds:NAME[:SPLIT]`; the mode-collapse benchmarks `ring8[:N]`,
     # `grid25[:N]`, `metz_ring[:N]` (2D points: set data_dim = 2) and
-    # `stacked_mnist[:N]` (28x28x3, 1000 modes). See the README's "Datasets" and
+    # `stacked_mnist[:N]` (28x28x3, 1000 modes), `prepared:DIR` (made by
+    # `python -m jaxgan.prepare_dataset`, read from disk). See the README's "Datasets" and
     # "Mode-collapse laboratory".
     config.dataset = "mnist"
     # Folder of the dataset's files when not the default ("" = default): for
@@ -61,6 +62,10 @@ def base_config() -> ml_collections.ConfigDict:
     # numbers (the 2D benchmarks ring8 and grid25), used unscaled; only the mlp model
     # takes them, and image-only features (DiffAugment, FID) are refused.
     config.data_dim = 0
+    # Doubles the training set with each image mirrored left-right (the StyleGAN and
+    # ProGAN references' --mirror): an epoch is then 2N images, each shown once as it is
+    # and once mirrored.
+    config.x_flip = False
     # Real batches prepared ahead of the step, on a background thread.
     config.prefetch_batches = 2
 

@@ -244,6 +244,8 @@ def validate_vectors_and_packing(config: ml_collections.ConfigDict) -> None:
             )
     if not config.data_dim:
         return
+    if config.x_flip:
+        raise UserError("config.x_flip mirrors images; vector data (data_dim > 0) have none")
     if config.model != "mlp":
         raise UserError(
             f"config.data_dim={config.data_dim} (vector data) needs config.model='mlp', "
@@ -279,6 +281,11 @@ def check_data_dim(config: ml_collections.ConfigDict, dataset: datasets.Dataset)
             f"the dataset {config.dataset!r} holds two domains, for an image-to-image "
             f"family (config.family='cyclegan'); the {config.family} family trains on one "
             "set of images"
+        )
+    if config.x_flip and (two_domains or hasattr(families.of(config), "real_batches")):
+        raise UserError(
+            f"config.x_flip: the {config.family} family makes its own batches "
+            "(image-to-image families mirror with config.translation_flip): leave it off"
         )
     if dataset.data_dim != config.data_dim:
         kind = f"{dataset.data_dim}-D points" if dataset.data_dim else "images"

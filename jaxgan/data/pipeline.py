@@ -96,9 +96,11 @@ def real_batches(
     while True:
         step_images, step_labels = [], []
         for _ in range(config.d_steps):
-            indices = batch_indices(len(images), config.batch_size, config.seed, batch_number)
-            indices = indices[rows]
-            step_images.append(images[indices])
+            indices, mirrored = drawn_rows(len(images), config, batch_number, rows)
+            chosen = images[indices]
+            if mirrored is not None:
+                chosen[mirrored] = chosen[mirrored, :, ::-1]
+            step_images.append(chosen)
             if dataset.labels is not None:
                 step_labels.append(dataset.labels[indices])
             batch_number += 1
@@ -107,6 +109,17 @@ def real_batches(
         if step_labels:
             batch["label"] = np.stack(step_labels)
         yield batch
+
+
+def drawn_rows(num_images: int, config, batch_number: int, rows: slice):
+    """This process's rows of the `batch_number`-th batch: image indices, and which of
+    them to mirror (None without config.x_flip; with it, the set is 2N images, entry
+    N + i being image i mirrored)."""
+    if not config.x_flip:
+        drawn = batch_indices(num_images, config.batch_size, config.seed, batch_number)
+        return drawn[rows], None
+    drawn = batch_indices(2 * num_images, config.batch_size, config.seed, batch_number)[rows]
+    return drawn % num_images, drawn >= num_images
 
 
 def translation_load_size(config: ml_collections.ConfigDict) -> int:

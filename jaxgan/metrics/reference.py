@@ -86,8 +86,9 @@ def select(num_images: int, split_size: int) -> np.ndarray:
 
 
 def images_of(reference: Reference, dataset: datasets.Dataset) -> np.ndarray:
-    """The reference's uint8 images, as training sees them."""
-    chosen = dataset.images[select(reference.num_images, len(dataset))]
+    """The reference's uint8 images, as training sees them (a prepared dataset's stay on
+    disk: its `take` is a lazy view, read batch by batch)."""
+    chosen = dataset.images.take(select(reference.num_images, len(dataset)), axis=0)
     return input_pipeline.fit_images(chosen, reference.image_size, reference.num_channels)
 
 

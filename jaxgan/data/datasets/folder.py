@@ -75,24 +75,34 @@ def decode_image(
     """uint8 (image_size, image_size, num_channels): the largest centred square resized,
     or with `squash` the whole image resized to a square, aspect ignored (as the
     image-to-image references load theirs); raises BadImage saying why not."""
+    fit = _fit.squash if squash else _fit.square
+    # JPEG: decode at the smallest power-of-two reduction still >= image_size.
+    pixels = decoded_pixels(
+        path, num_channels, lambda image: fit(image, image_size), draft=image_size
+    )
+    return pixels.reshape(image_size, image_size, num_channels)
+
+
+def decoded_pixels(source, num_channels: int, fit, draft: int | None = None) -> np.ndarray:
+    """`fit(image)` of the image in `source` (a path or a binary file), EXIF rotation
+    applied, transparency over white, grey or RGB as num_channels says; raises BadImage
+    saying why not."""
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             if image.format not in FORMATS:
                 raise BadImage(f"is a {image.format} image, not PNG, JPEG or WebP")
             if image.mode not in MODES:
                 raise BadImage(f"has pixel mode {image.mode}: only 8-bit images are supported")
-            # JPEG: decode at the smallest power-of-two reduction still >= image_size.
-            image.draft(None, (image_size, image_size))
+            if draft:
+                image.draft(None, (draft, draft))
             image = _fit.flatten_alpha(ImageOps.exif_transpose(image))
             image = image.convert("L" if num_channels == 1 else "RGB")
-            fit = _fit.squash if squash else _fit.square
-            pixels = np.asarray(fit(image, image_size))
+            return np.asarray(fit(image))
     except Image.UnidentifiedImageError as error:
         raise BadImage("is not an image Pillow can read") from error
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         # Truncated or corrupt data (OSError, or SyntaxError for a broken PNG chunk).
         raise BadImage(f"cannot be decoded ({error})") from error
-    return pixels.reshape(image_size, image_size, num_channels)
 
 
 def decode_one(path: pathlib.Path, image_size: int, num_channels: int, squash: bool = False):
