@@ -72,7 +72,8 @@ def base_config() -> ml_collections.ConfigDict:
     # --- Family ----------------------------------------------------------------
     # The GAN family: a module of jaxgan/families/ (`gan`: G(z) against D(x), every
     # loss and trick below; `bigan`: BiGAN/ALI, an encoder E with G against a joint
-    # D(x, z); `ssgan`: the self-supervised GAN, gan with a rotation loss), or the
+    # D(x, z); `ssgan`: the self-supervised GAN, gan with a rotation loss; `progan`:
+    # progressive growing; `cyclegan`, `pix2pix`, `srgan`: image-to-image), or the
     # dotted path of a family module of your own.
     config.family = "gan"
     # bigan family (configs/bigan.py, configs/ali.py): `mlp` (BiGAN's permutation-
@@ -122,6 +123,25 @@ def base_config() -> ml_collections.ConfigDict:
     config.srgan_blocks = 16
     config.srgan_content = "mse"
     config.srgan_adversarial_weight = 1e-3
+    # progan family (configs/progan.py): the schedule in thousands of images shown to D,
+    # each resolution stable for progan_training_kimg, then the next one faded in over
+    # progan_transition_kimg, from progan_initial_resolution up to image_size, evaluated
+    # every progan_minibatch_repeats steps (the reference's TrainingSchedule).
+    config.progan_training_kimg = 600.0
+    config.progan_transition_kimg = 600.0
+    config.progan_initial_resolution = 4
+    config.progan_minibatch_repeats = 4
+    # Channel widths min(progan_fmap_base / 2^stage, progan_fmap_max) (4x4..32x32: 512).
+    config.progan_fmap_base = 8192
+    config.progan_fmap_max = 512
+    # D's minibatch standard deviation over groups of this many samples (1: off).
+    config.progan_mbstd_group_size = 4
+    # D's loss: WGAN-GP with this weight and target norm, plus drift * D(real)^2.
+    config.progan_gp_weight = 10.0
+    config.progan_gp_target = 1.0
+    config.progan_drift = 0.001
+    # Adam's state re-initialised at every fade-in and every stable phase.
+    config.progan_reset_optimizer = True
     # Image-to-image data (unpaired:PATH, mnist_thick): training images are resized to
     # translation_load_size (0: 286/256 of image_size, the reference's 286 for 256) and
     # cropped at random to image_size, and mirrored at random when translation_flip.

@@ -64,25 +64,32 @@ class MinibatchDiscrimination(nn.Module):
         return jnp.concatenate([features, o.astype(features.dtype)], axis=-1)
 
 
-class MinibatchStddev(nn.Module):
-    """The minibatch standard-deviation layer (Karras et al. 2018, sec. 3).
+def minibatch_stddev(x: jax.Array, group_size: int) -> jax.Array:
+    """The minibatch standard-deviation layer (Karras et al. 2018, sec. 3; the official
+    code's minibatch_stddev_layer).
 
-    Samples are split into groups of `group_size` (sample i belongs to group i mod
-    N/group_size); the standard deviation of each feature over its group, averaged over
-    features and positions, is appended as one constant channel.
+    Samples are split into groups of min(group_size, N) (sample i belongs to group
+    i mod N/group_size); the standard deviation of each feature over its group
+    (biased, sqrt(var + 1e-8)), averaged over features and positions, is appended as one
+    constant channel.
     """
+    n, h, w, c = x.shape
+    group = min(group_size, n)
+    if n % group:
+        raise ValueError(f"batch {n} does not divide into groups of {group}")
+    y = x.astype(jnp.float32).reshape(group, n // group, h, w, c)
+    std = jnp.sqrt(jnp.var(y, axis=0) + 1e-8)  # (N/G, H, W, C)
+    per_group = jnp.mean(std, axis=(1, 2, 3))  # (N/G,)
+    channel = jnp.tile(per_group, group).reshape(n, 1, 1, 1)
+    channel = jnp.broadcast_to(channel, (n, h, w, 1)).astype(x.dtype)
+    return jnp.concatenate([x, channel], axis=-1)
+
+
+class MinibatchStddev(nn.Module):
+    """minibatch_stddev as a layer."""
 
     group_size: int = 4
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        n, h, w, c = x.shape
-        group = min(self.group_size, n)
-        if n % group:
-            raise ValueError(f"batch {n} does not divide into groups of {group}")
-        y = x.astype(jnp.float32).reshape(group, n // group, h, w, c)
-        std = jnp.sqrt(jnp.var(y, axis=0) + 1e-8)  # (N/G, H, W, C)
-        per_group = jnp.mean(std, axis=(1, 2, 3))  # (N/G,)
-        channel = jnp.tile(per_group, group).reshape(n, 1, 1, 1)
-        channel = jnp.broadcast_to(channel, (n, h, w, 1)).astype(x.dtype)
-        return jnp.concatenate([x, channel], axis=-1)
+        return minibatch_stddev(x, self.group_size)

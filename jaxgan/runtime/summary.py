@@ -105,7 +105,7 @@ class Writer:
 def train_line(step: int, total: int, metrics: dict[str, float], speed: dict[str, float]) -> str:
     losses = " ".join(
         f"{name} {metrics[name]:.4f}"
-        for name in ("d_loss", "g_loss", "d_real", "d_fake")
+        for name in ("d_loss", "g_loss", "d_real", "d_fake", "lod")
         if name in metrics
     )
     if np.isfinite(speed["steps_per_s"]):
