@@ -142,6 +142,30 @@ def base_config() -> ml_collections.ConfigDict:
     config.progan_drift = 0.001
     # Adam's state re-initialised at every fade-in and every stable phase.
     config.progan_reset_optimizer = True
+    # stylegan2 family (configs/stylegan2.py; stylegan2-ada-pytorch's names in brackets):
+    # mapping layers (map), channels min(channel_base / resolution, channel_max) (fmaps x
+    # 32768), activations clamped to +-conv_clamp (0: off), D's blocks `resnet` or `orig`,
+    # minibatch-stddev group (mbstd).
+    config.stylegan2_mapping_layers = 8
+    config.stylegan2_channel_base = 32768
+    config.stylegan2_channel_max = 512
+    config.stylegan2_conv_clamp = 256.0
+    config.stylegan2_d_architecture = "resnet"
+    config.stylegan2_mbstd_group_size = 4
+    # R1 weight (gamma), path-length weight, decay of its mean and the batch shrink, the
+    # style-mixing probability, and the lazy-regularisation intervals (0: every step in
+    # the main phase, no learning-rate adjustment).
+    config.stylegan2_r1_gamma = 10.0
+    config.stylegan2_pl_weight = 2.0
+    config.stylegan2_pl_decay = 0.01
+    config.stylegan2_pl_batch_shrink = 2
+    config.stylegan2_style_mixing = 0.9
+    config.stylegan2_g_reg_interval = 4
+    config.stylegan2_d_reg_interval = 16
+    # G's moving average: half-life in thousands of images (ema), ramped up over the
+    # first images shown x stylegan2_ema_rampup (ramp; 0: none).
+    config.stylegan2_ema_kimg = 10.0
+    config.stylegan2_ema_rampup = 0.0
     # Image-to-image data (unpaired:PATH, mnist_thick): training images are resized to
     # translation_load_size (0: 286/256 of image_size, the reference's 286 for 256) and
     # cropped at random to image_size, and mirrored at random when translation_flip.

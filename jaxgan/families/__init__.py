@@ -14,7 +14,8 @@ A family module defines:
                                     the averages of ema_decays' nets are added to it)
   optimizers(config) -> {name: optax.GradientTransformation}, one per trained net
   phases(config, nets) -> [Phase, ...]    the updates of one step, in order
-  ema_decays(config) -> {name: decay}     nets whose parameters keep a moving average
+  ema_decays(config) -> {name: decay}     nets whose parameters keep a moving average (a
+                                    decay may be a function of the traced step)
   sample_inputs(config) -> "z" | "z+labels" | "image"
   latent_distribution(config) -> "normal" | "uniform"  (optional; "normal" without it)
   evaluators(config) -> tuple[str, ...]   names in jaxgan.metrics.evaluation.EVALUATORS

@@ -91,7 +91,8 @@ def family_step(
 ) -> tuple[TrainState, Metrics]:
     """The pure step: every phase in order, then the moving averages, then step + 1.
 
-    Before iteration `ema_start` (counted from 1, as BigGAN's code counts its `itr`), the
+    A decay may be a function of the step (StyleGAN2's ramp-up: `decay(step)`). Before
+    iteration `ema_start` (counted from 1, as BigGAN's code counts its `itr`), the
     averages copy the parameters (decay 0), as BigGAN-PyTorch's `ema_start` does."""
     key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
     metrics, handoff = {}, {}
@@ -102,6 +103,9 @@ def family_step(
             state, phase_metrics = run_lazy_phase(phase, optimizers, state, batch, key)
             handoff = {}
         metrics.update(phase_metrics)
+    ema_decays = {
+        name: decay(state.step) if callable(decay) else decay for name, decay in ema_decays.items()
+    }
     if ema_start:
         copying = state.step + 1 < ema_start
         ema_decays = {name: jnp.where(copying, 0.0, d) for name, d in ema_decays.items()}

@@ -1,0 +1,84 @@
+"""StyleGAN2 (Karras et al. 2020): the `stylegan2` family (jaxgan/families/stylegan2.py),
+as NVlabs/stylegan2-ada-pytorch trains it without ADA, in pure JAX (no custom CUDA
+kernels: upfirdn2d and the modulated convolutions are jnp/lax).
+
+Run (any folder of images, or a prepared dataset for sets larger than memory):
+  python -m jaxgan.prepare_dataset --source=ffhq/ --out=data/ffhq256 --resolution=256
+  python -m jaxgan.main --config=configs/stylegan2.py --config.dataset=prepared:data/ffhq256 \\
+      --config.x_flip=True --workdir=runs/ffhq
+  python -m jaxgan.main --config=configs/stylegan2.py:fashion --workdir=runs/sg2-fashion
+
+The default is the reference's `paper256` configuration (train.py's cfg_specs): 256 px,
+8 mapping layers, channels min(16384 / resolution, 512), minibatch-stddev groups of 8,
+batch 64, Adam (0, 0.99) at 0.0025, R1 gamma 1 every 16 steps, path length 2 every 4,
+style mixing 0.9, G's average with a 20k-image half-life, activations clamped at 256,
+25,000 kimg. `:cifar` is its `cifar` configuration (CIFAR-10's numbers use it): 32 px,
+conditional, 2 mapping layers, channels 512, orig D, groups of 32, gamma 0.01, no path
+length, no style mixing, a 500k-image half-life ramped up over 5% of the images shown,
+100,000 kimg; give it the dataset with labels (e.g. --config.dataset=tfds:cifar10).
+`:fashion` is an offline CPU demonstration of the cifar settings, narrowed (channels
+min(2048 / resolution, 128), latent 128, batch 32, groups of 4) on Fashion-MNIST at
+32x32, conditional.
+
+Parameter counts equal the reference's: cifar (c_dim 10) G 20,215,315, D 23,089,664;
+paper256 G 24,767,458, D 24,001,089 (tests/test_stylegan2.py).
+
+What differs from the reference: float32 everywhere (the reference runs its 4 highest
+resolutions in float16; its clamp at 256 is kept in every layer, as there); generated
+labels are the batch's real labels in a random order (the reference takes labels of
+other random training images); the minibatch-stddev groups span the whole batch (the
+reference's span one GPU's share: with `:cifar` on 2 GPUs, 32 of 64); gradients are one
+mean over the batch (the reference sums the means of its rounds: Adam hardly sees it);
+no non-finite-gradient cleaning (nan_to_num); no ADA.
+
+No FID has been measured with this config yet.
+"""
+
+from jaxgan import base_config
+
+
+def get_config(arg: str | None = None):
+    config = base_config()
+    config.family = "stylegan2"
+    config.dataset = "folder:datasets/images"
+    config.image_size = 256
+    config.num_channels = 3
+    config.latent_dim = 512
+    config.batch_size = 64
+    config.g_learning_rate = config.d_learning_rate = 0.0025
+    config.g_beta1 = config.d_beta1 = 0.0
+    config.g_beta2 = config.d_beta2 = 0.99
+    config.stylegan2_channel_base = 16384
+    config.stylegan2_mbstd_group_size = 8
+    config.stylegan2_r1_gamma = 1.0
+    config.stylegan2_ema_kimg = 20.0
+    config.num_train_steps = 25_000_000 // config.batch_size
+    config.checkpoint_every_steps = 5_000
+    if arg in ("cifar", "fashion"):
+        config.dataset = "tfds:cifar10"
+        config.image_size = 32
+        config.conditional = True
+        config.stylegan2_mapping_layers = 2
+        config.stylegan2_channel_base = 32768
+        config.stylegan2_d_architecture = "orig"
+        config.stylegan2_mbstd_group_size = 32
+        config.stylegan2_r1_gamma = 0.01
+        config.stylegan2_pl_weight = 0.0
+        config.stylegan2_style_mixing = 0.0
+        config.stylegan2_ema_kimg = 500.0
+        config.stylegan2_ema_rampup = 0.05
+        config.num_train_steps = 100_000_000 // config.batch_size
+    if arg == "fashion":
+        config.dataset = "fashion_mnist"
+        config.fid_reference = "fashion_mnist:test"
+        config.num_channels = 1
+        config.latent_dim = 128
+        config.batch_size = 32
+        config.stylegan2_channel_base, config.stylegan2_channel_max = 2048, 128
+        config.stylegan2_mbstd_group_size = 4
+        config.stylegan2_ema_kimg = 10.0
+        config.num_train_steps = 10_000
+        config.checkpoint_every_steps = 500
+    elif arg not in (None, "", "cifar"):
+        raise ValueError(f"configs/stylegan2.py takes '', 'cifar' or 'fashion', got {arg!r}")
+    return config
