@@ -1,0 +1,298 @@
+"""The stylegan2 family against NVlabs/stylegan2-ada-pytorch's definitions."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxgan.config import validation
+from jaxgan.families import _stylegan2_nets as nets_lib
+from jaxgan.families import _stylegan2_ops as ops
+from jaxgan.families import stylegan2
+from jaxgan.runtime.errors import UserError
+from jaxgan.training import loop as train
+from tests.conftest import tiny
+
+
+def sg2_config(**overrides):
+    config = tiny(
+        family="stylegan2",
+        dataset="mnist",
+        image_size=8,
+        num_channels=1,
+        latent_dim=8,
+        batch_size=4,
+        stylegan2_mapping_layers=2,
+        stylegan2_channel_base=64,
+        stylegan2_channel_max=8,
+        stylegan2_mbstd_group_size=2,
+        g_beta1=0.0,
+        d_beta1=0.0,
+        g_beta2=0.99,
+        d_beta2=0.99,
+    )
+    for name, value in overrides.items():
+        config[name] = value
+    return config
+
+
+def count(tree) -> int:
+    return sum(math.prod(a.shape) for a in jax.tree.leaves(tree))
+
+
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        # train.py's cfg cifar (fmaps 1, map 2, mbstd 32, D 'orig') at 32x32x3, c_dim 10.
+        (
+            nets_lib.Spec(
+                32, 3, c_dim=10, mapping_layers=2, d_architecture="orig", mbstd_group_size=32
+            ),
+            (20_215_315, 793_088, 23_089_664),
+        ),
+        # The same unconditional.
+        (
+            nets_lib.Spec(32, 3, mapping_layers=2, d_architecture="orig", mbstd_group_size=32),
+            (19_947_539, 525_312, 20_720_641),
+        ),
+        # cfg paper256 (fmaps 0.5, map 8, mbstd 8, D 'resnet').
+        (
+            nets_lib.Spec(256, 3, channel_base=16384, mbstd_group_size=8),
+            (24_767_458, 2_101_248, 24_001_089),
+        ),
+    ],
+)
+def test_parameter_counts_equal_the_references(spec, expected):
+    # Counted by instantiating the reference's Generator / Discriminator with CPU torch
+    # (/work/notes/stylegan2_spec.md, section 10).
+    labels = jnp.zeros((2,), jnp.int32) if spec.c_dim else None
+    z = jnp.zeros((2, spec.z_dim))
+    images = jnp.zeros((2, spec.resolution, spec.resolution, spec.channels))
+    g = jax.eval_shape(nets_lib.Generator(spec).init, jax.random.key(0), z, labels)
+    d = jax.eval_shape(nets_lib.Discriminator(spec).init, jax.random.key(0), images, labels)
+    got = (count(g["params"]), count(g["params"]["mapping_net"]), count(d["params"]))
+    assert got == expected
+
+
+# --- upfirdn2d against a NumPy port of the reference's _upfirdn2d_ref ---------------------
+
+
+def upfirdn2d_reference(x, f, up, down, pad, gain):
+    """NCHW, as torch_utils/ops/upfirdn2d.py's _upfirdn2d_ref, loop by loop."""
+    n, c, h, w = x.shape
+    z = np.zeros((n, c, h * up, w * up))
+    z[:, :, ::up, ::up] = x
+    x0, x1, y0, y1 = pad
+    z = np.pad(z, ((0, 0), (0, 0), (max(y0, 0), max(y1, 0)), (max(x0, 0), max(x1, 0))))
+    z = z[:, :, max(-y0, 0) : z.shape[2] - max(-y1, 0), max(-x0, 0) : z.shape[3] - max(-x1, 0)]
+    k = np.flip(f * gain, (0, 1))
+    fh, fw = k.shape
+    out = np.zeros((n, c, z.shape[2] - fh + 1, z.shape[3] - fw + 1))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = np.sum(z[:, :, i : i + fh, j : j + fw] * k, axis=(2, 3))
+    return out[:, :, ::down, ::down]
+
+
+@pytest.mark.parametrize(
+    "up,down,pad,gain",
+    [
+        (2, 1, (2, 1, 2, 1), 4.0),
+        (1, 2, (1, 1, 1, 1), 1.0),
+        (1, 1, (2, 2, 2, 2), 1.0),
+        (2, 1, (3, 2, 3, 2), 4.0),
+        (1, 1, (-1, 2, 0, -2), 1.0),
+        (2, 2, (1, 0, 0, 1), 2.0),
+    ],
+)
+def test_upfirdn2d_equals_the_reference_op(up, down, pad, gain):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 7, 6)).astype(np.float32)
+    f = rng.random((4, 4)).astype(np.float32)  # asymmetric: the flip shows
+    expected = upfirdn2d_reference(x.astype(np.float64), f, up, down, pad, gain)
+    got = ops.upfirdn2d(jnp.asarray(x.transpose(0, 2, 3, 1)), f, up, down, pad, gain)
+    np.testing.assert_allclose(np.asarray(got).transpose(0, 3, 1, 2), expected, atol=1e-5)
+
+
+def test_the_filter_and_the_resampling_layers():
+    np.testing.assert_allclose(ops.FILTER, np.outer([1, 3, 3, 1], [1, 3, 3, 1]) / 64)
+    x = jax.random.normal(jax.random.key(0), (2, 6, 6, 3))
+    w = jax.random.normal(jax.random.key(1), (3, 3, 3, 5))
+    nchw = np.asarray(x).transpose(0, 3, 1, 2).astype(np.float64)
+    # up 2, 3x3: FIR up (pad 3, 2, gain 4), then a true convolution with w.
+    up = upfirdn2d_reference(nchw, ops.FILTER, 2, 1, (3, 2, 3, 2), 4.0)
+    flipped = np.asarray(w)[::-1, ::-1]
+    expected = np.zeros((2, 5, 12, 12))
+    for i in range(12):
+        for j in range(12):
+            expected[:, :, i, j] = np.einsum(
+                "ncab,abco->no", up[:, :, i : i + 3, j : j + 3], flipped
+            )
+    got = np.asarray(ops.conv2d_resample(x, w, up=2)).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    assert ops.conv2d_resample(x, w, down=2).shape == (2, 3, 3, 5)
+    assert ops.upsample2d(x).shape == (2, 12, 12, 3) and ops.downsample2d(x).shape == (2, 3, 3, 3)
+
+
+# --- Modulated convolutions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("up", [1, 2])
+def test_the_grouped_modulated_convolution_equals_a_per_sample_loop(up):
+    keys = jax.random.split(jax.random.key(2), 3)
+    x = jax.random.normal(keys[0], (3, 6, 6, 4))
+    weight = jax.random.normal(keys[1], (3, 3, 4, 5))
+    styles = jax.random.normal(keys[2], (3, 4)) + 1
+    fused = nets_lib.modulated_conv(x, weight, styles, up=up, fused=True)
+    shared = nets_lib.modulated_conv(x, weight, styles, up=up, fused=False)
+    for n in range(3):
+        w = weight * styles[n][None, None, :, None]
+        w = w / jnp.sqrt(jnp.sum(w**2, axis=(0, 1, 2), keepdims=True) + 1e-8)
+        single = ops.conv2d_resample(x[n : n + 1], w, up=up)
+        np.testing.assert_allclose(fused[n : n + 1], single, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(shared[n : n + 1], single, rtol=1e-4, atol=1e-4)
+
+
+def test_demodulated_outputs_have_unit_second_moment():
+    keys = jax.random.split(jax.random.key(3), 3)
+    x = jax.random.normal(keys[0], (8, 16, 16, 64))
+    weight = jax.random.normal(keys[1], (3, 3, 64, 64))
+    styles = jax.random.normal(keys[2], (8, 64)) + 1
+    y = nets_lib.modulated_conv(x, weight, styles)
+    interior = y[:, 1:-1, 1:-1]  # away from the zero padding
+    assert float(jnp.mean(interior**2)) == pytest.approx(1.0, abs=0.05)
+
+
+# --- Mapping, truncation, style mixing -----------------------------------------------
+
+
+def initialised_g(config):
+    g = stylegan2.build(config)["g"]
+    z = jax.random.normal(jax.random.key(4), (4, config.latent_dim))
+    return g, g.init(jax.random.key(5), z), z
+
+
+def test_psi_zero_gives_one_image_for_every_z_and_the_cutoff_keeps_the_early_ws():
+    config = sg2_config()
+    g, variables, z = initialised_g(config)
+    variables = {**variables, "stats": {"mapping_net": {"w_avg": jnp.full((8,), 0.3)}}}
+    images = g.apply(variables, z, psi=0.0)
+    np.testing.assert_allclose(images, jnp.broadcast_to(images[:1], images.shape), atol=1e-6)
+    ws = g.apply(variables, z, method=g.mapping)
+    cut = g.apply(variables, z, psi=0.0, cutoff=2, method=g.mapping)
+    np.testing.assert_allclose(cut[:, :2], 0.3, rtol=1e-6)
+    np.testing.assert_array_equal(cut[:, 2:], ws[:, 2:])
+
+
+def test_w_avg_tracks_the_mean_w_in_training_only():
+    config = sg2_config()
+    g, variables, z = initialised_g(config)
+    ws, updated = g.apply(variables, z, train=True, method=g.mapping, mutable=["stats"])
+    expected = 0.005 * jnp.mean(ws[:, 0], axis=0)  # from 0, decay 0.995
+    np.testing.assert_allclose(updated["stats"]["mapping_net"]["w_avg"], expected, rtol=1e-5)
+    _, unchanged = g.apply(
+        variables, z, train=True, update_w_avg=False, method=g.mapping, mutable=["stats"]
+    )
+    np.testing.assert_array_equal(unchanged["stats"]["mapping_net"]["w_avg"], 0.0)
+
+
+def test_style_mixing_takes_w1_before_the_cutoff_and_w2_after():
+    config = sg2_config(stylegan2_style_mixing=1.0)
+    g, variables, z = initialised_g(config)
+    from jaxgan.training.state import NetState
+
+    net = NetState(
+        params=variables["params"],
+        collections={k: v for k, v in variables.items() if k != "params"},
+        opt_state=None,
+    )
+    key = jax.random.key(6)
+    ws, _ = stylegan2.mapped({"g": g}, config, net, net.params, z, None, key)
+    cutoff_key, _, z_key = jax.random.split(key, 3)
+    cutoff = int(jax.random.randint(cutoff_key, (), 1, ws.shape[1]))
+    first = g.apply(variables, z, method=g.mapping)
+    second = g.apply(variables, jax.random.normal(z_key, z.shape), method=g.mapping)
+    np.testing.assert_allclose(ws[:, :cutoff], first[:, :cutoff], rtol=1e-6)
+    np.testing.assert_allclose(ws[:, cutoff:], second[:, cutoff:], rtol=1e-6)
+    assert 1 <= cutoff < ws.shape[1]
+
+
+# --- Regularisers and the optimiser --------------------------------------------------
+
+
+def test_the_path_length_gradient_matches_finite_differences():
+    config = sg2_config()
+    g, variables, z = initialised_g(config)
+    ws = g.apply(variables, z, method=g.mapping)
+    y = jax.random.normal(jax.random.key(7), (4, 8, 8, 1)) / 8.0
+
+    def projected(ws):
+        images = g.apply(variables, ws, method=g.synthesis, noise_mode="const")
+        return jnp.sum(images * y)
+
+    grads = jax.grad(projected)(ws)
+    eps = 1e-2
+    for index in [(0, 0, 0), (1, 3, 5), (3, 2, 7), (2, 1, 0)]:  # ws is (4, 4, 8)
+        bump = jnp.zeros_like(ws).at[index].set(eps)
+        numeric = (projected(ws + bump) - projected(ws - bump)) / (2 * eps)
+        assert float(grads[index]) == pytest.approx(float(numeric), rel=1e-2, abs=1e-3)
+
+
+def test_lazy_regularisation_adjusts_adam_as_the_reference():
+    config = sg2_config(g_learning_rate=0.0025, d_learning_rate=0.0025)
+    txs = stylegan2.optimizers(config)
+    # mb_ratio = k / (k + 1): G (k 4) lr 0.002, beta2 0.99 ** 0.8; D (k 16) 16/17.
+    expected = {
+        "g": optax.adam(0.002, b1=0.0, b2=0.99**0.8, eps=1e-8),
+        "d": optax.adam(0.0025 * 16 / 17, b1=0.0, b2=0.99 ** (16 / 17), eps=1e-8),
+    }
+    assert 0.99**0.8 == pytest.approx(0.991992, abs=1e-6)
+    grads = [{"w": jax.random.normal(jax.random.key(k), (5,))} for k in range(3)]
+    for name in ("g", "d"):
+        states = [txs[name].init(grads[0]), expected[name].init(grads[0])]
+        for g in grads:
+            (got, states[0]), (want, states[1]) = (
+                txs[name].update(g, states[0]),
+                expected[name].update(g, states[1]),
+            )
+            np.testing.assert_allclose(got["w"], want["w"], rtol=1e-6)
+
+
+def test_the_ema_decay_is_a_half_life_in_images_with_the_ramp_up():
+    config = sg2_config(batch_size=64, stylegan2_ema_kimg=10.0)
+    assert float(stylegan2.ema_beta(0, config)) == pytest.approx(0.5 ** (64 / 10_000))
+    ramped = sg2_config(batch_size=64, stylegan2_ema_kimg=500.0, stylegan2_ema_rampup=0.05)
+    assert float(stylegan2.ema_beta(0, ramped)) == 0.0  # a copy at the first step
+    # After 1,000 steps (64k images): ema_nimg = min(500k, 64k x 0.05) = 3,200.
+    assert float(stylegan2.ema_beta(1000, ramped)) == pytest.approx(0.5 ** (64 / 3200), rel=1e-6)
+
+
+@pytest.mark.slow
+def test_a_tiny_stylegan2_trains_with_every_phase_and_samples(tmp_path):
+    config = sg2_config(
+        num_train_steps=2,
+        checkpoint_every_steps=2,
+        log_every_steps=1,
+        stylegan2_g_reg_interval=2,
+        stylegan2_d_reg_interval=2,
+    )
+    train.train_and_evaluate(config, tmp_path / "run")
+    assert (tmp_path / "run" / "samples" / "step_2.png").is_file()
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"image_size": 28}, "must be a power of two >= 8, got 28"),
+        ({"stylegan2_d_architecture": "skip"}, "must be 'resnet' or 'orig'"),
+        ({"batch_size": 6, "stylegan2_mbstd_group_size": 4}, "minibatch-stddev groups"),
+        ({"stylegan2_style_mixing": 1.5}, "is a probability"),
+        ({"stylegan2_d_reg_interval": -1}, "must be an integer >= 0"),
+    ],
+)
+def test_settings_the_stylegan2_family_cannot_train_are_refused(overrides, message):
+    with pytest.raises(UserError, match=message):
+        validation.check_family(sg2_config(**overrides))
