@@ -51,7 +51,13 @@ _INTERPOLATE = flags.DEFINE_bool(
     "interpolate", False, "Images along the slerp path between two latents of --seed."
 )
 _TRUNCATION = flags.DEFINE_float(
-    "truncation", None, "Truncation trick: latent components drawn from N(0,1) cut to [-T, T]."
+    "truncation",
+    None,
+    "Truncation trick: latent components drawn from N(0,1) cut to [-T, T]; for a stylegan2 "
+    "run, psi: w moved to w_avg + psi (w - w_avg).",
+)
+_TRUNCATION_CUTOFF = flags.DEFINE_integer(
+    "truncation_cutoff", None, "stylegan2 runs: truncate only the first N of G's ws."
 )
 _FRAMES = flags.DEFINE_integer(
     "frames",
@@ -106,6 +112,7 @@ def run(
     label: int | None = None,
     frames: int | None = None,
     fps: float = 30.0,
+    truncation_cutoff: int | None = None,
 ) -> pathlib.Path:
     """The command, callable from Python; returns the path written."""
     out = pathlib.Path(out)
@@ -140,6 +147,17 @@ def run(
     labels = label_function(restored.config, label, interpolate)
     latent_dim, key = restored.config.latent_dim, jax.random.key(seed)
     prior = latents.distribution(restored.config)
+    # A family that truncates inside G (stylegan2: towards w_avg) takes it as G's options.
+    generator_options = {}
+    truncate_in_g = getattr(restored.family, "truncation_options", None)
+    if truncation_cutoff is not None and truncate_in_g is None:
+        raise UserError(
+            f"--truncation_cutoff is for stylegan2 runs; {workdir} is a "
+            f"{restored.config.family} run"
+        )
+    if truncate_in_g is not None and truncation is not None:
+        generator_options = truncate_in_g(restored.config, truncation, truncation_cutoff)
+        truncation = None
     if truncation is not None and prior != "normal":
         raise UserError(f"--truncation is for Gaussian latents: this run's prior is {prior}")
     if interpolate:
@@ -150,7 +168,9 @@ def run(
             latents.gaussian, latent_dim=latent_dim, truncation=truncation, distribution=prior
         )
         latent_input = key
-    sample = sampling.make_sampler(restored.generator, restored.config.sample_with_running_stats)
+    sample = sampling.make_sampler(
+        restored.generator, restored.config.sample_with_running_stats, generator_options
+    )
     stream = generate.batches(
         sample, restored.net, latent_fn, latent_input, num, batch_size, mesh, labels
     )
@@ -196,6 +216,7 @@ def main(argv):
             if _FRAMES.value is not None or not (_NUM.present and _INTERPOLATE.value)
             else _NUM.value,
             fps=_FPS.value,
+            truncation_cutoff=_TRUNCATION_CUTOFF.value,
         )
     print(f"wrote {written}", file=sys.stderr)
 

@@ -281,6 +281,16 @@ def test_a_tiny_stylegan2_trains_with_every_phase_and_samples(tmp_path):
     )
     train.train_and_evaluate(config, tmp_path / "run")
     assert (tmp_path / "run" / "samples" / "step_2.png").is_file()
+    # jaxgan.sample --truncation for this family is psi towards w_avg: near 0, one image.
+    from jaxgan import sample
+
+    out = sample.run(tmp_path / "run", tmp_path / "t.npz", 8, truncation=1e-6)
+    images = np.load(out)["images"].astype(float)
+    assert np.abs(images - images[:1]).max() <= 1
+    free = np.load(sample.run(tmp_path / "run", tmp_path / "f.npz", 8))["images"].astype(float)
+    assert np.abs(free - free[:1]).max() > 10
+    with pytest.raises(UserError, match=r"--truncation_cutoff must be in \[1, 4\]"):
+        sample.run(tmp_path / "run", tmp_path / "c.npz", 8, truncation=0.5, truncation_cutoff=5)
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,18 @@ def ema_decays(config: ml_collections.ConfigDict) -> dict:
     return {"g": functools.partial(ema_beta, config=config)}
 
 
+def truncation_options(config: ml_collections.ConfigDict, psi: float, cutoff: int | None):
+    """G's keyword arguments for `jaxgan.sample --truncation=psi [--truncation_cutoff=N]`:
+    ws moved towards w_avg, w_avg + psi (w - w_avg), the first `cutoff` of them (all
+    without)."""
+    num_ws = spec(config).num_ws
+    if cutoff is not None and not 1 <= cutoff <= num_ws:
+        raise UserError(
+            f"--truncation_cutoff must be in [1, {num_ws}] (G has {num_ws} ws), got {cutoff}"
+        )
+    return {"psi": psi, "cutoff": cutoff}
+
+
 def sample_inputs(config: ml_collections.ConfigDict) -> str:
     return "z+labels" if config.conditional else "z"
 

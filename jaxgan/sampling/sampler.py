@@ -45,7 +45,7 @@ def class_labels(indices: jax.Array, num_classes: int, label: int | None = None)
 
 
 def make_sampler(
-    generator: nn.Module, with_running_stats: bool = True
+    generator: nn.Module, with_running_stats: bool = True, options: dict | None = None
 ) -> Callable[[NetState, jax.Array, jax.Array | None], jax.Array]:
     """A jitted `(g: NetState, z, labels=None) -> images in [-1, 1]`. A conditional G
     draws image i of class `labels[i]`, or without labels of every class in turn
@@ -53,7 +53,8 @@ def make_sampler(
 
     With running statistics, BatchNorm uses the averages gathered in training (eval
     mode); without, it normalises by the statistics of the batch `z` itself, and the
-    updated averages are discarded.
+    updated averages are discarded. `options` are further keyword arguments of G
+    (stylegan2's truncation: psi, cutoff).
     """
 
     def sample(g: NetState, z: jax.Array, labels: jax.Array | None = None) -> jax.Array:
@@ -62,6 +63,7 @@ def make_sampler(
         if labels is None and num_classes:
             labels = class_labels(jnp.arange(z.shape[0]), num_classes)
         kwargs = {} if labels is None else {"labels": labels}
+        kwargs.update(options or {})
         if with_running_stats or not g.collections:
             return generator.apply(variables, z, train=False, **kwargs)
         images, _ = generator.apply(variables, z, train=True, mutable=list(g.collections), **kwargs)
