@@ -26,8 +26,9 @@ paper256 G 24,767,458, D 24,001,089 (tests/test_stylegan2.py).
 What differs from the reference: float32 everywhere (the reference runs its 4 highest
 resolutions in float16; its clamp at 256 is kept in every layer, as there); generated
 labels are the batch's real labels in a random order (the reference takes labels of
-other random training images); the minibatch-stddev groups span the whole batch (the
-reference's span one GPU's share: with `:cifar` on 2 GPUs, 32 of 64); gradients are one
+other random training images); minibatch-stddev groups take every (batch / group)-th
+sample of the whole batch (the reference groups within one GPU's share: with `:cifar`,
+two groups of 32 either way, but of other samples); gradients are one
 mean over the batch (the reference sums the means of its rounds: Adam hardly sees it);
 no non-finite-gradient cleaning (nan_to_num); no ADA.
 
@@ -58,6 +59,7 @@ def get_config(arg: str | None = None):
         config.dataset = "tfds:cifar10"
         config.image_size = 32
         config.conditional = True
+        config.num_classes = 10
         config.stylegan2_mapping_layers = 2
         config.stylegan2_channel_base = 32768
         config.stylegan2_d_architecture = "orig"

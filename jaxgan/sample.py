@@ -150,6 +150,8 @@ def run(
     # A family that truncates inside G (stylegan2: towards w_avg) takes it as G's options.
     generator_options = {}
     truncate_in_g = getattr(restored.family, "truncation_options", None)
+    if truncation_cutoff is not None and truncation is None:
+        raise UserError("--truncation_cutoff limits --truncation: give --truncation=PSI too")
     if truncation_cutoff is not None and truncate_in_g is None:
         raise UserError(
             f"--truncation_cutoff is for stylegan2 runs; {workdir} is a "

@@ -91,7 +91,8 @@ def test_parameter_counts_equal_the_references_at_32_px():
 def test_the_lod_schedule_is_the_references_training_schedule(kimg, lod):
     # R = 5 (32 px) from 4x4: lod 3 - phase - max(t - 600, 0) / 600, floored at 0.
     config = progan_config(image_size=32, progan_training_kimg=600.0, progan_transition_kimg=600.0)
-    assert float(progan.lod_at_kimg(jnp.float32(kimg), config)) == pytest.approx(lod, abs=1e-5)
+    shown = jnp.int32(kimg * 1000)
+    assert float(progan.lod_at_images(shown, config)) == pytest.approx(lod, abs=1e-5)
 
 
 def test_the_lod_is_evaluated_every_minibatch_repeats_steps():
@@ -137,9 +138,6 @@ def test_at_the_start_of_a_fade_g_and_d_are_the_lower_resolutions(level):
     fading = nets_lib.generate(g_params, z, SPEC, level, jnp.float32(1.0))
     lower = nets_lib.generate(g_params, z, SPEC, level - 1, jnp.float32(0.0))
     np.testing.assert_allclose(fading, lower, atol=1e-5)
-    half = nets_lib.generate(g_params, z, SPEC, level - 1, jnp.float32(0.0))
-    small = nets_lib.downsample(half, 2 ** (SPEC.resolution_log2 - level + 1))
-    np.testing.assert_array_equal(half, nets_lib.upsample(small, half.shape[1] // small.shape[1]))
     # D at 2^r on x is D at 2^(r-1) on the average-pooled x.
     images = jax.random.normal(jax.random.key(3), (4, 16, 16, 3))
     np.testing.assert_allclose(

@@ -291,6 +291,8 @@ def test_a_tiny_stylegan2_trains_with_every_phase_and_samples(tmp_path):
     assert np.abs(free - free[:1]).max() > 10
     with pytest.raises(UserError, match=r"--truncation_cutoff must be in \[1, 4\]"):
         sample.run(tmp_path / "run", tmp_path / "c.npz", 8, truncation=0.5, truncation_cutoff=5)
+    with pytest.raises(UserError, match="--truncation_cutoff limits --truncation"):
+        sample.run(tmp_path / "run", tmp_path / "c.npz", 8, truncation_cutoff=2)
 
 
 @pytest.mark.parametrize(
@@ -306,3 +308,86 @@ def test_a_tiny_stylegan2_trains_with_every_phase_and_samples(tmp_path):
 def test_settings_the_stylegan2_family_cannot_train_are_refused(overrides, message):
     with pytest.raises(UserError, match=message):
         validation.check_family(sg2_config(**overrides))
+
+
+def tiny_state(config):
+    from jaxgan.training.state import create_train_state
+
+    return create_train_state(config, jax.random.key(0))
+
+
+def context(config, state, step=0):
+    from jaxgan.families import Context
+
+    images = jax.random.uniform(jax.random.key(9), (1, config.batch_size, 8, 8, 1), minval=-1)
+    batch = {"image": images}
+    return Context(state.replace(step=jnp.int32(step)), batch, jax.random.key(10), 0, {})
+
+
+def test_the_r1_loss_is_gamma_over_2_times_the_interval_times_the_squared_gradient():
+    config = sg2_config(stylegan2_r1_gamma=0.5, stylegan2_d_reg_interval=16)
+    nets, state = stylegan2.build(config), tiny_state(config)
+    ctx = context(config, state)
+    d_params = state.nets["d"].params
+    loss, aux = stylegan2.d_r1_loss(nets, config, {"d": d_params}, ctx)
+    reals = ctx.batch["image"][0]
+    grads = jax.grad(lambda x: jnp.sum(nets["d"].apply({"params": d_params}, x)))(reals)
+    squared = np.sum(np.square(np.asarray(grads)), axis=(1, 2, 3))
+    assert float(loss) == pytest.approx(np.mean(squared) * 0.25 * 16, rel=1e-5)
+    assert float(aux.metrics["d_r1_penalty"]) == pytest.approx(np.mean(squared), rel=1e-5)
+
+
+def test_the_path_length_loss_and_its_running_mean():
+    config = sg2_config(
+        stylegan2_pl_weight=2.0, stylegan2_g_reg_interval=4, stylegan2_style_mixing=0.0
+    )
+    nets, state = stylegan2.build(config), tiny_state(config)
+    state = state.replace(extras={"pl_mean": jnp.float32(0.7)})
+    ctx = context(config, state)
+    g_params = state.nets["g"].params
+    loss, aux = stylegan2.g_pl_loss(nets, config, {"g": g_params}, ctx)
+    # The same draws as the loss: z, (labels,) mixing, noise, then the projection y.
+    g = nets["g"]
+    z_key, _, _, noise_key, pl_key = jax.random.split(stylegan2.stream(ctx.key, "g_pl"), 5)
+    z = jax.random.normal(z_key, (2, 8))  # batch 4 / shrink 2
+    variables = {"params": g_params, **state.nets["g"].collections}
+    ws = g.apply(variables, z, train=True, method=g.mapping, mutable=["stats"])[0]
+
+    def synth(w):
+        return g.apply(variables, w, train=True, method=g.synthesis, rngs={"noise": noise_key})
+
+    y = jax.random.normal(pl_key, (2, 8, 8, 1)) / 8.0
+    grads = np.asarray(jax.grad(lambda w: jnp.sum(synth(w) * y))(ws))
+    lengths = np.sqrt(np.mean(np.sum(grads**2, axis=2), axis=1))
+    pl_mean = 0.7 + (lengths.mean() - 0.7) * 0.01
+    assert float(aux.extras["pl_mean"]) == pytest.approx(pl_mean, rel=1e-5)
+    expected = np.mean((lengths - pl_mean) ** 2) * 2.0 * 4
+    assert float(loss) == pytest.approx(expected, rel=1e-4)
+
+
+def test_scores_draw_random_noise_repeatably_and_grids_the_stored_maps():
+    config = sg2_config()
+    g, variables, z = initialised_g(config)
+    strengths = jax.tree_util.tree_map_with_path(
+        lambda path, x: jnp.ones_like(x) if "noise_strength" in str(path) else x,
+        variables["params"],
+    )
+    variables = {**variables, "params": strengths}
+    options = stylegan2.scoring_options(config)
+    seeded = g.apply(variables, z, **options)
+    np.testing.assert_array_equal(seeded, g.apply(variables, z, **options))
+    other = g.apply(variables, z + 1, **options) - g.apply(variables, z + 1)
+    const = g.apply(variables, z)
+    assert float(jnp.abs(seeded - const).max()) > 1e-3
+    assert float(jnp.abs(other).max()) > 1e-3
+
+
+def test_generic_settings_the_family_does_not_read_are_refused():
+    for field, value in (
+        ("optimizer", "rmsprop"),
+        ("lr_schedule", "linear"),
+        ("g_ema_decay", 0.999),
+        ("sample_with_running_stats", False),
+    ):
+        with pytest.raises(UserError, match=f"config.{field}"):
+            validation.check_family(sg2_config(**{field: value}))

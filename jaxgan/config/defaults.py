@@ -62,9 +62,9 @@ def base_config() -> ml_collections.ConfigDict:
     # numbers (the 2D benchmarks ring8 and grid25), used unscaled; only the mlp model
     # takes them, and image-only features (DiffAugment, FID) are refused.
     config.data_dim = 0
-    # Doubles the training set with each image mirrored left-right (the StyleGAN and
-    # ProGAN references' --mirror): an epoch is then 2N images, each shown once as it is
-    # and once mirrored.
+    # Doubles the training set with each image mirrored left-right (StyleGAN2-ADA's
+    # --mirror; ProGAN's mirror_augment flips each image at random instead): an epoch is
+    # then 2N images, each shown once as it is and once mirrored.
     config.x_flip = False
     # Real batches prepared ahead of the step, on a background thread.
     config.prefetch_batches = 2

@@ -19,6 +19,7 @@ import json
 import os
 import pathlib
 import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from io import BytesIO
@@ -113,7 +114,7 @@ def labels_of(source: Source, names: Sequence[str], how: str) -> tuple[np.ndarra
     if how == "none":
         return None, []
     if how == "subfolders":
-        return folder.class_labels(source.path, list(names))
+        return folder.class_labels(source.path, names, "--labels=subfolders", source.names)
     where = f"{source.path}/{LABELS_FILE}"
     if not source.has_labels_file:
         raise UserError(f"--labels=dataset.json: {where} does not exist")
@@ -224,19 +225,18 @@ def prepare(
         raise UserError(f"--filter must be one of {sorted(FILTERS)}, got {resize_filter!r}")
     if labels not in LABEL_SOURCES:
         raise UserError(f"--labels must be one of {LABEL_SOURCES}, got {labels!r}")
-    target = pathlib.Path(out).expanduser().absolute()
+    target = pathlib.Path(out).expanduser().resolve()
     if target.exists():
         raise UserError(f"--out {target} exists: choose a new folder (nothing was written)")
     if not target.parent.is_dir():
         raise UserError(f"--out {target}: its parent folder {target.parent} does not exist")
-    source = Source(pathlib.Path(source_path).expanduser().absolute())
+    source = Source(pathlib.Path(source_path).expanduser().resolve())
     if target == source.path or source.path in target.parents:
         raise UserError(f"--out {target} is inside --source: choose a folder outside it")
     # Checked before hours of decoding: labels are known from the file names alone.
     labels_of(source, source.names, labels)
 
-    partial = target.parent / f".{target.name}.partial-{os.getpid()}"
-    partial.mkdir()
+    partial = pathlib.Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:
         resample = FILTERS[resize_filter]
         entries, kept, skipped = write_shards(

@@ -116,6 +116,21 @@ def stream(key: jax.Array, name: str) -> jax.Array:
     return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
+def refuse_generic_settings(config, family: str, more: tuple[str, ...] = ()) -> None:
+    """Generic training settings a family's own optimisers and averages do not read:
+    refused when changed, not ignored."""
+    from jaxgan.config import defaults
+
+    base = defaults.base_config()
+    for field in ("optimizer", "lr_schedule", "lr_warmup_steps", "ema_start", *more):
+        if config[field] != base[field]:
+            raise UserError(
+                f"config.{field}={config[field]!r}: the {family} family's optimisers and "
+                f"averages are the reference's and do not read it; leave it at "
+                f"{base[field]!r}"
+            )
+
+
 def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 

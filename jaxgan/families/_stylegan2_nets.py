@@ -9,7 +9,9 @@ noise map, drawn once at init) and G's "stats" (w_avg, the tracked mean of w).
 
 Noise: `noise_mode` "random" (training: one N(0, 1) map per sample and layer, from the
 "noise" rng), "const" (the stored maps: what the reference's snapshots and generate
-script use, and jaxgan's sampling) or "none".
+script use, and jaxgan's grids and jaxgan.sample), "seeded" (random maps drawn from a
+key made of the latents, so a score is repeatable: what FID gets, as the reference's
+metrics draw random noise) or "none".
 """
 
 import math
@@ -134,7 +136,7 @@ class SynthesisLayer(nn.Module):
     up: int = 1
 
     @nn.compact
-    def __call__(self, x, w, *, noise_mode="random", fused=False):
+    def __call__(self, x, w, *, noise_mode="random", fused=False, noise_key=None):
         c_in = x.shape[-1]
         styles = FullyConnected(c_in, bias_init=1.0, name="affine")(w)
         weight = self.param("weight", nn.initializers.normal(1.0), (3, 3, c_in, self.features))
@@ -146,9 +148,10 @@ class SynthesisLayer(nn.Module):
             lambda: jax.random.normal(self.make_rng("params"), (self.resolution,) * 2),
         )
         y = modulated_conv(x, weight, styles, up=self.up, fused=fused)
-        if noise_mode == "random":
+        if noise_mode in ("random", "seeded"):
             shape = (x.shape[0], self.resolution, self.resolution, 1)
-            y = y + jax.random.normal(self.make_rng("noise"), shape) * strength
+            key = self.make_rng("noise") if noise_key is None else noise_key
+            y = y + jax.random.normal(key, shape) * strength
         elif noise_mode == "const":
             y = y + const.value[None, :, :, None] * strength
         return ops.bias_act(y, bias, "lrelu", clamp=self.spec.conv_clamp)
@@ -176,21 +179,26 @@ class Synthesis(nn.Module):
     spec: Spec
 
     @nn.compact
-    def __call__(self, ws, *, noise_mode="random", fused=False):
+    def __call__(self, ws, *, noise_mode="random", fused=False, noise_key=None):
         spec, n = self.spec, ws.shape[0]
         const = self.param("const", nn.initializers.normal(1.0), (4, 4, spec.nf(4)))
         x = jnp.broadcast_to(const, (n, 4, 4, spec.nf(4)))
-        kwargs = {"noise_mode": noise_mode, "fused": fused}
-        x = SynthesisLayer(spec, spec.nf(4), 4, name="b4_conv1")(x, ws[:, 0], **kwargs)
+        layer_keys = iter(range(2 * spec.log2))
+
+        def kwargs():
+            key = None if noise_key is None else jax.random.fold_in(noise_key, next(layer_keys))
+            return {"noise_mode": noise_mode, "fused": fused, "noise_key": key}
+
+        x = SynthesisLayer(spec, spec.nf(4), 4, name="b4_conv1")(x, ws[:, 0], **kwargs())
         image = ToRGB(spec, name="b4_torgb")(x, ws[:, 1], fused=fused)
         index = 1
         for log2 in range(3, spec.log2 + 1):
             res = 2**log2
             x = SynthesisLayer(spec, spec.nf(res), res, up=2, name=f"b{res}_conv0")(
-                x, ws[:, index], **kwargs
+                x, ws[:, index], **kwargs()
             )
             x = SynthesisLayer(spec, spec.nf(res), res, name=f"b{res}_conv1")(
-                x, ws[:, index + 1], **kwargs
+                x, ws[:, index + 1], **kwargs()
             )
             image = ops.upsample2d(image) + ToRGB(spec, name=f"b{res}_torgb")(
                 x, ws[:, index + 2], fused=fused
@@ -218,13 +226,18 @@ class Generator(nn.Module):
             z, labels, train=train, update_w_avg=update_w_avg, psi=psi, cutoff=cutoff
         )
 
-    def synthesis(self, ws, *, train=False, noise_mode=None):
+    def synthesis(self, ws, *, train=False, noise_mode=None, noise_key=None):
         mode = noise_mode or ("random" if train else "const")
-        return self.synthesis_net(ws, noise_mode=mode, fused=not train)
+        return self.synthesis_net(ws, noise_mode=mode, fused=not train, noise_key=noise_key)
 
-    def __call__(self, z, labels=None, train=False, psi=1.0, cutoff=None):
+    def __call__(self, z, labels=None, train=False, psi=1.0, cutoff=None, noise_mode=None):
         ws = self.mapping(z, labels, train=train, psi=psi, cutoff=cutoff)
-        return self.synthesis(ws, train=train)
+        noise_key = None
+        if noise_mode == "seeded":
+            # A key of the batch's latents: the same z give the same images.
+            bits = jax.lax.bitcast_convert_type(z.astype(jnp.float32), jnp.uint32)
+            noise_key = jax.random.fold_in(jax.random.key(0), jnp.sum(bits, dtype=jnp.uint32))
+        return self.synthesis(ws, train=train, noise_mode=noise_mode, noise_key=noise_key)
 
 
 class Conv(nn.Module):

@@ -48,7 +48,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.families import Context, Phase, PhaseAux, _progan_nets, stream
+from jaxgan.families import Context, Phase, PhaseAux, _progan_nets, refuse_generic_settings, stream
 from jaxgan.runtime.errors import UserError
 from jaxgan.training.state import TrainState, init_net
 
@@ -116,6 +116,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             f"config.batch_size={config.batch_size} must divide into minibatch-stddev groups "
             f"of config.progan_mbstd_group_size={group} (the reference's reshape fails too)"
         )
+    refuse_generic_settings(config, "progan")
     if min(config.progan_fmap_base, config.progan_fmap_max) < 1:
         raise UserError("config.progan_fmap_base and progan_fmap_max must be >= 1")
 
@@ -135,15 +136,17 @@ def initial_lod(config: ml_collections.ConfigDict) -> float:
     return math.log2(config.image_size) - math.log2(config.progan_initial_resolution)
 
 
-def lod_at_kimg(kimg, config: ml_collections.ConfigDict):
-    """The reference's TrainingSchedule lod after `kimg` thousand images (NumPy or jnp)."""
-    train, fade = config.progan_training_kimg, config.progan_transition_kimg
-    period = train + fade
-    phase = jnp.floor(kimg / period)
-    within = kimg - phase * period
-    lod = initial_lod(config) - phase
+def lod_at_images(shown, config: ml_collections.ConfigDict):
+    """The reference's TrainingSchedule lod after `shown` images (an integer array):
+    phases counted in whole images, so boundaries are exact at any length."""
+    train = round(config.progan_training_kimg * 1000)
+    fade = round(config.progan_transition_kimg * 1000)
+    shown = jnp.asarray(shown, jnp.int32)
+    phase = shown // (train + fade)
+    within = shown - phase * (train + fade)
+    lod = initial_lod(config) - phase.astype(jnp.float32)
     if fade > 0:
-        lod = lod - jnp.maximum(within - train, 0.0) / fade
+        lod = lod - jnp.maximum(within - train, 0).astype(jnp.float32) / fade
     return jnp.maximum(lod, 0.0)
 
 
@@ -151,8 +154,8 @@ def lod_at_step(step, config: ml_collections.ConfigDict) -> jax.Array:
     """The lod of train step `step`: the schedule at the images shown when its group of
     progan_minibatch_repeats steps began."""
     repeats = config.progan_minibatch_repeats
-    shown = (jnp.asarray(step) // repeats * repeats).astype(jnp.float32) * config.batch_size
-    return lod_at_kimg(shown / 1000.0, config).astype(jnp.float32)
+    shown = jnp.asarray(step, jnp.int32) // repeats * repeats * config.batch_size
+    return lod_at_images(shown, config).astype(jnp.float32)
 
 
 class ResetState(NamedTuple):

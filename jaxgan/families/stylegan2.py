@@ -37,7 +37,14 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.families import Context, Phase, PhaseAux, _stylegan2_nets, stream
+from jaxgan.families import (
+    Context,
+    Phase,
+    PhaseAux,
+    _stylegan2_nets,
+    refuse_generic_settings,
+    stream,
+)
 from jaxgan.runtime.errors import UserError
 from jaxgan.training.state import TrainState, init_net
 
@@ -112,6 +119,12 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             f"config.stylegan2_pl_batch_shrink={shrink} leaves no sample of the batch of "
             f"{config.batch_size} for the path-length penalty"
         )
+    if not config.sample_with_running_stats or config.standing_stats_batches:
+        raise UserError(
+            "the stylegan2 family samples with its stored w_avg and noise maps: leave "
+            "config.sample_with_running_stats True and config.standing_stats_batches 0"
+        )
+    refuse_generic_settings(config, "stylegan2", ("g_ema_decay",))
     if not 0 <= config.stylegan2_style_mixing <= 1:
         raise UserError(
             f"config.stylegan2_style_mixing is a probability, got {config.stylegan2_style_mixing}"
@@ -173,6 +186,13 @@ def truncation_options(config: ml_collections.ConfigDict, psi: float, cutoff: in
             f"--truncation_cutoff must be in [1, {num_ws}] (G has {num_ws} ws), got {cutoff}"
         )
     return {"psi": psi, "cutoff": cutoff}
+
+
+def scoring_options(config: ml_collections.ConfigDict) -> dict:
+    """G's options when its samples are scored (FID and the rest): random noise maps (drawn
+    from a key of the latents, so a score repeats), as the reference's metrics sample;
+    grids and jaxgan.sample use the stored maps, as its snapshots and generate script."""
+    return {"noise_mode": "seeded"}
 
 
 def sample_inputs(config: ml_collections.ConfigDict) -> str:

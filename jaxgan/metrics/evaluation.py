@@ -22,6 +22,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import jaxgan
+from jaxgan import families
 from jaxgan.data import datasets
 from jaxgan.metrics import bigan as bigan_evaluation
 from jaxgan.metrics import (
@@ -93,7 +94,9 @@ def _drawer(
     mesh: Mesh,
     truncation: float | None = None,
 ) -> Callable[[NetState, jax.Array], tuple[jax.Array, jax.Array]]:
-    sample = sampling.make_sampler(generator, config.sample_with_running_stats)
+    # A family may sample otherwise for scores (stylegan2: random noise, as its metrics).
+    options = getattr(families.of(config), "scoring_options", lambda c: {})(config)
+    sample = sampling.make_sampler(generator, config.sample_with_running_stats, options)
     rows = NamedSharding(mesh, P("data"))
 
     def latents(key):

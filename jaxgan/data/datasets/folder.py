@@ -156,16 +156,25 @@ def bad_file_message(root: pathlib.Path, name: str, problem: str) -> str:
     )
 
 
-def class_labels(root: pathlib.Path, paths: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """int32 labels from the first-level sub-folder of each path, and the class names."""
-    classes = [name.split("/")[0] if "/" in name else None for name in paths]
+def class_labels(
+    root: pathlib.Path,
+    paths: Sequence[str],
+    option: str = "config.folder_labels=True",
+    all_paths: Sequence[str] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """int32 labels from the first-level sub-folder of each path, and the class names
+    (those of `all_paths` when given: classes keep their numbers when some files are
+    left out). `option` names the setting that asked for labels, in the error."""
+    everything = list(paths) if all_paths is None else list(all_paths)
+    classes = [name.split("/")[0] if "/" in name else None for name in everything]
     if None in classes:
-        stray = paths[classes.index(None)]
+        stray = everything[classes.index(None)]
         raise UserError(
-            f"{root / stray} is not in a class sub-folder: with config.folder_labels=True "
-            f"every image must be under {root}/<class>/"
+            f"{root / stray} is not in a class sub-folder: with {option} every image must "
+            f"be under {root}/<class>/"
         )
     names = sorted(set(classes))
+    classes = [name.split("/")[0] for name in paths]
     index = {name: i for i, name in enumerate(names)}
     return np.array([index[c] for c in classes], np.int32), names
 
