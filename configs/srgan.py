@@ -4,7 +4,8 @@ Run, the paper's two stages (photos: any folder of high-resolution images):
   python -m jaxgan.main --config=configs/srgan.py --config.dataset=folder:DIR/photos \
       --workdir=runs/srresnet
   python -m jaxgan.main --config=configs/srgan.py:gan --config.dataset=folder:DIR/photos \\
-      --config.init_from=runs/srresnet --workdir=runs/srgan
+      --config.srgan_vgg_weights=vgg19-dcbb9e9d.pth --config.init_from=runs/srresnet \\
+      --workdir=runs/srgan
   python -m jaxgan.upscale --workdir=runs/srgan --input=small.png --out=big.png
   python -m jaxgan.evaluate --workdir=runs/srgan --num_samples=1000
 
@@ -13,10 +14,14 @@ downscaling, batch 16, Adam (beta1 0.9) at 1e-4; SRResNet trained on the MSE for
 updates; SRGAN from it, 10^5 updates at 1e-4 then 10^5 at 1e-5 (here: 2 x 10^5 at 1e-4,
 or two runs), content loss + 1e-3 x adversarial loss.
 
-What differs from the paper: the content loss is the pixel MSE (the paper's "SRGAN-MSE"
-variant); its VGG19 feature loss (conv5_4 / 12.75) needs weights that cannot be
-downloaded here and is not implemented yet, nor the offline alternative on the FID
-Inception network's features. Training images are made square (the largest centred
+Content loss: `:gan` on photos uses the paper's VGG loss (VGG19 phi_5,4 after ReLU,
+/ 12.75) from torchvision's weights, which cannot be downloaded at run time: give
+torchvision's vgg19-dcbb9e9d.pth once with --config.srgan_vgg_weights=PATH (checked,
+converted and cached); --config.srgan_content=inception uses the FID Inception
+network's pool3 features instead (offline; not the paper's loss); the SRResNet stage and
+the Fashion-MNIST demonstrations use the pixel MSE.
+
+What differs from the paper: training images are made square (the largest centred
 square) at 384 px (`translation_load_size`) before the random 96-px crops, where the
 paper crops full-resolution ImageNet images; bicubic is Pillow's, not MATLAB's imresize.
 Images in [-1, 1] (the paper scales its low-resolution inputs to [0, 1]).
@@ -69,4 +74,8 @@ def get_config(arg: str | None = None):
             raise ValueError(
                 f"configs/srgan.py takes 'fashion4', 'fashion2' and/or 'gan', got {arg!r}"
             )
+    if config.srgan_stage == "gan" and config.dataset != "fashion_mnist":
+        # The paper's VGG loss on photos; the Fashion-MNIST demonstrations keep the pixel
+        # MSE (measured so, and needing no weights file).
+        config.srgan_content = "vgg"
     return config

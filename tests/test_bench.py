@@ -32,12 +32,12 @@ def test_interleaved_compiles_the_second_step_under_the_settings_and_takes_turns
 
     def prepared(config):
         seen.append(os.environ.get("JAXGAN_TEST_SETTING"))
-        compiled, state, batch = prepare(config)
-        return (len(seen), compiled), state, batch
+        compiled, state, batch, frozen = prepare(config)
+        return (len(seen), compiled), state, batch, frozen
 
-    def timed_call(compiled, state, batch):
+    def timed_call(compiled, state, batch, frozen=()):
         calls.append(compiled[0])
-        return timed(compiled[1], state, batch)
+        return timed(compiled[1], state, batch, frozen)
 
     monkeypatch.setattr(step_timing, "_prepared_step", prepared)
     monkeypatch.setattr(step_timing, "_timed_call", timed_call)

@@ -18,12 +18,13 @@ from jaxgan.nn import models
 from jaxgan.runtime import sharding
 from jaxgan.runtime.errors import UserError
 from jaxgan.training.state import create_train_state
-from jaxgan.training.step import make_train_step
+from jaxgan.training.step import make_train_step, needs_frozen_inputs
 
 
 def _prepared_step(config: ml_collections.ConfigDict):
-    """(compiled step, state, batch): the real train step of `config` on synthetic data
-    already on the devices, compiled."""
+    """(compiled step, state, batch, frozen): the real train step of `config` on
+    synthetic data already on the devices, compiled, with the family's frozen inputs
+    (srgan's loss network; () for most)."""
     config_validation.validate(config)
     mesh = sharding.data_mesh()
     state = create_train_state(config, jax.random.key(config.seed), mesh)
@@ -41,13 +42,16 @@ def _prepared_step(config: ml_collections.ConfigDict):
     if per_call > 1:
         batch = jax.tree.map(lambda x: np.broadcast_to(x, (per_call, *x.shape)), batch)
     batch = jax.device_put(batch, sharding.batch_sharding(mesh, 1 + (per_call > 1)))
+    frozen = ()
+    if needs_frozen_inputs(config, family):
+        frozen = (jax.device_put(family.frozen_inputs(config), sharding.replicated(mesh)),)
     train_step = make_train_step(config, mesh, steps=per_call)
-    return train_step.lower(state, batch).compile(), state, batch
+    return train_step.lower(state, batch, *frozen).compile(), state, batch, frozen
 
 
-def _timed_call(compiled, state, batch):
+def _timed_call(compiled, state, batch, frozen=()):
     start = time.perf_counter()
-    state, metrics = compiled(state, batch)
+    state, metrics = compiled(state, batch, *frozen)
     jax.block_until_ready((state, metrics))
     return state, time.perf_counter() - start
 
@@ -58,19 +62,19 @@ def benchmark(
     """The timing record; with `profile_ops`, the op profile's report is printed to
     stderr after timing (a traced step is slower, so it is never timed)."""
     start = time.perf_counter()
-    compiled, state, batch = _prepared_step(config)
+    compiled, state, batch, frozen = _prepared_step(config)
     compile_s = time.perf_counter() - start
     for _ in range(warmup):
-        state, _ = _timed_call(compiled, state, batch)
+        state, _ = _timed_call(compiled, state, batch, frozen)
     times = []
     for _ in range(steps):
-        state, seconds = _timed_call(compiled, state, batch)
+        state, seconds = _timed_call(compiled, state, batch, frozen)
         times.append(seconds)
     if profile_ops:
 
         def one_call():
             nonlocal state
-            state, _ = _timed_call(compiled, state, batch)
+            state, _ = _timed_call(compiled, state, batch, frozen)
 
         rows = op_profile.profile(one_call, compiled.as_text(), steps=min(steps, 5))
         print(op_profile.report(rows, profile_ops), file=sys.stderr, flush=True)
@@ -139,8 +143,8 @@ def interleaved(
     for call in range(warmup + steps):
         order = (0, 1) if call % 2 == 0 else (1, 0)  # neither always goes first
         for which in order:
-            compiled, state, batch = runs[which]
-            runs[which][1], seconds = _timed_call(compiled, state, batch)
+            compiled, state, batch, frozen = runs[which]
+            runs[which][1], seconds = _timed_call(compiled, state, batch, frozen)
             if call >= warmup:
                 times[which].append(seconds)
     records = [_record(config, t, c) for t, c in zip(times, compile_s, strict=True)]

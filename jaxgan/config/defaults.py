@@ -116,12 +116,14 @@ def base_config() -> ml_collections.ConfigDict:
     config.pix2pix_downs = 8
     config.pix2pix_direction = "AtoB"
     # srgan family (jaxgan/families/srgan.py): the stage ("mse": SRResNet; "gan": SRGAN),
-    # the upscaling factor, SRResNet's residual blocks, the content loss and the weight
-    # of the adversarial loss.
+    # the upscaling factor, SRResNet's residual blocks, the content loss ("mse"; "vgg",
+    # the paper's, from torchvision's VGG19 file given once in srgan_vgg_weights and
+    # cached; "inception", offline, not the paper's) and the adversarial loss's weight.
     config.srgan_stage = "mse"
     config.srgan_scale = 4
     config.srgan_blocks = 16
     config.srgan_content = "mse"
+    config.srgan_vgg_weights = ""
     config.srgan_adversarial_weight = 1e-3
     # progan family (configs/progan.py): the schedule in thousands of images shown to D,
     # each resolution stable for progan_training_kimg, then the next one faded in over

@@ -9,9 +9,13 @@ stages (`srgan_stage`):
   srgan_adversarial_weight (1e-3) times the non-saturating adversarial loss
   (-log D(G(x)), as the paper's l_Gen).
 
-Content loss (`srgan_content`): "mse", the pixel MSE (the paper's SRGAN-MSE). The paper's
-own, VGG19's conv5_4 features compared after ReLU and divided by 12.75, needs VGG
-weights jaxgan cannot download here: not available yet (see the README).
+Content loss (`srgan_content`, jaxgan/objectives/content.py): "mse", the pixel MSE (the
+paper's SRGAN-MSE); "vgg", the paper's VGG loss (VGG19's phi_5,4 features, after the
+ReLU, divided by 12.75), from torchvision's VGG19 weights the user gives once
+(`srgan_vgg_weights`: checked, converted and cached); "inception", the same distance on
+the FID Inception network's pool3 features, offline, and not the paper's loss. The loss
+network's weights are the family's frozen inputs: an argument of the compiled step, not
+part of the state.
 
 Nets (jaxgan/families/_sr_nets.py): `g` SRResNet x`srgan_scale` (2 or 4; 16 blocks of
 64), `d` SRGAN's 8-convolution discriminator. Batches: {"image": high-resolution crops,
@@ -29,6 +33,7 @@ import optax
 from PIL import Image
 
 from jaxgan.families import Context, Phase, PhaseAux, _sr_nets, pix2pix
+from jaxgan.objectives import content as content_losses
 from jaxgan.runtime.errors import UserError
 from jaxgan.training.state import TrainState, init_net
 
@@ -38,6 +43,7 @@ OWN_FIELDS = (
     "srgan_scale",
     "srgan_blocks",
     "srgan_content",
+    "srgan_vgg_weights",
     "srgan_adversarial_weight",
     "translation_load_size",
     "translation_flip",
@@ -46,7 +52,7 @@ USES_MODEL = False
 DIRECTIONS = ("AtoB",)
 MIN_SIDE = 1  # SRResNet pads with zeros and never downsamples: any size
 STAGES = ("mse", "gan")
-CONTENT_LOSSES = ("mse",)
+CONTENT_LOSSES = ("mse", "vgg", "inception")
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
@@ -58,8 +64,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         raise UserError(f"config.srgan_scale must be 2 or 4, got {config.srgan_scale!r}")
     if config.srgan_content not in CONTENT_LOSSES:
         raise UserError(
-            f"config.srgan_content must be one of {CONTENT_LOSSES}, got {config.srgan_content!r} "
-            "(VGG19's feature loss needs weights jaxgan does not have yet)"
+            f"config.srgan_content must be one of {CONTENT_LOSSES}, got {config.srgan_content!r}"
         )
     if config.image_size % config.srgan_scale:
         raise UserError(
@@ -148,8 +153,24 @@ def init(key: jax.Array, *, config: ml_collections.ConfigDict, nets: dict) -> Tr
 _run, bce = pix2pix._run, pix2pix.bce
 
 
-def content_loss(config, output: jax.Array, target: jax.Array) -> jax.Array:
-    return jnp.mean((output.astype(jnp.float32) - target) ** 2)
+def needs_frozen_inputs(config: ml_collections.ConfigDict) -> bool:
+    return config.srgan_content != "mse"
+
+
+def frozen_inputs(config: ml_collections.ConfigDict) -> dict:
+    """The loss network's weights (read once by the loop, passed to every step)."""
+    if config.srgan_content == "vgg":
+        return {"content": content_losses.load_vgg19(config.srgan_vgg_weights)}
+    return {"content": content_losses.load_inception()}
+
+
+def content_loss(config, output: jax.Array, target: jax.Array, frozen=None) -> jax.Array:
+    output = output.astype(jnp.float32)
+    if config.srgan_content == "vgg":
+        return content_losses.vgg_loss(frozen["content"], output, target)
+    if config.srgan_content == "inception":
+        return content_losses.inception_loss(frozen["content"], output, target)
+    return jnp.mean((output - target) ** 2)
 
 
 def d_loss(nets: dict, config, params: dict, ctx: Context):
@@ -172,7 +193,7 @@ def g_loss(nets: dict, config, params: dict, ctx: Context):
     low, high = ctx.batch["low"][0], ctx.batch["image"][0]
     g = ctx.state.nets["g"]
     output, g_collections = _run(nets["g"], g, params["g"], low)
-    content = content_loss(config, output, high)
+    content = content_loss(config, output, high, ctx.batch.get("frozen"))
     metrics = {"g_content": content}
     loss, collections = content, {"g": g_collections}
     if config.srgan_stage == "gan":

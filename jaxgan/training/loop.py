@@ -29,6 +29,7 @@ from jaxgan.sampling import restore as generate
 from jaxgan.sampling import sampler as sampling
 from jaxgan.training import checkpoints, finetune, interruption
 from jaxgan.training import state as train_state
+from jaxgan.training import step as train_step_lib
 from jaxgan.training import workdir as workdir_lib
 from jaxgan.training.state import create_train_state
 from jaxgan.training.step import make_train_step
@@ -171,6 +172,10 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     config = conditioning.resolve_num_classes(config, dataset)
     if hasattr(family_module, "resolve_config"):
         config = family_module.resolve_config(config, dataset)
+    # A loss network's weights (srgan's VGG19), read and checked before the workdir is made.
+    frozen = ()
+    if train_step_lib.needs_frozen_inputs(config, family_module):
+        frozen = (jax.device_put(family_module.frozen_inputs(config), sharding.replicated(mesh)),)
     source = None
     if config.get("init_from") and not checkpoints.existing_steps(workdir):
         # Checked (and read) before the workdir is made: a run that does not fit writes
@@ -268,7 +273,7 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                     if size == 1
                     else stack_steps([next(batches) for _ in range(size)], mesh)
                 )
-                state, metrics = step_functions[size](state, batch)
+                state, metrics = step_functions[size](state, batch, *frozen)
                 step += size
                 batches_consumed += size * config.d_steps
                 if step == start_step + size:

@@ -117,18 +117,26 @@ def family_step(
 
 
 def make_step_function(config: ml_collections.ConfigDict, family, nets: dict[str, nn.Module]):
-    """The family's unjitted one-step function `(state, batch) -> (state, metrics)`."""
+    """The family's unjitted one-step function `(state, batch) -> (state, metrics)`; for
+    a family with frozen inputs (a loss network's weights: `needs_frozen_inputs`),
+    `(state, batch, frozen)`, the phases finding them in batch["frozen"]."""
     phases = family.phases(config, nets)
     optimizers, decays = family.optimizers(config), family.ema_decays(config)
 
     start = config.get("ema_start", 0)
 
-    def step(state, batch):
+    def step(state, batch, frozen=None):
+        if frozen is not None:
+            batch = {**batch, "frozen": frozen}
         return family_step(
             state, batch, phases=phases, optimizers=optimizers, ema_decays=decays, ema_start=start
         )
 
     return step
+
+
+def needs_frozen_inputs(config: ml_collections.ConfigDict, family) -> bool:
+    return getattr(family, "needs_frozen_inputs", lambda c: False)(config)
 
 
 def gan_step(state: TrainState, batch: dict[str, jax.Array], *, config, **nets) -> tuple:
@@ -157,6 +165,10 @@ def make_train_step(
     With `steps` > 1 one call runs that many steps (a lax.scan): every batch leaf has a
     leading axis of `steps` (one step's batch each) and every metric comes back with
     that leading axis. The result equals `steps` calls of the one-step function.
+
+    A family with frozen inputs (srgan's loss network) takes them as a third argument,
+    `family.frozen_inputs(config)`, replicated: an argument, not a constant of the
+    compiled program, and never part of the state (so never checkpointed).
     """
     family, nets = resolve(config, family, nets, generator, discriminator)
     mesh = mesh or sharding.data_mesh()
@@ -167,13 +179,17 @@ def make_train_step(
     if steps > 1:
         one_step = step
 
-        def step(state, batches):
-            return jax.lax.scan(one_step, state, batches, length=steps)
+        def step(state, batches, frozen=None):
+            def scanned(state, batch):
+                return one_step(state, batch, frozen)
+
+            return jax.lax.scan(scanned, state, batches, length=steps)
 
     replicated = NamedSharding(mesh, P())
+    frozen = (replicated,) if needs_frozen_inputs(config, family) else ()
     return jax.jit(
         step,
-        in_shardings=(replicated, sharding.batch_sharding(mesh, 1 + (steps > 1))),
+        in_shardings=(replicated, sharding.batch_sharding(mesh, 1 + (steps > 1)), *frozen),
         out_shardings=(replicated, replicated),
         donate_argnums=0,
     )
