@@ -200,3 +200,13 @@ def test_truncated_and_other_networks_torch_files_are_refused(torch, tmp_path):
     with pytest.raises(UserError, match=r"features.0 is \(32, 3, 3, 3\), VGG19's is"):
         content.load_vgg19(str(tmp_path / "narrow.pth"))
     assert not content.converted_path().exists()
+
+
+def test_a_vgg_run_trains_through_the_loop_and_checkpoints_no_vgg_weights(tmp_path):
+    write_converted_cache(random_vgg19(6))
+    config = tiny(tmp_path, srgan_stage="gan", srgan_content="vgg")
+    train.train_and_evaluate(config, tmp_path / "run")
+    assert (tmp_path / "run" / "samples").is_dir()
+    checkpoint = tmp_path / "run" / "checkpoints" / "2"
+    size = sum(f.stat().st_size for f in checkpoint.rglob("*") if f.is_file())
+    assert size < 20_000_000  # VGG19's 80 MB would be in it as state
