@@ -65,8 +65,8 @@ _TRUNCATION = flags.DEFINE_float(
     "truncation",
     None,
     "With --workdir: latents from N(0, 1) truncated to [-T, T] (BigGAN's truncation trick, "
-    "components resampled). The record goes to eval/metrics_<step>_truncation_<T>.json, "
-    "beside the step's own.",
+    "components resampled); for a stylegan2 run, w moved towards w_avg with psi T. The "
+    "record goes to eval/metrics_<step>_truncation_<T>.json, beside the step's own.",
 )
 _IS_WEIGHTS = flags.DEFINE_string(
     "is_weights",

@@ -293,6 +293,13 @@ def test_a_tiny_stylegan2_trains_with_every_phase_and_samples(tmp_path):
         sample.run(tmp_path / "run", tmp_path / "c.npz", 8, truncation=0.5, truncation_cutoff=5)
     with pytest.raises(UserError, match="--truncation_cutoff limits --truncation"):
         sample.run(tmp_path / "run", tmp_path / "c.npz", 8, truncation_cutoff=2)
+    # jaxgan.evaluate --truncation scores psi-truncated samples, said so in the record.
+    from jaxgan.metrics import evaluation
+
+    record = evaluation.evaluate_checkpoint(
+        tmp_path / "run", num_samples=64, num_real=64, truncation=0.5
+    )
+    assert "w truncated towards w_avg with psi 0.5" in record["protocol"]["latents"]
 
 
 @pytest.mark.parametrize(

@@ -94,8 +94,13 @@ def _drawer(
     mesh: Mesh,
     truncation: float | None = None,
 ) -> Callable[[NetState, jax.Array], tuple[jax.Array, jax.Array]]:
-    # A family may sample otherwise for scores (stylegan2: random noise, as its metrics).
-    options = getattr(families.of(config), "scoring_options", lambda c: {})(config)
+    # A family may sample otherwise for scores (stylegan2: random noise, as its metrics),
+    # and truncate inside G (stylegan2: towards w_avg) instead of in the latents.
+    family = families.of(config)
+    options = dict(getattr(family, "scoring_options", lambda c: {})(config))
+    if truncation is not None and hasattr(family, "truncation_options"):
+        options.update(family.truncation_options(config, truncation, None))
+        truncation = None
     sample = sampling.make_sampler(generator, config.sample_with_running_stats, options)
     rows = NamedSharding(mesh, P("data"))
 
@@ -325,7 +330,9 @@ def _generator_protocol(
         f"{LATENT_NAMES[latent_vectors.distribution(config)]}, seed {config.seed} + "
         f"{LATENT_SEED_OFFSET}, the same for every step"
     )
-    if truncation is not None:
+    if truncation is not None and hasattr(families.of(config), "truncation_options"):
+        latents += f"; w truncated towards w_avg with psi {truncation:g}"
+    elif truncation is not None:
         latents += f"; truncated to [-{truncation:g}, {truncation:g}] (components resampled)"
     return {
         "fake": source or f"generator at step {step}",
