@@ -23,8 +23,10 @@ min(2048 / resolution, 128), latent 128, batch 32, groups of 4) on Fashion-MNIST
 Parameter counts equal the reference's: cifar (c_dim 10) G 20,215,315, D 23,089,664;
 paper256 G 24,767,458, D 24,001,089 (tests/test_stylegan2.py).
 
-What differs from the reference: float32 everywhere (the reference runs its 4 highest
-resolutions in float16; its clamp at 256 is kept in every layer, as there); generated
+What differs from the reference: float32 by default; with --config.compute_dtype=bfloat16
+(for GPUs and TPUs) the blocks of the 4 highest resolutions compute in bfloat16, where
+the reference runs them in float16 with loss scaling (the clamp at 256 is in every
+layer either way, as there); generated
 labels are the batch's real labels in a random order (the reference takes labels of
 other random training images); minibatch-stddev groups take every (batch / group)-th
 sample of the whole batch (the reference groups within one GPU's share: with `:cifar`,

@@ -398,3 +398,25 @@ def test_generic_settings_the_family_does_not_read_are_refused():
     ):
         with pytest.raises(UserError, match=f"config.{field}"):
             validation.check_family(sg2_config(**{field: value}))
+
+
+def test_bfloat16_runs_the_top_resolutions_as_the_reference_runs_float16():
+    spec = nets_lib.Spec(
+        32, 3, z_dim=16, w_dim=16, mapping_layers=2, channel_base=256, channel_max=16
+    )
+    half = spec._replace(dtype="bfloat16")
+    # num_fp16_res 4 at 32 px: b8, b16, b32 (resolutions >= max(2^(5 + 1 - 4), 8)).
+    assert [half.block_dtype(r).name for r in (4, 8, 16, 32)] == ["float32"] + ["bfloat16"] * 3
+    assert half._replace(num_fp16_res=2).block_dtype(8).name == "float32"
+    z = jax.random.normal(jax.random.key(0), (4, 16))
+    full_g, half_g = nets_lib.Generator(spec), nets_lib.Generator(half)
+    variables = full_g.init(jax.random.key(1), z)
+    full, halved = full_g.apply(variables, z), half_g.apply(variables, z)
+    assert halved.dtype == jnp.float32  # the image is summed in float32
+    scale = float(jnp.abs(full).max())
+    assert 0 < float(jnp.abs(full - halved).max()) < 0.03 * scale
+    d_variables = nets_lib.Discriminator(spec).init(jax.random.key(2), full)
+    full_d = nets_lib.Discriminator(spec).apply(d_variables, full)
+    half_d = nets_lib.Discriminator(half).apply(d_variables, full)
+    assert half_d.dtype == jnp.float32
+    assert float(jnp.abs(full_d - half_d).max()) < 0.03 * float(jnp.abs(full_d).max())

@@ -168,6 +168,9 @@ def base_config() -> ml_collections.ConfigDict:
     # first images shown x stylegan2_ema_rampup (ramp; 0: none).
     config.stylegan2_ema_kimg = 10.0
     config.stylegan2_ema_rampup = 0.0
+    # With compute_dtype "bfloat16": the blocks of this many highest resolutions (at
+    # least 8x8) compute in bfloat16 (the reference's num_fp16_res, in float16 there).
+    config.stylegan2_num_fp16_res = 4
     # Image-to-image data (unpaired:PATH, mnist_thick): training images are resized to
     # translation_load_size (0: 286/256 of image_size, the reference's 286 for 256) and
     # cropped at random to image_size, and mirrored at random when translation_flip.

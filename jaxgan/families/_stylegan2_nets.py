@@ -38,6 +38,11 @@ class Spec(NamedTuple):
     d_architecture: str = "resnet"  # or "orig" (the cifar config)
     mbstd_group_size: int = 4
     d_mapping_layers: int = 8  # D's label mapping (train.py leaves it at the default)
+    # The reference's mixed precision: the num_fp16_res highest resolutions (at least
+    # 8x8) of G's and D's blocks compute in `dtype` (bfloat16 here, where it runs float16
+    # with loss scaling); the mapping, the images' sum and D's epilogue stay float32.
+    dtype: str = "float32"
+    num_fp16_res: int = 4
 
     def nf(self, resolution: int) -> int:
         return min(self.channel_base // resolution, self.channel_max)
@@ -49,6 +54,11 @@ class Spec(NamedTuple):
     @property
     def num_ws(self) -> int:
         return 2 * self.log2 - 2
+
+    def block_dtype(self, resolution: int):
+        """The reference's rule: resolutions >= max(2^(log2 + 1 - num_fp16_res), 8)."""
+        low = max(2 ** (self.log2 + 1 - self.num_fp16_res), 8)
+        return jnp.dtype(self.dtype) if resolution >= low else jnp.dtype(jnp.float32)
 
 
 def normalize_2nd_moment(x: jax.Array) -> jax.Array:
@@ -111,19 +121,21 @@ def modulated_conv(x, weight, styles, *, demodulate=True, up=1, fused=False):
     """modulated_conv2d: the weight scaled per sample by styles (N, I), demodulated
     (each output channel to unit norm, eps 1e-8). Fused: one grouped convolution of
     per-sample weights (the reference's eval path); else the inputs are scaled, one
-    shared convolution runs and its outputs are demodulated (its training path)."""
-    n = x.shape[0]
+    shared convolution runs and its outputs are demodulated (its training path). The
+    coefficients are computed in float32, the convolution in x's dtype."""
+    n, dtype = x.shape[0], x.dtype
     if demodulate:
         energy = jnp.einsum("ni,io->no", jnp.square(styles), jnp.sum(jnp.square(weight), (0, 1)))
         dcoefs = jax.lax.rsqrt(energy + 1e-8)
     if not fused:
-        y = ops.conv2d_resample(x * styles[:, None, None, :], weight, up=up)
-        return y * dcoefs[:, None, None, :] if demodulate else y
+        scaled = x * styles.astype(dtype)[:, None, None, :]
+        y = ops.conv2d_resample(scaled, weight.astype(dtype), up=up)
+        return y * dcoefs.astype(dtype)[:, None, None, :] if demodulate else y
     k, _, c_in, c_out = weight.shape
     w = weight[None] * styles[:, None, None, :, None]  # (N, k, k, I, O)
     if demodulate:
         w = w * dcoefs[:, None, None, None, :]
-    w = w.transpose(1, 2, 3, 0, 4).reshape(k, k, c_in, n * c_out)
+    w = w.transpose(1, 2, 3, 0, 4).reshape(k, k, c_in, n * c_out).astype(dtype)
     grouped = x.transpose(1, 2, 0, 3).reshape(1, *x.shape[1:3], n * c_in)
     y = ops.conv2d_resample(grouped, w, up=up, groups=n)
     return y.reshape(*y.shape[1:3], n, c_out).transpose(2, 0, 1, 3)
@@ -137,7 +149,8 @@ class SynthesisLayer(nn.Module):
 
     @nn.compact
     def __call__(self, x, w, *, noise_mode="random", fused=False, noise_key=None):
-        c_in = x.shape[-1]
+        c_in, dtype = x.shape[-1], self.spec.block_dtype(self.resolution)
+        x = x.astype(dtype)
         styles = FullyConnected(c_in, bias_init=1.0, name="affine")(w)
         weight = self.param("weight", nn.initializers.normal(1.0), (3, 3, c_in, self.features))
         bias = self.param("bias", nn.initializers.zeros, (self.features,))
@@ -151,10 +164,10 @@ class SynthesisLayer(nn.Module):
         if noise_mode in ("random", "seeded"):
             shape = (x.shape[0], self.resolution, self.resolution, 1)
             key = self.make_rng("noise") if noise_key is None else noise_key
-            y = y + jax.random.normal(key, shape) * strength
+            y = y + (jax.random.normal(key, shape) * strength).astype(dtype)
         elif noise_mode == "const":
-            y = y + const.value[None, :, :, None] * strength
-        return ops.bias_act(y, bias, "lrelu", clamp=self.spec.conv_clamp)
+            y = y + (const.value[None, :, :, None] * strength).astype(dtype)
+        return ops.bias_act(y, bias.astype(dtype), "lrelu", clamp=self.spec.conv_clamp)
 
 
 class ToRGB(nn.Module):
@@ -167,7 +180,8 @@ class ToRGB(nn.Module):
         weight = self.param("weight", nn.initializers.normal(1.0), (1, 1, c_in, self.spec.channels))
         bias = self.param("bias", nn.initializers.zeros, (self.spec.channels,))
         y = modulated_conv(x, weight, styles, demodulate=False, fused=fused)
-        return ops.bias_act(y, bias, clamp=self.spec.conv_clamp)
+        # The image is summed in float32, whatever the block computes in.
+        return ops.bias_act(y, bias.astype(y.dtype), clamp=self.spec.conv_clamp).astype(jnp.float32)
 
 
 class Synthesis(nn.Module):
@@ -251,14 +265,17 @@ class Conv(nn.Module):
     down: int = 1
     bias: bool = True
     clamp: bool = True
+    dtype: str = "float32"
 
     @nn.compact
     def __call__(self, x, gain: float = 1.0):
         c_in = x.shape[-1]
         shape = (self.kernel, self.kernel, c_in, self.features)
         weight = self.param("weight", nn.initializers.normal(1.0), shape)
-        y = ops.conv2d_resample(x, weight / math.sqrt(c_in * self.kernel**2), down=self.down)
+        weight = (weight / math.sqrt(c_in * self.kernel**2)).astype(self.dtype)
+        y = ops.conv2d_resample(x.astype(self.dtype), weight, down=self.down)
         b = self.param("bias", nn.initializers.zeros, (self.features,)) if self.bias else 0.0
+        b = jnp.asarray(b).astype(self.dtype)
         clamp = self.spec.conv_clamp * gain if self.clamp and self.spec.conv_clamp else None
         return ops.bias_act(y, b, self.activation, gain, clamp)
 
@@ -279,16 +296,28 @@ class Discriminator(nn.Module):
         for log2 in range(spec.log2, 2, -1):
             res = 2**log2
             tmp, out = spec.nf(res), spec.nf(res // 2)
+            dtype = spec.block_dtype(res).name
             if x is None:
-                x = Conv(spec, tmp, 1, name=f"b{res}_fromrgb")(images)
+                x = Conv(spec, tmp, 1, dtype=dtype, name=f"b{res}_fromrgb")(images)
+            conv0 = Conv(spec, tmp, 3, dtype=dtype, name=f"b{res}_conv0")
+            conv1 = Conv(spec, out, 3, down=2, dtype=dtype, name=f"b{res}_conv1")
             if spec.d_architecture == "resnet":
-                skip = Conv(spec, out, 1, "linear", 2, bias=False, clamp=False, name=f"b{res}_skip")
+                skip = Conv(
+                    spec,
+                    out,
+                    1,
+                    "linear",
+                    2,
+                    bias=False,
+                    clamp=False,
+                    dtype=dtype,
+                    name=f"b{res}_skip",
+                )
                 y = skip(x, gain=math.sqrt(0.5))
-                x = Conv(spec, tmp, 3, name=f"b{res}_conv0")(x)
-                x = y + Conv(spec, out, 3, down=2, name=f"b{res}_conv1")(x, gain=math.sqrt(0.5))
+                x = y + conv1(conv0(x), gain=math.sqrt(0.5))
             else:
-                x = Conv(spec, tmp, 3, name=f"b{res}_conv0")(x)
-                x = Conv(spec, out, 3, down=2, name=f"b{res}_conv1")(x)
+                x = conv1(conv0(x))
+        x = x.astype(jnp.float32)  # the epilogue is float32
         channels = spec.nf(4)
         if spec.mbstd_group_size > 1:
             x = minibatch_stddev(x, spec.mbstd_group_size)

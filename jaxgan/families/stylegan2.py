@@ -65,6 +65,7 @@ OWN_FIELDS = (
     "stylegan2_d_reg_interval",
     "stylegan2_ema_kimg",
     "stylegan2_ema_rampup",
+    "stylegan2_num_fp16_res",
     # Shared with the gan family: conditioning on the dataset's labels.
     "conditional",
     "num_classes",
@@ -85,6 +86,8 @@ def spec(config: ml_collections.ConfigDict) -> _stylegan2_nets.Spec:
         conv_clamp=config.stylegan2_conv_clamp or None,
         d_architecture=config.stylegan2_d_architecture,
         mbstd_group_size=config.stylegan2_mbstd_group_size,
+        dtype=config.compute_dtype,
+        num_fp16_res=config.stylegan2_num_fp16_res,
     )
 
 
