@@ -300,14 +300,12 @@ def g_pl_loss(nets, config, params, ctx: Context):
     z = jax.random.normal(z_key, (count, config.latent_dim))
     labels = generated_labels(config, ctx.batch, label_key, count)
     ws, updated = mapped(nets, config, g_net, params["g"], z, labels, mix_key)
-    images = synthesized(nets, g_net, params["g"], ws, noise_key)
-    height, width = images.shape[1:3]
-    pl_noise = jax.random.normal(pl_key, images.shape) / math.sqrt(height * width)
-
-    def projected(ws):
-        return jnp.sum(synthesized(nets, g_net, params["g"], ws, noise_key) * pl_noise)
-
-    grads = jax.grad(projected)(ws)
+    size = config.image_size
+    shape = (count, size, size, config.num_channels)
+    pl_noise = jax.random.normal(pl_key, shape) / math.sqrt(size * size)
+    # d sum(G(ws) * y) / d ws: the pullback of y, on the one forward pass.
+    _, pullback = jax.vjp(lambda w: synthesized(nets, g_net, params["g"], w, noise_key), ws)
+    (grads,) = pullback(pl_noise)
     lengths = jnp.sqrt(jnp.mean(jnp.sum(jnp.square(grads), axis=2), axis=1))
     pl_mean = ctx.state.extras["pl_mean"]
     pl_mean = pl_mean + (jnp.mean(lengths) - pl_mean) * config.stylegan2_pl_decay
