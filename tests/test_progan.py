@@ -235,6 +235,13 @@ def test_a_tiny_progan_trains_through_a_fade_resumes_exactly_and_samples_mid_fad
     expected = nets_lib.generate(generator.net.params, z, progan.spec(config), 3, 0.25)
     np.testing.assert_allclose(generator(z), expected, rtol=1e-5, atol=1e-5)
     assert (tmp_path / "straight" / "samples" / "step_7.png").is_file()
+    # ... and is scored there.
+    from jaxgan.metrics import evaluation
+
+    record = evaluation.evaluate_checkpoint(
+        tmp_path / "straight", step=6, num_samples=32, num_real=32
+    )
+    assert record["step"] == 6 and np.isfinite(record["fid"])
 
 
 @pytest.mark.parametrize(
