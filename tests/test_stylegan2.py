@@ -117,6 +117,16 @@ def test_upfirdn2d_equals_the_reference_op(up, down, pad, gain):
     np.testing.assert_allclose(np.asarray(got).transpose(0, 3, 1, 2), expected, atol=1e-5)
 
 
+def test_the_separable_filter_path_equals_the_reference_op():
+    x = np.random.default_rng(1).normal(size=(2, 3, 9, 8))
+    for up, down, pad, gain in ((2, 1, (2, 1, 2, 1), 4.0), (1, 2, (1, 1, 1, 1), 1.0)):
+        expected = upfirdn2d_reference(x, ops.FILTER.astype(np.float64), up, down, pad, gain)
+        got = ops.upfirdn2d(
+            jnp.asarray(x.transpose(0, 2, 3, 1), jnp.float32), ops.FILTER, up, down, pad, gain
+        )
+        np.testing.assert_allclose(np.asarray(got).transpose(0, 3, 1, 2), expected, atol=1e-5)
+
+
 def test_the_filter_and_the_resampling_layers():
     np.testing.assert_allclose(ops.FILTER, np.outer([1, 3, 3, 1], [1, 3, 3, 1]) / 64)
     x = jax.random.normal(jax.random.key(0), (2, 6, 6, 3))

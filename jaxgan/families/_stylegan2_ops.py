@@ -39,16 +39,28 @@ def upfirdn2d(
     x0, x1, y0, y1 = padding
     x = jnp.pad(x, ((0, 0), (max(y0, 0), max(y1, 0)), (max(x0, 0), max(x1, 0)), (0, 0)))
     x = x[:, max(-y0, 0) : x.shape[1] - max(-y1, 0), max(-x0, 0) : x.shape[2] - max(-x1, 0)]
-    kernel = np.asarray(f, np.float32)[::-1, ::-1] * gain  # flip: a true convolution
+    kernel = np.asarray(f, np.float64)[::-1, ::-1] * gain  # flip: a true convolution
+    out = _correlate(x, kernel)
+    return out[:, ::down, ::down] if down > 1 else out
+
+
+def _correlate(x: jax.Array, kernel: np.ndarray) -> jax.Array:
+    """The valid correlation of every channel with a small constant kernel: as two 1-D
+    passes when the kernel is separable (the [1, 3, 3, 1] filter: 8 multiply-adds per
+    pixel instead of 16), else tap by tap."""
     fh, fw = kernel.shape
     out_h, out_w = x.shape[1] - fh + 1, x.shape[2] - fw + 1
-    out = sum(
+    u, s, vt = np.linalg.svd(kernel)
+    if s[1:].max(initial=0.0) <= 1e-12 * s[0]:
+        column, row = u[:, 0] * np.sqrt(s[0]), vt[0] * np.sqrt(s[0])
+        y = sum(float(column[a]) * x[:, a : a + out_h] for a in range(fh))
+        return sum(float(row[b]) * y[:, :, b : b + out_w] for b in range(fw))
+    return sum(
         float(kernel[a, b]) * x[:, a : a + out_h, b : b + out_w]
         for a in range(fh)
         for b in range(fw)
         if kernel[a, b] != 0
     )
-    return out[:, ::down, ::down] if down > 1 else out
 
 
 def upsample2d(x: jax.Array, f: np.ndarray = FILTER) -> jax.Array:
