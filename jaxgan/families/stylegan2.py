@@ -66,9 +66,8 @@ OWN_FIELDS = (
     "stylegan2_ema_kimg",
     "stylegan2_ema_rampup",
     "stylegan2_num_fp16_res",
-    # Shared with the gan family: conditioning on the dataset's labels.
+    # Shared with the gan family (which lists it too): conditioning on the labels.
     "conditional",
-    "num_classes",
 )
 USES_MODEL = False
 
