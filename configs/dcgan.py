@@ -5,8 +5,10 @@ Run:
   python -m jaxgan.main --config=configs/dcgan.py:64 --workdir=runs/dcgan64
 
 `dcgan.py` is the default: the DCGAN at 28x28 on the embedded MNIST with the paper's
-optimiser (Adam 2e-4, beta1 0.5, global batch 128). Measured: after 400 steps (about
-10 minutes on 2 CPU cores) the sample grid shows digit-like strokes.
+optimiser (Adam 2e-4, beta1 0.5, global batch 128). Measured (README, "Evaluation"):
+after 5,000 steps, FID 23.3 +- 1.4 (3 seeds) with 10k samples against the 10k MNIST
+test images; after 400 steps (about 10 minutes on 2 CPU cores) the sample grid already
+shows digit-like strokes.
 
 `dcgan.py:64` is exactly the pytorch/examples DCGAN: 64x64x3, nz=100, ngf=ndf=64
 (512 channels at 4x4), 4x4 kernels, no conv biases, BatchNorm in G everywhere but the
