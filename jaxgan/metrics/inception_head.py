@@ -18,8 +18,6 @@ NVIDIA's metrics (`no_output_bias=True`) and torch-fidelity (`logits_unbiased`) 
 
 from __future__ import annotations
 
-import pickle
-import struct
 import zipfile
 from pathlib import Path
 
@@ -143,18 +141,7 @@ def read(path: Path) -> tuple[dict, np.ndarray]:
             flat, weight = _from_torchscript(root)
         else:
             raise ValueError(f"it holds a {type(root).__name__}")
-    except (
-        pickle.UnpicklingError,
-        EOFError,
-        ValueError,
-        KeyError,
-        TypeError,
-        IndexError,
-        AttributeError,
-        MemoryError,
-        struct.error,
-        zipfile.BadZipFile,
-    ) as error:
+    except torch_files.READ_ERRORS as error:
         raise UserError(
             f"{path} is not a readable Inception file ({type(error).__name__}: {error}): give "
             f"{WANTED}, complete (a truncated download reads so)"

@@ -146,6 +146,22 @@ def read_legacy(path: Path) -> Any:
     return root
 
 
+# What reading a damaged, truncated or foreign torch file (and walking what it holds)
+# can raise: a reader turns these into one line naming the file.
+READ_ERRORS = (
+    pickle.UnpicklingError,
+    EOFError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    MemoryError,
+    struct.error,
+    zipfile.BadZipFile,
+)
+
+
 def array(value) -> np.ndarray:
     return value.numpy() if isinstance(value, Tensor) else np.asarray(value)
 

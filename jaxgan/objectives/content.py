@@ -20,9 +20,6 @@ checkpoints.
 """
 
 import hashlib
-import pickle
-import struct
-import zipfile
 from pathlib import Path
 
 import jax
@@ -82,18 +79,7 @@ def read_vgg19(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
         ]
         if extra:
             raise ValueError(f"it has layers VGG19 lacks ({extra[0]}): another network")
-    except (
-        pickle.UnpicklingError,
-        EOFError,
-        ValueError,
-        KeyError,
-        TypeError,
-        IndexError,
-        AttributeError,
-        MemoryError,
-        struct.error,
-        zipfile.BadZipFile,
-    ) as error:
+    except torch_files.READ_ERRORS as error:
         raise UserError(
             f"{path} is not a readable VGG19 weights file ({type(error).__name__}: {error}): "
             f"give {WANTED}, complete (a truncated download reads so)"
