@@ -166,16 +166,17 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
     wandb_log.check_installed(config)
     workdir_lib.check(workdir, config)
     family_module = families.of(config)
+    # A loss network's weights (srgan's VGG19), read and checked before the data are
+    # decoded (hours, for a large folder the first time) and before the workdir is made.
+    frozen = ()
+    if train_step_lib.needs_frozen_inputs(config, family_module):
+        frozen = (jax.device_put(family_module.frozen_inputs(config), sharding.replicated(mesh)),)
     # A family may read its data otherwise (srgan: at the size its crops are taken from).
     dataset = datasets.load(getattr(family_module, "data_config", lambda c: c)(config))
     config_validation.check_data_dim(config, dataset)
     config = conditioning.resolve_num_classes(config, dataset)
     if hasattr(family_module, "resolve_config"):
         config = family_module.resolve_config(config, dataset)
-    # A loss network's weights (srgan's VGG19), read and checked before the workdir is made.
-    frozen = ()
-    if train_step_lib.needs_frozen_inputs(config, family_module):
-        frozen = (jax.device_put(family_module.frozen_inputs(config), sharding.replicated(mesh)),)
     source = None
     if config.get("init_from") and not checkpoints.existing_steps(workdir):
         # Checked (and read) before the workdir is made: a run that does not fit writes
