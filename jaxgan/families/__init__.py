@@ -131,6 +131,28 @@ def refuse_generic_settings(config, family: str, more: tuple[str, ...] = ()) -> 
             )
 
 
+def refuse_image_size_not_doubling(config, family: str, what: str) -> None:
+    """Families whose nets double the resolution from 4x4 (progan, stylegan2) take
+    image sizes that are powers of two >= 8."""
+    size = config.image_size
+    if not isinstance(size, int) or size < 8 or size & (size - 1):
+        raise UserError(
+            f"the {family} family's {what} doubles the resolution from 4x4: "
+            f"config.image_size must be a power of two >= 8, got {size}"
+        )
+
+
+def refuse_ungroupable_batch(config, field: str) -> None:
+    """Minibatch stddev groups min(group, batch) samples: a larger batch must divide
+    into them (the references' reshape fails too)."""
+    group = config[field]
+    if group > 1 and config.batch_size > group and config.batch_size % group:
+        raise UserError(
+            f"config.batch_size={config.batch_size} must divide into minibatch-stddev groups "
+            f"of config.{field}={group}"
+        )
+
+
 def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 

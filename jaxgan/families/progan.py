@@ -48,7 +48,16 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.families import Context, Phase, PhaseAux, _progan_nets, refuse_generic_settings, stream
+from jaxgan.families import (
+    Context,
+    Phase,
+    PhaseAux,
+    _progan_nets,
+    refuse_generic_settings,
+    refuse_image_size_not_doubling,
+    refuse_ungroupable_batch,
+    stream,
+)
 from jaxgan.runtime.errors import UserError
 from jaxgan.training.state import TrainState, init_net
 
@@ -87,11 +96,7 @@ def _power_of_two(value) -> bool:
 def check_config(config: ml_collections.ConfigDict) -> None:
     if config.data_dim:
         raise UserError("the progan family grows images: config.data_dim must be 0")
-    if not _power_of_two(config.image_size) or config.image_size < 8:
-        raise UserError(
-            f"the progan family grows G and D by doubling the resolution from 4x4: "
-            f"config.image_size must be a power of two >= 8, got {config.image_size}"
-        )
+    refuse_image_size_not_doubling(config, "progan", "growth of G and D")
     initial = config.progan_initial_resolution
     if not _power_of_two(initial) or not 4 <= initial <= config.image_size:
         raise UserError(
@@ -110,12 +115,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         )
     if config.conditional:
         raise UserError("the progan family is unconditional here: config.conditional must be False")
-    group = config.progan_mbstd_group_size
-    if group > 1 and config.batch_size > group and config.batch_size % group:
-        raise UserError(
-            f"config.batch_size={config.batch_size} must divide into minibatch-stddev groups "
-            f"of config.progan_mbstd_group_size={group} (the reference's reshape fails too)"
-        )
+    refuse_ungroupable_batch(config, "progan_mbstd_group_size")
     refuse_generic_settings(config, "progan")
     if min(config.progan_fmap_base, config.progan_fmap_max) < 1:
         raise UserError("config.progan_fmap_base and progan_fmap_max must be >= 1")

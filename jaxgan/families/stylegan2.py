@@ -43,6 +43,8 @@ from jaxgan.families import (
     PhaseAux,
     _stylegan2_nets,
     refuse_generic_settings,
+    refuse_image_size_not_doubling,
+    refuse_ungroupable_batch,
     stream,
 )
 from jaxgan.runtime.errors import UserError
@@ -91,14 +93,9 @@ def spec(config: ml_collections.ConfigDict) -> _stylegan2_nets.Spec:
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
-    size = config.image_size
     if config.data_dim:
         raise UserError("the stylegan2 family makes images: config.data_dim must be 0")
-    if not isinstance(size, int) or size < 8 or size & (size - 1):
-        raise UserError(
-            f"the stylegan2 family's synthesis doubles the resolution from 4x4: "
-            f"config.image_size must be a power of two >= 8, got {size}"
-        )
+    refuse_image_size_not_doubling(config, "stylegan2", "synthesis")
     if config.stylegan2_d_architecture not in ("resnet", "orig"):
         raise UserError(
             "config.stylegan2_d_architecture must be 'resnet' or 'orig', got "
@@ -109,12 +106,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             raise UserError(
                 f"config.{field} must be an integer >= 0 (0: every step), got {config[field]!r}"
             )
-    group = config.stylegan2_mbstd_group_size
-    if group > 1 and config.batch_size > group and config.batch_size % group:
-        raise UserError(
-            f"config.batch_size={config.batch_size} must divide into minibatch-stddev groups "
-            f"of config.stylegan2_mbstd_group_size={group}"
-        )
+    refuse_ungroupable_batch(config, "stylegan2_mbstd_group_size")
     shrink = config.stylegan2_pl_batch_shrink
     if config.stylegan2_pl_weight and (shrink < 1 or config.batch_size // shrink < 1):
         raise UserError(
