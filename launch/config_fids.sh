@@ -7,6 +7,7 @@
 #
 #   launch/config_fids.sh sweeps/fids
 #   CONFIGS="dcgan.py lsgan.py" SEEDS=0,1,2 launch/config_fids.sh sweeps/fids --parallel=2
+#   FLOOR=0 CONFIGS="sngan.py" launch/config_fids.sh sweeps/fids   # floor measured before
 #
 # Extra arguments go to every `python -m jaxgan.launch.sweep`. Run it again after an
 # interruption: finished runs and scores are kept, the others resume.
@@ -32,7 +33,7 @@ done
 # and 32 px configs' floors are those of their own image sizes: run --floor on one of
 # their runs to get them).
 first_run=$(ls -d "${roots[0]}"/seed=* 2>/dev/null | head -n 1)
-if [ -n "$first_run" ] && [ ! -f "$first_run/eval/floor.json" ]; then
+if [ "${FLOOR:-1}" != 0 ] && [ -n "$first_run" ] && [ ! -f "$first_run/eval/floor.json" ]; then
   python -m jaxgan.evaluate --workdir="$first_run" --floor --num_samples="$samples" \
     > /dev/null 2>> "$root/floor.log" || true
 fi

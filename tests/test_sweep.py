@@ -467,3 +467,38 @@ def test_shell_line_evaluates_with_the_requested_counts(tmp_path):
     whole_split = commands.shell_line(sweep, run, commands.Evaluation(num_samples=500))
     assert "--num_samples=500" in whole_split and "--num_real" not in whole_split
     assert "jaxgan.evaluate" not in commands.shell_line(sweep, run, commands.NO_EVALUATION)
+
+
+def test_fid_over_training_aligns_sweeps_by_the_real_images_shown(tmp_path):
+    from jaxgan.launch import over_training
+
+    def score(sweep, seed, step, fid, batch_size, d_steps):
+        run = tmp_path / sweep / f"seed={seed}"
+        (run / "eval").mkdir(parents=True, exist_ok=True)
+        config = {"batch_size": batch_size, "d_steps": d_steps}
+        (run / "config.json").write_text(json.dumps({"config": config}))
+        record = {"step": step, "num_samples": 5000, "fid": fid}
+        (run / "eval" / f"metrics_{step}.json").write_text(json.dumps(record))
+
+    # 64 real images a step: steps 100 and 200 are 6,400 and 12,800 images.
+    score("grow", 0, 100, 50.0, 64, 1)
+    score("grow", 0, 200, 30.0, 64, 1)
+    score("grow", 1, 200, 34.0, 64, 1)
+    # 64 x 5 = 320 a step: step 20 is 6,400 images, step 40 is 12,800.
+    score("resnet", 0, 20, 80.0, 64, 5)
+    score("resnet", 0, 40, 60.0, 64, 5)
+    text = over_training.table([tmp_path / "grow", tmp_path / "resnet"])
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[0] == "| real images shown | grow | resnet |"
+    assert rows[1] == "| 6,400 | 50.0 | 80.0 |"
+    # Seeds 30 and 34: mean 32, sample std 2.83.
+    assert rows[2] == "| 12,800 | 32.0 ± 2.8 (2) | 60.0 |"
+    assert len(rows) == 3
+    score("late", 0, 300, 20.0, 64, 1)
+    text = over_training.table([tmp_path / "grow", tmp_path / "late"])
+    assert "| 19,200 | — | 20.0 |" in text and "| 6,400 | 50.0 | — |" in text
+    with pytest.raises(UserError, match="run its sweep first"):
+        over_training.table([tmp_path / "missing"])
+    (tmp_path / "empty" / "seed=0").mkdir(parents=True)
+    with pytest.raises(UserError, match="no scored checkpoint"):
+        over_training.table([tmp_path / "empty"])
