@@ -153,6 +153,8 @@ def test_matched_folders_pair_by_name_and_refuse_a_missing_half(tmp_path):
         paired.load(str(root), tiny(translation_load_size=32))
     with pytest.raises(UserError, match="has neither train/"):
         paired.load(str(tmp_path), tiny())
+    with pytest.raises(UserError, match="does not exist: give --config.dataset=paired:DIR"):
+        paired.load(str(tmp_path / "facades"), tiny())
 
 
 def test_pix2pix_needs_pairs():

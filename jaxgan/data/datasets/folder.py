@@ -205,12 +205,13 @@ def decoded(
     return arrays
 
 
-def existing_folder(path: str, what: str) -> pathlib.Path:
-    """The absolute path of a folder that must exist; `what` names it in the error."""
+def existing_folder(path: str, what: str, hint: str = "check config.dataset") -> pathlib.Path:
+    """The absolute path of a folder that must exist; `what` names it in the error, `hint`
+    says what to give instead."""
     root = pathlib.Path(path).expanduser().absolute()
     if not root.is_dir():
         problem = "is not a folder" if root.exists() else "does not exist"
-        raise UserError(f"{what} {root} {problem}: check config.dataset")
+        raise UserError(f"{what} {root} {problem}: {hint}")
     return root
 
 
@@ -242,7 +243,9 @@ def readable_images(
 def load(argument: str | None, config: ml_collections.ConfigDict) -> Dataset:
     if not argument:
         raise UserError("config.dataset=folder:PATH needs the folder's path after 'folder:'")
-    root = existing_folder(argument, "the image folder")
+    root = existing_folder(
+        argument, "the image folder", "give --config.dataset=folder:DIR, a folder of images"
+    )
     arrays = readable_images(root, config)
     if not config.folder_labels:
         return Dataset(images=arrays["images"])

@@ -81,7 +81,13 @@ def matched(root: pathlib.Path, split: str, size: int, config: ml_collections.Co
 def load(argument: str | None, config: ml_collections.ConfigDict) -> TwoDomains:
     if not argument:
         raise UserError("config.dataset=paired:PATH needs the folder after 'paired:'")
-    root = folder.existing_folder(argument, "the paired dataset folder")
+    root = folder.existing_folder(
+        argument,
+        "the paired dataset folder",
+        "give --config.dataset=paired:DIR, a folder in pix2pix's layout (DIR/train of "
+        "side-by-side A|B images, as its datasets/download_pix2pix_dataset.sh makes them, "
+        "or DIR/trainA and DIR/trainB of images with the same names)",
+    )
     load_size = pipeline.translation_load_size(config)
     empty = np.zeros((0, config.image_size, config.image_size, config.num_channels), np.uint8)
     if (root / "train").is_dir():

@@ -24,7 +24,12 @@ def load(argument: str | None, config: ml_collections.ConfigDict) -> TwoDomains:
             "config.dataset=unpaired:PATH needs the folder after 'unpaired:' (holding "
             "trainA/ and trainB/)"
         )
-    root = folder.existing_folder(argument, "the unpaired dataset folder")
+    root = folder.existing_folder(
+        argument,
+        "the unpaired dataset folder",
+        "give --config.dataset=unpaired:DIR, a folder in CycleGAN's layout (DIR/trainA and "
+        "DIR/trainB of images, as its datasets/download_cyclegan_dataset.sh makes them)",
+    )
     missing = [side for side in ("trainA", "trainB") if not (root / side).is_dir()]
     if missing:
         raise UserError(
