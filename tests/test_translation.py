@@ -80,7 +80,7 @@ def test_the_unpaired_layout_loads_whole_images_at_the_load_size(tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda root: None, "does not exist: give --config.dataset=unpaired:DIR, a folder in CycleGAN's"),
+        (lambda root: None, "does not exist: give --config.dataset=unpaired:DIR, a folder"),
         (lambda root: make_layout(root, (1, 0, 0, 0)), "has no trainB"),
         (
             lambda root: (root / "trainA").mkdir(parents=True) or (root / "trainB").mkdir(),

@@ -1,6 +1,7 @@
 """FID over training, several sweeps side by side, aligned by the real images D has seen.
 
-    python -m jaxgan.launch.over_training sweeps/growing/progan_py_fashion sweeps/growing/dcgan_py_32
+    python -m jaxgan.launch.over_training sweeps/growing/progan_py_fashion \\
+        sweeps/growing/dcgan_py_32
 
 Each ROOT is a sweep of `python -m jaxgan.launch.sweep` (ROOT/seed=<s>/) whose runs were
 scored at several checkpoints (`config.fid_every_steps`, or `jaxgan.evaluate` on each
