@@ -1,13 +1,23 @@
 """Records the golden samples of tests/test_golden.py: each run below trained for a few
 steps with `python -m jaxgan.main`, then `python -m jaxgan.sample --num=64 --seed=0`.
 
-  python tests/golden/record.py            # writes tests/golden/<name>.npz
+  python tests/golden/record.py            # writes tests/golden/<cpu kind>/<name>.npz
 
-Run it only when a change is meant to change what training computes, and say so in the
-commit: the test holds every later version to these arrays.
+Run it only when a change is meant to change what training computes (then on every CPU
+kind recorded, or delete the others), or to add a CPU kind at a commit whose samples
+match an existing kind's; say so in the commit: the test holds every later version to
+these arrays.
+
+The same program rounds differently on another CPU: XLA compiles for the host's vector
+instructions and oneDNN picks its kernels by them, and both split work by the threads
+they may use. So samples are recorded per CPU kind (vendor, widest vector ISA, CPUs this
+process may run on): on the AMD AVX2 and Intel AVX-512 machines of this project, 20
+steps of the same commit differed by 1-2 grey levels on 1-14% of the pixels.
 """
 
+import os
 import pathlib
+import platform
 import subprocess
 import sys
 import tempfile
@@ -15,6 +25,32 @@ import tempfile
 import numpy as np
 
 HERE = pathlib.Path(__file__).parent
+
+
+def cpu_kind() -> str:
+    """e.g. 'intel-avx512-2cpu': the CPU properties that change float rounding here."""
+    try:
+        info = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        info = ""
+    vendor = "intel" if "GenuineIntel" in info else "amd" if "AuthenticAMD" in info else "other"
+    flags = set()
+    for line in info.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
+        isa = "avx512"
+    elif "avx2" in flags:
+        isa = "avx2"
+    else:
+        isa = platform.machine().lower() or "unknown"
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{vendor}-{isa}-{cpus}cpu"
+
+
+def recorded_kinds() -> list[str]:
+    return sorted(p.parent.name for p in HERE.glob("*/dcgan.npz"))
 
 # name -> (config, overrides). Each trains 20 steps on CPU in well under a minute.
 RUNS = {
@@ -73,8 +109,10 @@ def samples(name: str, tmp: pathlib.Path) -> dict[str, np.ndarray]:
 
 
 if __name__ == "__main__":
+    folder = HERE / cpu_kind()
+    folder.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name in sys.argv[1:] or RUNS:
             arrays = samples(name, pathlib.Path(tmp))
-            np.savez_compressed(HERE / f"{name}.npz", **arrays)
-            print(name, {k: (v.shape, v.dtype) for k, v in arrays.items()})
+            np.savez_compressed(folder / f"{name}.npz", **arrays)
+            print(folder.name, name, {k: (v.shape, v.dtype) for k, v in arrays.items()})
