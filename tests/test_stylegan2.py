@@ -430,3 +430,23 @@ def test_bfloat16_runs_the_top_resolutions_as_the_reference_runs_float16():
     half_d = nets_lib.Discriminator(half).apply(d_variables, full)
     assert half_d.dtype == jnp.float32
     assert float(jnp.abs(full_d - half_d).max()) < 0.03 * float(jnp.abs(full_d).max())
+
+
+def test_the_fashion_config_is_the_references_auto_configuration_at_32_px():
+    """train.py's `auto` at resolution 32 on one GPU: batch max(min(min(4096 // 32, 32),
+    64), 1) = 32, stddev groups min(32, 4) = 4, gamma 0.0002 x 32^2 / 32 = 0.0064, EMA
+    32 x 10 / 32 = 10 kimg ramped over 0.05, 2 mapping layers, lr 0.0025; the
+    cfg_specs defaults: residual D, path length 2, style mixing 0.9."""
+    import jaxgan
+
+    config = jaxgan.load_config("configs/stylegan2.py:fashion")
+    validation.validate(config)
+    assert (config.image_size, config.batch_size, config.conditional) == (32, 32, False)
+    assert config.stylegan2_mbstd_group_size == 4
+    assert config.stylegan2_r1_gamma == pytest.approx(0.0064)
+    assert (config.stylegan2_ema_kimg, config.stylegan2_ema_rampup) == (10.0, 0.05)
+    assert config.stylegan2_mapping_layers == 2
+    assert config.g_learning_rate == config.d_learning_rate == 0.0025
+    assert config.stylegan2_d_architecture == "resnet"
+    assert (config.stylegan2_pl_weight, config.stylegan2_style_mixing) == (2.0, 0.9)
+    assert (config.stylegan2_g_reg_interval, config.stylegan2_d_reg_interval) == (4, 16)
