@@ -4,8 +4,12 @@ Run:
   python -m jaxgan.main --config=configs/vanilla_gan.py --workdir=runs/vanilla_gan
 
 G: two ReLU hidden layers then a tanh output; D: two maxout hidden layers (the
-paper's MNIST setup, without dropout). Sample quality has not been measured in jaxgan
-yet.
+paper's MNIST setup, without dropout).
+
+Measured (2026-12-06, seed 0, 20,000 steps; 10k samples against the 10k MNIST test
+images, launch/config_fids.sh): FID 82.4, KID 0.079, precision 0.11, recall 0.27 --
+recognisable digits speckled with isolated bright pixels (README, "Evaluation").
+The default DCGAN reaches FID 23.3 under the same protocol.
 """
 
 from jaxgan import base_config
