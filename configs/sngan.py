@@ -8,6 +8,11 @@ Spectral normalization on every D layer, the hinge loss, n_dis = 1 and Adam (2e-
 beta1 0.5, beta2 0.999) — setting C of the paper's Table 1, its best for the standard
 CNN. The paper reports FID 29.3 on CIFAR-10 with this architecture (bring CIFAR-10 as
 `--config.dataset=tfds:cifar10 --config.num_channels=3` at :32).
+
+Measured on MNIST (2026-12-07, seed 0, 5,000 steps; 10k samples against the 10k test
+images, launch/config_fids.sh): FID 39.1, KID 0.031, precision 0.22, recall 0.52 --
+worse than the default DCGAN's 23.3 at the same length; D ends near chance (README,
+"Evaluation").
 """
 
 from jaxgan import base_config
