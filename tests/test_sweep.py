@@ -495,7 +495,11 @@ def test_fid_over_training_aligns_sweeps_by_the_real_images_shown(tmp_path):
     assert rows[2] == "| 12,800 | 32.0 ± 2.8 (2) | 60.0 |"
     assert len(rows) == 3
     score("late", 0, 300, 20.0, 64, 1)
+    # A sweep's column is named by its config when its sweep record says it.
+    sweep_record = {"config": "configs/progan.py:fashion", "grid": {"seed": [0]}}
+    (tmp_path / "late" / "sweep.json").write_text(json.dumps(sweep_record))
     text = over_training.table([tmp_path / "grow", tmp_path / "late"])
+    assert "| real images shown | grow | progan.py:fashion |" in text
     assert "| 19,200 | — | 20.0 |" in text and "| 6,400 | 50.0 | — |" in text
     with pytest.raises(UserError, match="run its sweep first"):
         over_training.table([tmp_path / "missing"])

@@ -19,7 +19,7 @@ import pathlib
 import statistics
 import sys
 
-from jaxgan.launch import created_equal
+from jaxgan.launch import created_equal, record
 from jaxgan.runtime import cli
 from jaxgan.runtime.errors import UserError
 
@@ -47,6 +47,12 @@ def sweep_scores(sweep: pathlib.Path) -> dict[int, list[float]]:
     return scores
 
 
+def column_name(sweep: pathlib.Path) -> str:
+    """The sweep's config (file:argument) as its sweep record names it, else its folder."""
+    stored = record.read(sweep)
+    return pathlib.Path(stored["config"]).name if stored else sweep.name
+
+
 def cell(values: list[float] | None) -> str:
     if not values:
         return "—"
@@ -66,7 +72,7 @@ def table(sweeps: list[pathlib.Path]) -> str:
             "no scored checkpoint in " + ", ".join(map(str, sweeps))
             + ": set config.fid_every_steps, or run python -m jaxgan.evaluate on the runs"
         )
-    names = [sweep.name for sweep in sweeps]
+    names = [column_name(sweep) for sweep in sweeps]
     lines = [
         "| real images shown | " + " | ".join(names) + " |",
         "| ---: |" + " ---: |" * len(names),
