@@ -7,8 +7,12 @@ Run:
 The DCGAN with a mini-batch discrimination layer (B = 100 kernels of C = 5 dimensions,
 the paper's MNIST sizes) before D's last layer, plus one-sided label smoothing at 0.9
 (sec. 3.4), both remedies of the same paper. `:stddev` swaps in the minibatch
-standard-deviation layer of Karras et al. 2018 (group size 4). Not yet measured in
-jaxgan.
+standard-deviation layer of Karras et al. 2018 (group size 4).
+
+Measured on MNIST (2026-12-07, seed 0, 5,000 steps; 10k samples against the 10k test
+images, launch/config_fids.sh): FID 19.7, KID 0.015, precision 0.37, recall 0.74 -- the
+default DCGAN reaches 23.3 ± 1.4 (3 seeds) under the same protocol (README,
+"Evaluation"). `:stddev` is not measured yet.
 """
 
 from jaxgan import base_config
