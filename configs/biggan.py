@@ -41,12 +41,12 @@ What is the reference's (read from BigGAN-PyTorch's BigGAN.py, layers.py and the
   a table there: the same function and gradient), class biases N(0, 0.02).
 
 What differs (to do before calling it the reference):
-- Spectral norm's epsilon is 1e-8 there (the script's SN_eps), Flax's 1e-12 here. And
-  Flax's SpectralNorm (through nn.map_variables) stores its layer's weight divided by
-  the first power-iteration estimate of sigma when it initialises (measured: G's first
-  linear layer starts with std 0.0153, not 0.02), where the reference keeps the raw
-  N(0, 0.02) weight: the same function at the start, another scale for Adam's steps.
-  This holds for every spectrally normalised layer in jaxgan (SNGAN's too).
+- Spectral norm's epsilon: the reference clamps a vector's norm at 1e-8 (the script's
+  SN_eps), Flax adds 1e-12 to the squared norm; they differ only for norms below ~1e-6,
+  which the power iteration's vectors (norm ~ the largest singular value) do not reach.
+  (Spectrally normalised layers now start from the raw N(0, 0.02) weight, as the
+  reference's: jaxgan/nn/normalization.py; before 2026-12-07 Flax's wrapper stored the
+  weight divided by a first sigma estimate.)
 - The reference's EMA also averages BatchNorm statistics and spectral-norm vectors;
   jaxgan's EMA G uses the live G's statistics. (Its ema_start is here: the average
   copies G before iteration 1000.)

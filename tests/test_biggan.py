@@ -41,11 +41,9 @@ def test_biggans_initialisation_draws_its_distributions():
     default), class gains 1 + N(0, 0.02), class biases and the projection N(0, 0.02)."""
     config = jaxgan.load_config("configs/biggan.py")
     config.num_classes = 10
-    # Without spectral norm: Flax's SpectralNorm stores its layer's kernel divided by the
-    # first power-iteration estimate of sigma at initialisation (see configs/biggan.py).
-    config.g_spectral_norm, config.d_norm = False, "none"
     state = create_train_state(config, jax.random.key(0))
     g, d = jax.device_get(state.g.params), jax.device_get(state.d.params)
+    # Spectral norm on: its parameters are the raw draws (normalization.SpectralNorm).
     block = g["GeneratorBlock_1"]
     for weights in (block["conv1"]["kernel"], g["Dense_0"]["kernel"], d["Dense_0"]["kernel"]):
         assert abs(float(np.std(weights)) - 0.02) < 0.002 and abs(float(np.mean(weights))) < 0.002

@@ -322,3 +322,52 @@ def test_paper_configs_validate_and_take_a_step(spec):
     images = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
     state, metrics = make_train_step(config)(state, {"image": images})
     assert all(np.isfinite(float(v)) for v in metrics.values())
+
+
+@pytest.mark.parametrize(
+    "make_layer,x_shape",
+    [
+        (lambda init: nn.Dense(7, kernel_init=init), (2, 5)),
+        (lambda init: nn.Conv(6, (3, 3), kernel_init=init), (2, 8, 8, 4)),
+    ],
+    ids=["dense", "conv"],
+)
+def test_spectral_norm_stores_the_initialisers_raw_weight_and_normalises_it_when_called(
+    make_layer, x_shape
+):
+    """The references keep the raw draw (PyTorch's weight_orig); Flax's own wrapper
+    would store it divided by a first sigma estimate. The call divides by sigma."""
+    drawn = {}
+
+    def init(key, shape, dtype=jnp.float32):
+        # The same draw each time: Flax may run the initialiser more than once.
+        drawn["kernel"] = np.random.default_rng(1).normal(0.0, 0.02, shape).astype(np.float32)
+        return jnp.asarray(drawn["kernel"])
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x, train):
+            return normalization.weighted(make_layer(init), "spectral_norm", train)(x)
+
+    net, x = Net(), jnp.asarray(np.random.default_rng(0).normal(size=x_shape), jnp.float32)
+    variables = net.init(jax.random.key(0), x, train=True)
+    (kernel,) = [w for w in jax.tree.leaves(variables["params"]) if w.ndim > 1]
+    np.testing.assert_array_equal(np.asarray(kernel), drawn["kernel"])
+    # No power iteration at initialisation: sigma is still its initial 1.
+    sigmas = [
+        float(v)
+        for k, v in jax.tree_util.tree_leaves_with_path(variables["batch_stats"])
+        if "sigma" in jax.tree_util.keystr(k)
+    ]
+    assert sigmas == [1.0]
+    # A training call: the layer applied with kernel / sigma, sigma from one power step.
+    out, updates = net.apply(variables, x, train=True, mutable=["batch_stats"])
+    (sigma,) = [
+        v
+        for k, v in jax.tree_util.tree_leaves_with_path(updates["batch_stats"])
+        if "sigma" in jax.tree_util.keystr(k)
+    ]
+    assert 0.5 * np.linalg.norm(drawn["kernel"].reshape(-1, kernel.shape[-1]), 2) < sigma
+    plain = make_layer(lambda *_: jnp.asarray(drawn["kernel"]) / sigma)
+    expected = plain.apply(plain.init(jax.random.key(1), x), x)
+    np.testing.assert_allclose(np.asarray(out), np.asarray(expected), rtol=1e-5, atol=1e-6)
