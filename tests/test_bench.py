@@ -2,6 +2,8 @@
 timings themselves are not asserted."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -53,3 +55,16 @@ def test_against_settings_are_parsed_or_refused():
     assert step_timing.environment_settings("A=1,B=x=y") == {"A": "1", "B": "x=y"}
     with pytest.raises(UserError, match="give NAME=VALUE pairs"):
         step_timing.environment_settings("A=1,B")
+
+
+def test_the_inception_benchmark_command_refuses_a_zero_batch_in_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "jaxgan.bench_inception", "--batch-size", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "jaxgan: error: --batch-size and --pairs must be at least 1"
+    ]

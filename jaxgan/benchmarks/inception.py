@@ -1,6 +1,6 @@
 """Throughput of the Flax FID Inception port beside the TorchScript original run by CPU torch.
 
-Usage: python -m jaxgan.benchmarks.inception [--batch-size 16] [--pairs 5]
+Usage: python -m jaxgan.bench_inception [--batch-size 16] [--pairs 5]
            [--implementations onednn,xla] [--profile_ops 20]
 
 Both networks get the same preprocessed batch (299x299x3). The timed calls alternate, one
@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from jaxgan.benchmarks import op_profile
 from jaxgan.metrics import inception
 from jaxgan.metrics.inception_weights import GET_WEIGHTS, find_source
 from jaxgan.nn import layers
+from jaxgan.runtime import cli
 from jaxgan.runtime.errors import UserError
 
 # One pass of the network is about 5.71 G multiply-adds per 299x299 image (the sum over its
@@ -142,8 +142,7 @@ def main() -> None:
         if args.profile_ops:
             print(profile(args.batch_size, args.profile_ops, implementations[0]))
     except (UserError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        cli.fail(str(error))
 
 
 if __name__ == "__main__":
