@@ -69,7 +69,8 @@ def table(sweeps: list[pathlib.Path]) -> str:
     counts = sorted({images for per_sweep in scores for images in per_sweep})
     if not counts:
         raise UserError(
-            "no scored checkpoint in " + ", ".join(map(str, sweeps))
+            "no scored checkpoint in "
+            + ", ".join(map(str, sweeps))
             + ": set config.fid_every_steps, or run python -m jaxgan.evaluate on the runs"
         )
     names = [column_name(sweep) for sweep in sweeps]
@@ -78,9 +79,7 @@ def table(sweeps: list[pathlib.Path]) -> str:
         "| ---: |" + " ---: |" * len(names),
     ]
     for images in counts:
-        lines.append(
-            f"| {images:,} | " + " | ".join(cell(s.get(images)) for s in scores) + " |"
-        )
+        lines.append(f"| {images:,} | " + " | ".join(cell(s.get(images)) for s in scores) + " |")
     lines += ["", "FID, mean ± std over seeds (runs scored) where more than one run was scored."]
     return "\n".join(lines) + "\n"
 

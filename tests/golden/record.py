@@ -55,6 +55,7 @@ def recorded_kinds(name: str = "dcgan") -> list[str]:
     those kinds then check it against the recorded ones within the across-kinds bound."""
     return sorted(p.parent.name for p in HERE.glob(f"*/{name}.npz"))
 
+
 # name -> (config, overrides). Each trains 20 steps on CPU in well under a minute.
 RUNS = {
     "dcgan": ("configs/dcgan.py", ["--config.batch_size=32"]),
