@@ -13,9 +13,11 @@ orthogonal regularisation 1e-4 (BigGAN-PyTorch's utils.ortho convention: README,
 "g_orthogonal_reg"), EMA 0.9999 from iteration 20000. Batch 256 (the paper: 2048, which
 the reference reaches by accumulating 8 batches of 256; jaxgan does not accumulate).
 Where the script differs from the paper (it trains 1 D step at G lr 1e-4, D lr 4e-4, no
-orthogonal regularisation, Adam eps 1e-6, SN eps 1e-6, orthogonal initialisation, G in
-eval mode for samples), the paper's is taken, except the initialisation (jaxgan has
-N(0, 0.02), not orthogonal) and the epsilons (below).
+orthogonal regularisation, Adam eps 1e-6, SN eps 1e-6, G in eval mode for samples), the
+paper's is taken, except the epsilons (below). The script's orthogonal initialisation of
+every conv, linear and embedding weight (its `--G_init ortho --D_init ortho`; attention,
+conditional BatchNorm and shared embedding included) is `resnet_init="biggan_ortho"`
+(jaxgan/nn/inits.py).
 
 Run (bring CIFAR-10: README, "Datasets"):
   python -m jaxgan.main --config=configs/biggan.py --workdir=runs/biggan \\
@@ -52,9 +54,9 @@ What differs (to do before calling it the reference):
   copies G before iteration 1000.)
 - The reference samples its EMA G in training mode (batch statistics): set
   `--config.sample_with_running_stats=False` for that.
-- Not implemented yet: the orthogonal initialisation of the 128-px script. (Standing
-  statistics are: `:128` and `:64` sample with 16 batches of them, as BigGAN-PyTorch's
-  sampling with --accumulate_stats; `--config.standing_stats_batches` for any run.)
+- (Standing statistics are implemented: `:128` and `:64` sample with 16 batches of them,
+  as BigGAN-PyTorch's sampling with --accumulate_stats; `--config.standing_stats_batches`
+  for any run.)
 """
 
 from jaxgan import base_config
@@ -94,6 +96,7 @@ def get_config(arg: str | None = None):
         config.biggan_shared_dim = 128
         config.biggan_hierarchical = True
         config.attention_resolution = 64
+        config.resnet_init = "biggan_ortho"  # the paper's orthogonal initialisation
         config.g_learning_rate, config.d_learning_rate = 5e-5, 2e-4
         config.d_steps = 2
         config.g_orthogonal_reg = 1e-4

@@ -58,6 +58,53 @@ def test_biggans_initialisation_draws_its_distributions():
     np.testing.assert_array_equal(g["BatchNorm_0"]["scale"], 1)
 
 
+def weights_by_path(params) -> dict[str, np.ndarray]:
+    """Every weight matrix or table (ndim >= 2) of a parameter tree, by its path."""
+    return {
+        jax.tree_util.keystr(path): np.asarray(leaf)
+        for path, leaf in jax.tree_util.tree_leaves_with_path(params)
+        if leaf.ndim >= 2
+    }
+
+
+def test_the_64_px_config_initialises_every_weight_orthogonally_as_the_scripts_ortho():
+    """resnet_init='biggan_ortho' (configs/biggan.py:64 and :128): every conv, linear and
+    embedding weight of G and D -- attention, the shared embedding, the conditional
+    BatchNorms' linear layers and the projection included -- flattened to (fan_in, out)
+    has orthonormal columns (or rows, when out > fan_in), as torch's orthogonal_
+    (BigGAN-PyTorch's --G_init ortho --D_init ortho); biases stay PyTorch's default."""
+    config = jaxgan.load_config("configs/biggan.py:64")
+    config.num_classes, config.g_width, config.d_width = 10, 8, 8
+    assert config.resnet_init == "biggan_ortho"
+    state = create_train_state(config, jax.random.key(0))
+    for net, params in (("g", state.g.params), ("d", state.d.params)):
+        weights = weights_by_path(jax.device_get(params))
+        # G's attention sits at 64 px; D's 64-px table has none (BigGAN-PyTorch's too).
+        assert any("theta" in path for path in weights) == (net == "g")
+        assert any("shared" in path or "Projection" in path for path in weights)
+        for path, w in weights.items():
+            matrix = w.reshape(-1, w.shape[-1])
+            small = min(matrix.shape)
+            gram = matrix.T @ matrix if matrix.shape[0] >= matrix.shape[1] else matrix @ matrix.T
+            np.testing.assert_allclose(gram, np.eye(small), atol=2e-5, err_msg=f"{net} {path}")
+    bias = jax.device_get(state.g.params)["GeneratorBlock_0"]["conv1"]["bias"]
+    assert 0 < float(np.abs(bias).max()) <= 1 / np.sqrt(16 * 8 * 9)
+
+
+def test_the_n02_style_reaches_attention_and_every_table():
+    """resnet_init='biggan' (BigGAN-PyTorch's N02) draws attention's 1x1 convolutions and
+    the shared embedding from N(0, 0.02) too, as init_weights does for every module."""
+    config = jaxgan.load_config("configs/biggan.py:64")
+    config.num_classes, config.g_width, config.d_width = 10, 8, 8
+    config.resnet_init = "biggan"
+    state = create_train_state(config, jax.random.key(0))
+    weights = weights_by_path(jax.device_get(state.g.params))
+    attention = np.concatenate([w.ravel() for p, w in weights.items() if "SelfAttention" in p])
+    assert attention.size > 100 and abs(float(np.std(attention)) - 0.02) < 0.004
+    shared = weights["['shared']['embedding']"]
+    assert abs(float(np.std(shared)) - 0.02) < 0.004
+
+
 def test_the_joint_pass_is_the_two_passes_for_a_stateless_d_and_steps_spectral_norm_once():
     from jaxgan.families import gan
     from jaxgan.nn import models

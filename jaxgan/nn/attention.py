@@ -13,20 +13,21 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgan.nn import normalization
+from jaxgan.nn import inits, normalization
 
 
 class SelfAttention(nn.Module):
     norm: str = "none"  # "spectral_norm" wraps the four convolutions
     train: bool = True
     dtype: jnp.dtype = jnp.float32
+    init_style: str = "default"  # Glorot uniform; or a BigGAN style (jaxgan/nn/inits.py)
 
     def _conv(self, features: int, name: str):
         conv = nn.Conv(
             features,
             (1, 1),
             use_bias=False,
-            kernel_init=nn.initializers.xavier_uniform(),  # BigGAN's 'ortho' / xavier
+            kernel_init=inits.weight_init(self.init_style, nn.initializers.xavier_uniform()),
             dtype=self.dtype,
             name=name,
         )

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from jaxgan.data.datasets import Dataset
-from jaxgan.nn import normalization
+from jaxgan.nn import inits, normalization
 from jaxgan.runtime.errors import UserError
 
 FORMS = ("concat", "projection")
@@ -70,11 +70,13 @@ class LinearConditionalBatchNorm(nn.Module):
     """BigGAN's `ccbn` with a conditioning vector c (its shared class embedding, joined
     with a chunk of z under hierarchical latents): batch statistics shared, then
     x * (1 + gain(c)) + bias(c), gain and bias linear layers without biases (spectrally
-    normalised when the net is: `norm`), weights N(0, 0.02) as BigGAN-PyTorch's N02."""
+    normalised when the net is: `norm`), weights N(0, 0.02) as BigGAN-PyTorch's N02, or
+    orthogonal under init_style "biggan_ortho" (jaxgan/nn/inits.py)."""
 
     norm: str = "none"
     train: bool = True
     dtype: jnp.dtype = jnp.float32
+    init_style: str = "biggan"
 
     @nn.compact
     def __call__(self, x: jax.Array, condition: jax.Array) -> jax.Array:
@@ -86,7 +88,7 @@ class LinearConditionalBatchNorm(nn.Module):
             layer = nn.Dense(
                 features,
                 use_bias=False,
-                kernel_init=nn.initializers.normal(0.02),
+                kernel_init=inits.weight_init(self.init_style, nn.initializers.normal(0.02)),
                 dtype=self.dtype,
                 name=name,
             )

@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxgan.nn import conditioning, normalization
+from jaxgan.nn import conditioning, inits, normalization
 from jaxgan.nn.attention import SelfAttention
 from jaxgan.nn.models import resnet
 from jaxgan.runtime.errors import UserError
@@ -60,9 +60,9 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         raise UserError(f"BigGAN's D takes d_norm 'spectral_norm' or 'none', got {config.d_norm!r}")
     if config.minibatch_features != "none":
         raise UserError("BigGAN's discriminator has no mini-batch features: set 'none'")
-    if config.resnet_init not in resnet.INITS:
+    if config.resnet_init not in inits.INITS:
         raise UserError(
-            f"config.resnet_init must be one of {resnet.INITS}, got {config.resnet_init!r}"
+            f"config.resnet_init must be one of {inits.INITS}, got {config.resnet_init!r}"
         )
     sizes = [config.image_size // 2**k for k in range(len(G_ARCH[config.image_size][1]))]
     if config.attention_resolution not in (0, *sizes):
@@ -115,7 +115,7 @@ class Generator(nn.Module):
             shared = nn.Embed(
                 self.num_classes,
                 self.shared_dim,
-                embedding_init=nn.initializers.normal(0.02),
+                embedding_init=inits.weight_init(self.init_style, nn.initializers.normal(0.02)),
                 name="shared",
             )(labels)
             conditions = [shared] * len(outputs)
@@ -125,7 +125,7 @@ class Generator(nn.Module):
         dense = nn.Dense(
             BOTTOM * BOTTOM * first * self.width,
             dtype=self.dtype,
-            **resnet.initializers(self.init_style, resnet.plain_init, z.shape[-1]),
+            **inits.layer_inits(self.init_style, resnet.plain_init, z.shape[-1]),
         )
         x = normalization.weighted(dense, norm, train)(z)
         x = x.reshape(z.shape[0], BOTTOM, BOTTOM, first * self.width)
@@ -140,7 +140,7 @@ class Generator(nn.Module):
                 init_style=self.init_style,
             )(x, condition)
             if x.shape[1] == self.attention_resolution:
-                x = SelfAttention(norm=norm, train=train, dtype=self.dtype)(x)
+                x = SelfAttention(norm, train, self.dtype, self.init_style)(x)
         return resnet.to_image(self, x, norm, train)
 
 

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from jaxgan.nn import conditioning, normalization
+from jaxgan.nn import conditioning, inits, normalization
 from jaxgan.nn.attention import SelfAttention
 from jaxgan.runtime.errors import UserError
 
@@ -38,33 +38,6 @@ BOTTOM = 4  # G's first feature map is BOTTOM x BOTTOM
 # Glorot uniform, with gain sqrt(2) (variance scale 2) for the convs before ReLUs.
 residual_init = nn.initializers.variance_scaling(2.0, "fan_avg", "uniform")
 plain_init = nn.initializers.xavier_uniform()
-
-# BigGAN-PyTorch's initialisation (its CIFAR script's G_init=D_init='N02'): every weight
-# of a convolution, linear layer or embedding from N(0, 0.02); the biases left at
-# PyTorch's default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)); a class-conditional gain is
-# 1 + an N(0, 0.02) table (jaxgan keeps the gain itself, the same function and gradient).
-INITS = ("default", "biggan")
-biggan_weight_init = nn.initializers.normal(0.02)
-
-
-def torch_bias_init(fan_in: int) -> nn.initializers.Initializer:
-    bound = 1.0 / fan_in**0.5
-
-    def init(key, shape, dtype=jnp.float32):
-        return jax.random.uniform(key, shape, dtype, -bound, bound)
-
-    return init
-
-
-def biggan_gain_init(key, shape, dtype=jnp.float32):
-    return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
-
-
-def initializers(style: str, kernel_init, fan_in: int) -> dict:
-    """A layer's kernel_init (and bias_init) for an init style."""
-    if style == "biggan":
-        return {"kernel_init": biggan_weight_init, "bias_init": torch_bias_init(fan_in)}
-    return {"kernel_init": kernel_init}
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
@@ -79,8 +52,10 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         )
     if config.minibatch_features != "none":
         raise UserError("the ResNet discriminator has no mini-batch features: set 'none'")
-    if config.get("resnet_init", "default") not in INITS:
-        raise UserError(f"config.resnet_init must be one of {INITS}, got {config.resnet_init!r}")
+    if config.get("resnet_init", "default") not in inits.INITS:
+        raise UserError(
+            f"config.resnet_init must be one of {inits.INITS}, got {config.resnet_init!r}"
+        )
     if config.get("attention_resolution", 0) not in (0, 8, 16):
         raise UserError(
             "config.attention_resolution must be 0 (none), 8 or 16 for the 32x32 ResNet, got "
@@ -104,10 +79,10 @@ class _Layers(nn.Module):
     norm: str = "none"
     train: bool = True
     dtype: jnp.dtype = jnp.float32
-    init_style: str = "default"  # or "biggan" (INITS)
+    init_style: str = "default"  # jaxgan/nn/inits.py
 
     def conv(self, features: int, size: int, init, name: str, in_features: int):
-        options = initializers(self.init_style, init, in_features * size * size)
+        options = inits.layer_inits(self.init_style, init, in_features * size * size)
         layer = nn.Conv(features, (size, size), dtype=self.dtype, name=name, **options)
         return normalization.weighted(layer, self.norm, self.train)
 
@@ -126,14 +101,15 @@ class GeneratorBlock(_Layers):
         def normalize(h, name):
             if self.vector_conditioning:
                 return conditioning.LinearConditionalBatchNorm(
-                    self.norm, self.train, self.dtype, name=name
+                    self.norm, self.train, self.dtype, self.init_style, name=name
                 )(h, labels)
             if self.num_classes:
-                inits = {}
-                if self.init_style == "biggan":
-                    inits = {"scale_init": biggan_gain_init, "bias_init": biggan_weight_init}
+                tables = {
+                    "scale_init": inits.gain_init(self.init_style),
+                    "bias_init": inits.weight_init(self.init_style, nn.initializers.zeros),
+                }
                 return conditioning.ConditionalBatchNorm(
-                    self.num_classes, self.train, self.dtype, name=name, **inits
+                    self.num_classes, self.train, self.dtype, name=name, **tables
                 )(h, labels)
             return normalization.batch_norm(self.train, self.dtype, name=name)(h)
 
@@ -180,7 +156,7 @@ class Generator(nn.Module):
     conditional_form: str = "projection"
     label_embedding_dim: int = 32
     attention_resolution: int = 0  # self-attention after the block of this size; 0 none
-    init_style: str = "default"  # or "biggan": BigGAN-PyTorch's N(0, 0.02) (INITS)
+    init_style: str = "default"  # jaxgan/nn/inits.py
     dtype: jnp.dtype = jnp.float32  # compute dtype; parameters stay float32
 
     @nn.compact
@@ -195,7 +171,7 @@ class Generator(nn.Module):
         dense = nn.Dense(
             BOTTOM * BOTTOM * self.width,
             dtype=self.dtype,
-            **initializers(self.init_style, plain_init, z.shape[-1]),
+            **inits.layer_inits(self.init_style, plain_init, z.shape[-1]),
         )
         x = normalization.weighted(dense, norm, train)(z)
         x = x.reshape(z.shape[0], BOTTOM, BOTTOM, self.width)
@@ -209,7 +185,7 @@ class Generator(nn.Module):
                 init_style=self.init_style,
             )(x, labels if projection else None)
             if x.shape[1] == self.attention_resolution:
-                x = SelfAttention(norm=norm, train=train, dtype=self.dtype)(x)
+                x = SelfAttention(norm, train, self.dtype, self.init_style)(x)
         return to_image(self, x, norm, train)
 
 
@@ -220,7 +196,7 @@ def to_image(generator: nn.Module, x: jax.Array, norm: str, train: bool) -> jax.
         generator.num_channels,
         (3, 3),
         dtype=generator.dtype,
-        **initializers(generator.init_style, plain_init, x.shape[-1] * 9),
+        **inits.layer_inits(generator.init_style, plain_init, x.shape[-1] * 9),
     )
     x = normalization.weighted(last, norm, train)(x)
     return jnp.tanh(x).astype(jnp.float32)
@@ -233,7 +209,7 @@ class Discriminator(nn.Module):
     conditional_form: str = "projection"
     label_embedding_dim: int = 32
     attention_resolution: int = 0  # self-attention after the first block of this size
-    init_style: str = "default"  # or "biggan" (INITS)
+    init_style: str = "default"  # jaxgan/nn/inits.py
     # > 0: a rotation classifier head (the self-supervised GAN, families/ssgan.py).
     rotation_classes: int = 0
     # The blocks: (channels as a multiple of `width`, downsamples). SNGAN's by default;
@@ -263,11 +239,11 @@ class Discriminator(nn.Module):
             )
             x = block(x)
             if x.shape[1] == self.attention_resolution and not attended:  # 16, then 8
-                x = SelfAttention(norm=self.norm, train=train, dtype=self.dtype)(x)
+                x = SelfAttention(self.norm, train, self.dtype, self.init_style)(x)
                 attended = True
         phi = jnp.sum(nn.relu(x), axis=(1, 2))  # global sum pooling
         last = nn.Dense(
-            1, dtype=self.dtype, **initializers(self.init_style, plain_init, phi.shape[-1])
+            1, dtype=self.dtype, **inits.layer_inits(self.init_style, plain_init, phi.shape[-1])
         )
         logits = normalization.weighted(last, self.norm, train)(phi)
         logits = logits.reshape(x.shape[0]).astype(jnp.float32)
@@ -289,11 +265,9 @@ class Discriminator(nn.Module):
                 return rotation_logits
         if conditioning.uses(self, "projection"):
             self.sow("intermediates", "phi", phi)  # for inspection (capture with mutable)
-            embedding = (
-                {"embedding_init": biggan_weight_init} if self.init_style == "biggan" else {}
-            )
+            embedding_init = inits.weight_init(self.init_style, nn.initializers.xavier_uniform())
             projection = conditioning.Projection(
-                self.num_classes, self.norm, train, self.dtype, **embedding
+                self.num_classes, self.norm, train, self.dtype, embedding_init
             )
             logits = logits + projection(phi, labels)
         return logits
