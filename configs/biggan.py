@@ -49,9 +49,8 @@ What differs (to do before calling it the reference):
   (Spectrally normalised layers now start from the raw N(0, 0.02) weight, as the
   reference's: jaxgan/nn/normalization.py; before 2026-12-07 Flax's wrapper stored the
   weight divided by a first sigma estimate.)
-- The reference's EMA also averages BatchNorm statistics and spectral-norm vectors;
-  jaxgan's EMA G uses the live G's statistics. (Its ema_start is here: the average
-  copies G before iteration 1000.)
+- (The EMA is the reference's: it averages BatchNorm statistics and spectral-norm
+  vectors too, `ema_collections`, and copies G before iteration `ema_start`.)
 - The reference samples its EMA G in training mode (batch statistics): set
   `--config.sample_with_running_stats=False` for that.
 - (Standing statistics are implemented: `:128` and `:64` sample with 16 batches of them,
@@ -83,6 +82,7 @@ def get_config(arg: str | None = None):
     config.g_width = config.d_width = 64  # ch: the 32-px blocks are 4 x 64 = 256 wide
     config.g_ema_decay = 0.9999
     config.ema_start = 1000
+    config.ema_collections = True  # its ema averages BN statistics and SN vectors too
     config.resnet_init = "biggan"
     config.d_joint_pass = True
     config.num_train_steps = 100000

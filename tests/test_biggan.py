@@ -33,7 +33,7 @@ def test_a_narrow_biggan_trains_a_step():
     labels = np.random.default_rng(1).integers(0, 10, (4, 4)).astype(np.int32)
     state, metrics = make_train_step(config)(state, {"image": images, "label": labels})
     assert int(state.step) == 1 and np.isfinite(float(metrics["g_loss"]))
-    assert set(state.ema) == {"g"}
+    assert set(state.ema) == {"g", "g__collections"}  # ema_collections
 
 
 def test_biggans_initialisation_draws_its_distributions():

@@ -200,6 +200,35 @@ def test_ema_in_the_step():
     chex.assert_trees_all_close(jax.device_get(new_state.g_ema), expected, rtol=1e-6)
 
 
+def test_ema_collections_average_batchnorm_and_spectral_norm_state_by_the_same_decay():
+    """config.ema_collections (BigGAN-PyTorch's ema over every buffer): the average of
+    G's collections follows a <- d a + (1 - d) live after each step, from the initial
+    collections; sampling then uses it. Off (the default) the state keeps none."""
+    from jaxgan import families
+    from jaxgan.sampling import restore
+    from jaxgan.training.state import collections_key
+
+    config = tiny(g_ema_decay=0.5, ema_collections=True, g_spectral_norm=True)
+    state = create_train_state(config)
+    key = collections_key("g")
+    expected = jax.device_get(state.g.collections)
+    assert set(expected) == {"batch_stats"}  # BatchNorm statistics and SN's u, sigma
+    chex.assert_trees_all_equal(jax.device_get(state.ema[key]), expected)
+    step, rng = make_train_step(config), np.random.default_rng(0)
+    for _ in range(3):
+        images = rng.uniform(-1, 1, (1, 16, 28, 28, 1)).astype(np.float32)
+        state, _ = step(state, {"image": images})
+        live = jax.device_get(state.g.collections)
+        expected = jax.tree.map(lambda a, p: 0.5 * a + 0.5 * p, expected, live)
+    chex.assert_trees_all_close(jax.device_get(state.ema[key]), expected, rtol=1e-6, atol=1e-7)
+    leaves = jax.tree.leaves(jax.tree.map(lambda a, b: np.abs(a - b).max(), expected, live))
+    assert max(leaves) > 1e-3  # the average is not the live statistics
+    family = families.of(config)
+    net = restore.generator_net(state, config, family, family.build(config)["g"])
+    chex.assert_trees_all_equal(net.collections, state.ema[key])
+    assert set(create_train_state(tiny(g_ema_decay=0.5)).ema) == {"g"}
+
+
 # --- Unrolling ------------------------------------------------------------------------
 
 

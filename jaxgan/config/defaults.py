@@ -284,12 +284,16 @@ def base_config() -> ml_collections.ConfigDict:
     config.d_joint_pass = False
     # Exponential moving average of G's parameters, used for samples and evaluation
     # (Yazici et al. 2019); 0 is off, e.g. 0.999. The averaged G uses the live G's
-    # BatchNorm running statistics.
+    # BatchNorm running statistics unless ema_collections.
     config.g_ema_decay = 0.0
     # Iteration (counted from 1) from which the moving averages average; before it they
     # copy the parameters (BigGAN-PyTorch's ema_start: 1000 in its CIFAR script). 0: from
     # the first step.
     config.ema_start = 0
+    # Average the averaged nets' collections too (BatchNorm running statistics, spectral
+    # norm's u and sigma), as BigGAN-PyTorch's ema averages every buffer of its state
+    # dict; the averaged net then samples with them. False: the live net's statistics.
+    config.ema_collections = False
 
     # BigGAN/SAGAN self-attention (jaxgan/nn/attention.py) in the ResNet's G and D at this
     # feature-map size (8 or 16 at 32x32; with the biggan model, one of G's block sizes,

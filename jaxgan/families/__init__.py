@@ -122,7 +122,8 @@ def refuse_generic_settings(config, family: str, more: tuple[str, ...] = ()) -> 
     from jaxgan.config import defaults
 
     base = defaults.base_config()
-    for field in ("optimizer", "lr_schedule", "lr_warmup_steps", "ema_start", *more):
+    for field in ("optimizer", "lr_schedule", "lr_warmup_steps", "ema_start", "ema_collections",
+                  *more):  # fmt: skip
         if config[field] != base[field]:
             raise UserError(
                 f"config.{field}={config[field]!r}: the {family} family's optimisers and "

@@ -51,13 +51,17 @@ def generator_net(
 ) -> NetState:
     """The generator's variables that every sample is drawn with (training's grids,
     jaxgan.sample, FID): the moving average of its parameters when the run keeps one and
-    config.sample_with_ema (default), with the live net's BatchNorm statistics, or with
-    config.standing_stats_batches > 0 statistics re-estimated for those parameters
-    (standing_stats.py); else its own parameters."""
+    config.sample_with_ema (default), with the live net's BatchNorm statistics (their
+    moving average under config.ema_collections), or with config.standing_stats_batches
+    > 0 statistics re-estimated for those parameters (standing_stats.py); else its own
+    parameters."""
     name = family.GENERATOR
     net, average = state.nets[name], state.ema.get(name)
     if average is not None and config.get("sample_with_ema", True):
         net = net.replace(params=average)
+        averaged = state.ema.get(train_state.collections_key(name))
+        if averaged is not None:
+            net = net.replace(collections=averaged)
     batches = config.get("standing_stats_batches", 0)
     # Sampling with batch statistics (sample_with_running_stats False) never reads them.
     if batches and config.sample_with_running_stats:

@@ -184,6 +184,14 @@ def apply_source(state, source, config: ml_collections.ConfigDict):
         nets[name] = net.replace(
             params=other.params, collections=other.collections, opt_state=opt_state
         )
-    # A moving average the source lacks starts from the copied parameters.
-    ema = {name: theirs.ema.get(name, nets[name].params) for name in state.ema}
+    # A moving average the source lacks starts from the copied parameters (collections).
+    from jaxgan.training.state import collections_key  # state imports this module
+
+    def copied(key: str):
+        if key in nets:
+            return nets[key].params
+        (name,) = [n for n in nets if collections_key(n) == key]
+        return nets[name].collections
+
+    ema = {key: theirs.ema.get(key, copied(key)) for key in state.ema}
     return state.replace(nets=nets, ema=ema)

@@ -31,7 +31,9 @@ class TrainState:
     """Every net of a family, their optimisers and averages, the step and the run's key.
 
     `nets` maps each net's name to its NetState; `ema` maps the names of the nets that
-    keep a moving average (the family's ema_decays) to the averaged parameters; `extras`
+    keep a moving average (the family's ema_decays) to the averaged parameters, and,
+    under config.ema_collections, `collections_key(name)` to the averaged collections
+    (BatchNorm statistics, spectral norm's vectors); `extras`
     holds a family's state that no optimiser trains (running means, image pools), saved
     and restored like the rest. `key` holds raw key data (uint32) so checkpoints need no
     special handling; the step's randomness is `fold_in(key, step)`, so a resumed run
@@ -60,6 +62,12 @@ class TrainState:
 
     def with_net(self, name: str, net: NetState) -> "TrainState":
         return self.replace(nets={**self.nets, name: net})
+
+
+def collections_key(name: str) -> str:
+    """The `ema` entry of net `name`'s averaged collections (config.ema_collections)."""
+    # No '/' or '.': checkpoint formats read those as separators in parameter paths.
+    return f"{name}__collections"
 
 
 # The name of jaxgan 0.1's two-net state, kept for code that imports it.
@@ -179,6 +187,9 @@ def initial_state(
     state's shapes without allocating it."""
     family, nets = resolve(config, family, nets, generator, discriminator)
     state = family.init(key, config=config, nets=nets)
-    # Every averaged net's average starts at its initial parameters.
+    # Every averaged net's average starts at its initial parameters (and collections).
     averages = {name: state.nets[name].params for name in family.ema_decays(config)}
+    if config.get("ema_collections"):
+        for name in family.ema_decays(config):
+            averages[collections_key(name)] = state.nets[name].collections
     return state.replace(ema={**averages, **state.ema})

@@ -24,7 +24,7 @@ from jax.sharding import PartitionSpec as P
 
 from jaxgan.families import Context, Phase
 from jaxgan.runtime import sharding
-from jaxgan.training.state import NetState, TrainState, resolve
+from jaxgan.training.state import NetState, TrainState, collections_key, resolve
 
 Metrics = dict[str, jax.Array]
 
@@ -32,6 +32,18 @@ Metrics = dict[str, jax.Array]
 def ema_update(average, params, decay: float):
     """average <- decay * average + (1 - decay) * params, leaf by leaf."""
     return jax.tree.map(lambda a, p: decay * a + (1 - decay) * p, average, params)
+
+
+def ema_update_collections(average, live, decay: float):
+    """ema_update of a net's collections: floating leaves averaged, others (counters)
+    taken from the live net."""
+
+    def update(a, p):
+        if not jnp.issubdtype(a.dtype, jnp.floating):
+            return p
+        return (decay * a + (1 - decay) * p).astype(a.dtype)
+
+    return jax.tree.map(update, average, live)
 
 
 def _apply_gradients(state: TrainState, phase: Phase, grads: dict, txs: dict) -> TrainState:
@@ -88,12 +100,15 @@ def family_step(
     optimizers: dict[str, optax.GradientTransformation],
     ema_decays: dict[str, float],
     ema_start: int = 0,
+    ema_collections: bool = False,
 ) -> tuple[TrainState, Metrics]:
     """The pure step: every phase in order, then the moving averages, then step + 1.
 
     A decay may be a function of the step (StyleGAN2's ramp-up: `decay(step)`). Before
     iteration `ema_start` (counted from 1, as BigGAN's code counts its `itr`), the
-    averages copy the parameters (decay 0), as BigGAN-PyTorch's `ema_start` does."""
+    averages copy the parameters (decay 0), as BigGAN-PyTorch's `ema_start` does. With
+    `ema_collections` each averaged net's collections are averaged by the same decay
+    (BigGAN-PyTorch's ema averages its buffers too)."""
     key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
     metrics, handoff = {}, {}
     for phase in phases:
@@ -113,6 +128,10 @@ def family_step(
         name: ema_update(state.ema[name], state.nets[name].params, decay)
         for name, decay in ema_decays.items()
     }
+    if ema_collections:
+        for name, decay in ema_decays.items():
+            key_ = collections_key(name)
+            ema[key_] = ema_update_collections(state.ema[key_], state.nets[name].collections, decay)
     return state.replace(step=state.step + 1, ema={**state.ema, **ema}), metrics
 
 
@@ -123,13 +142,19 @@ def make_step_function(config: ml_collections.ConfigDict, family, nets: dict[str
     phases = family.phases(config, nets)
     optimizers, decays = family.optimizers(config), family.ema_decays(config)
 
-    start = config.get("ema_start", 0)
+    start, collections = config.get("ema_start", 0), config.get("ema_collections", False)
 
     def step(state, batch, frozen=None):
         if frozen is not None:
             batch = {**batch, "frozen": frozen}
         return family_step(
-            state, batch, phases=phases, optimizers=optimizers, ema_decays=decays, ema_start=start
+            state,
+            batch,
+            phases=phases,
+            optimizers=optimizers,
+            ema_decays=decays,
+            ema_start=start,
+            ema_collections=collections,
         )
 
     return step

@@ -90,6 +90,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "g_orthogonal_reg": 0.0,
     "attention_resolution": 0,
     "ema_start": 0,
+    "ema_collections": False,
     "resnet_init": "default",
     "d_joint_pass": False,
     "biggan_shared_dim": 0,
