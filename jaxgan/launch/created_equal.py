@@ -15,6 +15,7 @@ import pathlib
 import statistics
 import sys
 
+from jaxgan.launch import rundir
 from jaxgan.runtime import cli
 from jaxgan.runtime.errors import UserError
 
@@ -33,21 +34,11 @@ NAMES = {"mm": "MM GAN", "ns": "NS GAN", "lsgan": "LSGAN", "wgan": "WGAN", "wgan
          "dragan": "DRAGAN"}  # fmt: skip
 
 
-def run_fids(run: pathlib.Path) -> dict[int, float]:
-    """A run's FID per scored checkpoint step."""
-    scores = {}
-    for path in (run / "eval").glob("metrics_*.json"):
-        record = json.loads(path.read_text())
-        if record.get("fid") is not None:
-            scores[int(record["step"])] = float(record["fid"])
-    return scores
-
-
 def row(sweep: pathlib.Path) -> tuple[list[float], list[int], list[int]]:
     """Each scored run's best FID, how many checkpoints it had scored, and its samples."""
     best, scored, samples = [], [], []
     for run in sorted(sweep.glob("seed=*")):
-        fids = run_fids(run)
+        fids = rundir.run_fids(run)
         if fids:
             best.append(min(fids.values()))
             scored.append(len(fids))

@@ -19,7 +19,7 @@ import pathlib
 import statistics
 import sys
 
-from jaxgan.launch import created_equal, record
+from jaxgan.launch import record, rundir
 from jaxgan.runtime import cli
 from jaxgan.runtime.errors import UserError
 
@@ -38,7 +38,7 @@ def sweep_scores(sweep: pathlib.Path) -> dict[int, list[float]]:
     """FIDs per image count over the sweep's runs (one per run that scored that count)."""
     scores: dict[int, list[float]] = {}
     for run in sorted(sweep.glob("seed=*")):
-        fids = created_equal.run_fids(run)
+        fids = rundir.run_fids(run)
         if not fids:
             continue
         per_step = images_per_step(run)

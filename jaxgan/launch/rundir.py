@@ -65,6 +65,16 @@ def final_metrics(run: Run, evaluate: bool) -> dict[str, float] | None:
     return eval_metrics(run) if evaluate else final_losses(run)
 
 
+def run_fids(run: pathlib.Path) -> dict[int, float]:
+    """A run's FID per scored checkpoint step (its eval/metrics_<step>.json)."""
+    scores = {}
+    for path in (run / "eval").glob("metrics_*.json"):
+        record = json.loads(path.read_text())
+        if record.get("fid") is not None:
+            scores[int(record["step"])] = float(record["fid"])
+    return scores
+
+
 def last_attempt(log: pathlib.Path) -> list[str]:
     try:
         lines = log.read_text(errors="replace").splitlines()
