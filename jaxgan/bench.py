@@ -3,7 +3,8 @@
   python -m jaxgan.bench --config=configs/dcgan.py:64 --batch_size=32 --steps=20
 
 Prints one JSON line: img_per_s, step_ms (median), compile_s, backend, devices,
-batch_size, and peak_memory_bytes where the backend reports it (GPU/TPU). With
+batch_size, peak_memory_bytes where the backend reports it (GPU/TPU), and
+peak_host_rss_bytes (the process's peak resident memory: the measure on CPU). With
 --config.steps_per_dispatch=K each timed call runs K steps; step_ms is per step.
 --profile_ops=N then prints where the step's time goes (jaxgan/benchmarks/op_profile.py).
 --layer_implementation=conv_transpose=xla,conv=xla times the stock lowerings instead of what

@@ -19,6 +19,10 @@ def test_benchmark_reports_per_step_numbers(steps_per_dispatch):
     assert result["batch_size"] == 16 and result["backend"] == "cpu"
     # img_per_s is batch / step time, where a call of K steps counts as K steps.
     assert result["img_per_s"] == pytest.approx(16 / (result["step_ms"] / 1e3), rel=0.01)
+    # The peak resident memory: at least the process's current resident pages.
+    with open("/proc/self/statm") as statm:
+        resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    assert result["peak_host_rss_bytes"] >= 0.99 * resident > 0
 
 
 def test_benchmark_of_a_2d_point_config():

@@ -98,8 +98,20 @@ def _record(config: ml_collections.ConfigDict, times: list[float], compile_s: fl
         "devices": jax.device_count(),
         "device_kind": jax.devices()[0].device_kind,
         "peak_memory_bytes": memory.get("peak_bytes_in_use"),
+        # CPU devices report no memory statistics: the process's peak resident memory
+        # (state, activations, compiler and all) is the nearest measure there.
+        "peak_host_rss_bytes": peak_host_rss_bytes(),
         "jax": jax.__version__,
     }
+
+
+def peak_host_rss_bytes() -> int | None:
+    """The process's peak resident set size so far (Linux reports it in KiB)."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def environment_settings(text: str) -> dict[str, str]:
