@@ -72,3 +72,11 @@ def test_the_inception_benchmark_command_refuses_a_zero_batch_in_one_line():
     assert result.stderr.strip().splitlines() == [
         "jaxgan: error: --batch-size and --pairs must be at least 1"
     ]
+
+
+def test_the_record_names_config_model_only_for_families_that_read_it():
+    import jaxgan
+
+    assert step_timing._record(tiny(), [0.5], 1.0)["config_model"] == "dcgan"
+    own_nets = jaxgan.load_config("configs/progan.py:fashion")
+    assert step_timing._record(own_nets, [0.5], 1.0)["config_model"] is None

@@ -86,7 +86,8 @@ def _record(config: ml_collections.ConfigDict, times: list[float], compile_s: fl
     memory = jax.devices()[0].memory_stats() or {}
     return {
         "family": config.get("family", "gan"),
-        "config_model": config.model,
+        # None for a family with nets of its own (config.model unread).
+        "config_model": config.model if getattr(families.of(config), "USES_MODEL", True) else None,
         "image_size": None if config.data_dim else config.image_size,
         "compute_dtype": config.compute_dtype,
         "batch_size": config.batch_size,
