@@ -400,3 +400,21 @@ def test_spectral_norm_stores_the_initialisers_raw_weight_and_normalises_it_when
     plain = make_layer(lambda *_: jnp.asarray(drawn["kernel"]) / sigma)
     expected = plain.apply(plain.init(jax.random.key(1), x), x)
     np.testing.assert_allclose(np.asarray(out), np.asarray(expected), rtol=1e-5, atol=1e-6)
+
+
+def test_ema_collections_without_an_average_is_refused():
+    from jaxgan.config import validation
+
+    with pytest.raises(UserError, match="averages none: set g_ema_decay > 0") as error:
+        validation.validate(tiny(ema_collections=True))
+    assert "\n" not in str(error.value)
+    validation.validate(tiny(ema_collections=True, g_ema_decay=0.9))
+
+
+def test_spectrally_normalised_parameters_stay_float32_under_bfloat16_compute():
+    """Flax's wrapper stored W/sigma in the layer's (bfloat16) dtype at initialisation;
+    the raw initial weight keeps the parameter dtype, float32, like every other one."""
+    config = tiny(compute_dtype="bfloat16", d_norm="spectral_norm", g_spectral_norm=True)
+    state = create_train_state(config)
+    dtypes = {leaf.dtype for leaf in jax.tree.leaves((state.g.params, state.d.params))}
+    assert dtypes == {jnp.dtype(jnp.float32)}

@@ -107,12 +107,14 @@ def _record(config: ml_collections.ConfigDict, times: list[float], compile_s: fl
 
 
 def peak_host_rss_bytes() -> int | None:
-    """The process's peak resident set size so far (Linux reports it in KiB)."""
+    """The process's peak resident set size so far (Linux reports it in KiB, macOS in
+    bytes)."""
     try:
         import resource
     except ImportError:  # not on this platform
         return None
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def environment_settings(text: str) -> dict[str, str]:

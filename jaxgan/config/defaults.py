@@ -299,8 +299,9 @@ def base_config() -> ml_collections.ConfigDict:
     # feature-map size (8 or 16 at 32x32; with the biggan model, one of G's block sizes,
     # e.g. 64 at 128 px); 0 is none.
     config.attention_resolution = 0
-    # The ResNet's initialisation: "default" (Xavier/He-style), or "biggan": BigGAN-
-    # PyTorch's N(0, 0.02) weights, PyTorch's default biases, 1 + N(0, 0.02) class gains.
+    # The ResNet's initialisation (jaxgan/nn/inits.py): "default" (Xavier/He-style),
+    # "biggan": BigGAN-PyTorch's N02 (N(0, 0.02) weights, PyTorch's default biases,
+    # 1 + N(0, 0.02) class gains), or "biggan_ortho": its `ortho` (orthogonal weights).
     config.resnet_init = "default"
     # The biggan model (jaxgan/nn/models/biggan.py): a shared class embedding of this size
     # feeding every conditional BatchNorm of G through linear layers (BigGAN's G_shared,

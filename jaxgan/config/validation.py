@@ -98,6 +98,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
         raise UserError("config.prefetch_batches must be >= 0")
     losses.get(config.loss, config.real_label)
     penalties.get(config.penalty)
+    if config.get("ema_collections") and not families.of(config).ema_decays(config):
+        raise UserError(
+            "config.ema_collections averages the statistics of the nets this run averages, "
+            "but it averages none: set g_ema_decay > 0 (or leave ema_collections False)"
+        )
     normalization.check(config.d_norm)
     minibatch.Options.from_config(config)
     if not 0 < config.real_label <= 1:

@@ -8,10 +8,12 @@
                  initialization"): every such weight a random orthogonal matrix (gain 1).
 
 The BigGAN styles leave biases at PyTorch's default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-and reach every layer BigGAN-PyTorch's `init_weights` reaches (nn.Conv2d, nn.Linear,
-nn.Embedding modules): the conditional BatchNorms' gain and bias tables or linear layers,
-the shared class embedding, self-attention's 1x1 convolutions and the projection
-embedding. Its class gain is 1 + such a table; jaxgan keeps the gain itself (1 + the
+and reach every layer of the BigGAN nets that BigGAN-PyTorch's `init_weights` reaches
+(its nn.Conv2d, nn.Linear, nn.Embedding modules): convolutions, linear layers, the
+conditional BatchNorms' gain and bias tables or linear layers, the shared class
+embedding, self-attention's 1x1 convolutions and the projection embedding. (Layers the
+BigGAN nets do not have -- the ResNet's concat-conditioning embedding, SS-GAN's
+rotation head -- keep their own initialisers.) Its class gain is 1 + such a table; jaxgan keeps the gain itself (1 + the
 draw), the same function and gradient.
 
 PyTorch's `orthogonal_` flattens a weight to (out, fan_in) and Flax's `orthogonal` to

@@ -282,6 +282,7 @@ class NNXNet(nn.Module):
 def to_nnx(net: NNXNet, params, collections=None) -> nnx.Module:
     """The NNX module of `net` (from `from_nnx`) holding these variables, e.g. a trained
     state's `to_nnx(net, state.g.params, state.g.collections)` or its moving average
-    `to_nnx(net, state.ema["g"], state.g.collections)`. A new module each call."""
+    `to_nnx(net, state.ema["g"], state.g.collections)` (its averaged collections under
+    config.ema_collections: `state.ema[collections_key("g")]`). A new module each call."""
     layout = net.layout
     return layout.merge(layout.flat({"params": params, **(collections or {})}))
