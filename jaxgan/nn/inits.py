@@ -13,8 +13,8 @@ and reach every layer of the BigGAN nets that BigGAN-PyTorch's `init_weights` re
 conditional BatchNorms' gain and bias tables or linear layers, the shared class
 embedding, self-attention's 1x1 convolutions and the projection embedding. (Layers the
 BigGAN nets do not have -- the ResNet's concat-conditioning embedding, SS-GAN's
-rotation head -- keep their own initialisers.) Its class gain is 1 + such a table; jaxgan keeps the gain itself (1 + the
-draw), the same function and gradient.
+rotation head -- keep their own initialisers.) Its class gain is 1 + such a table;
+jaxgan keeps the gain itself (1 + the draw), the same function and gradient.
 
 PyTorch's `orthogonal_` flattens a weight to (out, fan_in) and Flax's `orthogonal` to
 (fan_in, out): one is the other's transpose, so both draw from the same (Haar)

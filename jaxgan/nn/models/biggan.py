@@ -13,9 +13,10 @@ has `multiple * width` channels:
 Class conditioning, the reference's two forms:
 - `shared_dim` 0: each conditional BatchNorm of G has its own per-class gain and bias
   tables (the CIFAR script's G_shared False);
-- `shared_dim` > 0 (G_shared): one shared class embedding of that size (drawn by the init
-  style: N(0, 0.02), or orthogonal under biggan_ortho; not spectrally normalised), and every conditional BatchNorm maps it, through bias-free
-  linear layers, to 1 + gain and bias (conditioning.LinearConditionalBatchNorm);
+- `shared_dim` > 0 (G_shared): one shared class embedding of that size (drawn by the
+  init style: N(0, 0.02), or orthogonal under biggan_ortho; not spectrally normalised),
+  and every conditional BatchNorm maps it, through bias-free linear layers, to 1 + gain
+  and bias (conditioning.LinearConditionalBatchNorm);
 - `hierarchical` (hier, needs shared_dim): z is cut into len(blocks) + 1 equal chunks;
   the first feeds G's linear input layer, chunk i + 1 joins the shared embedding as
   block i's condition. The reference drops the remainder of z when its size does not
