@@ -5,9 +5,11 @@ Run:
   python -m jaxgan.main --config=configs/sngan.py:32 --workdir=runs/sngan32
 
 Spectral normalization on every D layer, the hinge loss, n_dis = 1 and Adam (2e-4,
-beta1 0.5, beta2 0.999) — setting C of the paper's Table 1, its best for the standard
-CNN. The paper reports FID 29.3 on CIFAR-10 with this architecture (bring CIFAR-10 as
-`--config.dataset=tfds:cifar10 --config.num_channels=3` at :32).
+beta1 0.5, beta2 0.999) -- setting C of the paper's Table 1, its best for the standard
+CNN. NOT the paper's network: the nets are jaxgan's DCGAN (D: two stride-2 4x4
+convolutions and a full-size output convolution), where the paper's "standard CNN" D
+has seven convolutions (64 to 512 channels, LeakyReLU 0.1) and a linear layer; its FID
+of 29.3 on CIFAR-10 is for that network, not this one.
 
 Measured on MNIST (2026-12-07, seed 0, 5,000 steps; 10k samples against the 10k test
 images, launch/config_fids.sh): FID 39.1, KID 0.031, precision 0.22, recall 0.52 --
