@@ -23,8 +23,15 @@ def final_state(workdir, config):
     return jax.device_get(state), progress
 
 
-def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
-    config = tiny(num_train_steps=6, checkpoint_every_steps=3, log_every_steps=3, d_steps=2)
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"g_ema_decay": 0.5, "ema_collections": True, "g_spectral_norm": True}],
+    ids=["plain", "ema_collections"],
+)
+def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, extra):
+    config = tiny(
+        num_train_steps=6, checkpoint_every_steps=3, log_every_steps=3, d_steps=2, **extra
+    )
     train.train_and_evaluate(config, tmp_path / "straight")
 
     interrupted = tmp_path / "interrupted"
@@ -38,6 +45,8 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     assert straight_progress["batches_consumed"] == resumed_progress["batches_consumed"] == 12
     same = jax.tree.map(np.array_equal, straight, resumed)
     assert all(jax.tree.leaves(same)), "resumed parameters differ from the uninterrupted run"
+    # The averaged BatchNorm / spectral-norm state is checkpointed and restored with it.
+    assert ("g__collections" in resumed.ema) == bool(extra)
 
 
 def test_a_workdir_of_another_config_is_refused_and_left_untouched(tmp_path):
