@@ -11,10 +11,11 @@ convolutions and a full-size output convolution), where the paper's "standard CN
 has seven convolutions (64 to 512 channels, LeakyReLU 0.1) and a linear layer; its FID
 of 29.3 on CIFAR-10 is for that network, not this one.
 
-Measured on MNIST (2026-12-07, seed 0, 5,000 steps; 10k samples against the 10k test
-images, launch/config_fids.sh): FID 39.1, KID 0.031, precision 0.22, recall 0.52 --
-worse than the default DCGAN's 23.3 at the same length; D ends near chance (README,
-"Evaluation").
+Measured on MNIST (2026-12-07, seeds 0-2, 5,000 steps; 10k samples against the 10k test
+images, launch/config_fids.sh): FID 43.4 ± 2.1, KID 0.035, precision 0.17, recall 0.54
+-- worse than the default DCGAN's 23.3 ± 1.4 at the same length; D ends near chance
+(hinge d_loss ~1.8), as it did before spectral norm started from the raw weights (seed
+0 then: FID 39.1) (README, "Evaluation").
 """
 
 from jaxgan import base_config
