@@ -30,20 +30,15 @@ Metrics = dict[str, jax.Array]
 
 
 def ema_update(average, params, decay: float):
-    """average <- decay * average + (1 - decay) * params, leaf by leaf."""
-    return jax.tree.map(lambda a, p: decay * a + (1 - decay) * p, average, params)
-
-
-def ema_update_collections(average, live, decay: float):
-    """ema_update of a net's collections: floating leaves averaged, others (counters)
-    taken from the live net."""
+    """average <- decay * average + (1 - decay) * params, leaf by leaf; a leaf that is
+    not floating (a counter among a net's collections) is taken from `params`."""
 
     def update(a, p):
         if not jnp.issubdtype(a.dtype, jnp.floating):
             return p
-        return (decay * a + (1 - decay) * p).astype(a.dtype)
+        return decay * a + (1 - decay) * p
 
-    return jax.tree.map(update, average, live)
+    return jax.tree.map(update, average, params)
 
 
 def _apply_gradients(state: TrainState, phase: Phase, grads: dict, txs: dict) -> TrainState:
@@ -131,7 +126,7 @@ def family_step(
     if ema_collections:
         for name, decay in ema_decays.items():
             key_ = collections_key(name)
-            ema[key_] = ema_update_collections(state.ema[key_], state.nets[name].collections, decay)
+            ema[key_] = ema_update(state.ema[key_], state.nets[name].collections, decay)
     return state.replace(step=state.step + 1, ema={**state.ema, **ema}), metrics
 
 
