@@ -2,12 +2,14 @@
 
 import json
 
+import chex
 import jax
 import numpy as np
 import pytest
 
 from jaxgan.data import pipeline as input_pipeline
 from jaxgan.runtime.errors import UserError
+from jaxgan.sampling import restore
 from jaxgan.training import checkpoints
 from jaxgan.training import loop as train
 from jaxgan.training.state import create_train_state
@@ -47,6 +49,10 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, extra):
     assert all(jax.tree.leaves(same)), "resumed parameters differ from the uninterrupted run"
     # The averaged BatchNorm / spectral-norm state is checkpointed and restored with it.
     assert ("g__collections" in resumed.ema) == bool(extra)
+    # ... and what jaxgan.sample and evaluate restore from disk samples with it.
+    restored = restore.restore(interrupted)
+    expected = resumed.ema["g__collections"] if extra else resumed.nets["g"].collections
+    chex.assert_trees_all_equal(jax.device_get(restored.net.collections), expected)
 
 
 def test_a_workdir_of_another_config_is_refused_and_left_untouched(tmp_path):
