@@ -553,3 +553,11 @@ def test_bad_truncations_are_refused():
     bigan = jaxgan.load_config("configs/bigan.py")
     with pytest.raises(UserError, match="for Gaussian latents: this run's prior is uniform"):
         evaluation.check_truncation(bigan, 1.0)
+
+
+def test_the_evaluation_features_show_no_bar_inside_the_jobs_one(features, capfd):
+    """An evaluation shows one bar (featurize.Meter) for every image; the network's own
+    per-call bar, nested inside it, garbled the output."""
+    images = np.zeros((2 * BATCH, 16, 16, 3), np.uint8)  # two of the network's batches
+    assert features(images).shape == (2 * BATCH, 2048)
+    assert "Inception features" not in capfd.readouterr().err

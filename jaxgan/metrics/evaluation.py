@@ -72,8 +72,12 @@ def scored_steps(workdir: pathlib.Path) -> set[int]:
 @functools.lru_cache(maxsize=1)
 def inception_features(batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
     """The FID network's `features(images)`, loaded once per process (~90 MB of weights),
-    run in batches of `batch_size` images, at most inception.feature_batch_size()."""
-    return inception.load_inception(batch_size=min(batch_size, inception.feature_batch_size()))[1]
+    run in batches of `batch_size` images, at most inception.feature_batch_size(). Its
+    callers show one bar for the whole job (featurize.Meter), so it shows none of its own."""
+    _, features = inception.load_inception(
+        batch_size=min(batch_size, inception.feature_batch_size())
+    )
+    return functools.partial(features, progress=False)
 
 
 # -- Restoring a generator: generate.restore, the one path for sample and evaluate --------
