@@ -3,6 +3,7 @@
 Run:
   python -m jaxgan.main --config=configs/sngan.py --workdir=runs/sngan
   python -m jaxgan.main --config=configs/sngan.py:32 --workdir=runs/sngan32
+  python -m jaxgan.main --config=configs/sngan.py:cnn --workdir=runs/sngan_cnn
 
 Spectral normalization on every D layer, the hinge loss, n_dis = 1 and Adam (2e-4,
 beta1 0.5, beta2 0.999) -- setting C of the paper's Table 1, its best for the standard
@@ -22,11 +23,20 @@ from jaxgan import base_config
 
 
 def get_config(arg: str | None = None):
+    """`arg`: comma-separated options: `32` (32x32 images), `cnn` (the paper's standard
+    CNN, jaxgan/nn/models/sndcgan.py, with its 128-d latent)."""
     config = base_config()
     config.loss = "hinge"
     config.d_norm = "spectral_norm"
-    if arg == "32":
+    options = [part for part in (arg or "").split(",") if part]
+    unknown = sorted(set(options) - {"28", "32", "cnn"})
+    if unknown:
+        raise ValueError(
+            f"configs/sngan.py takes 28, 32 and cnn after ':' (comma-separated), got {unknown}"
+        )
+    if "32" in options:
         config.image_size = 32
-    elif arg not in (None, "", "28"):
-        raise ValueError(f"configs/sngan.py takes 28 or 32 after ':', got {arg!r}")
+    if "cnn" in options:
+        config.model = "sndcgan"
+        config.latent_dim = 128
     return config

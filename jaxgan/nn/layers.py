@@ -456,3 +456,12 @@ class DownsampleConv(nn.Module):
             return conv_input_grad_space_to_depth(x, kernel, strides, padding, self.precision)
 
         return _strided_layer(self, inputs, "conv", compute)
+
+
+class Bias(nn.Module):
+    """A learned per-channel bias starting at 0, for the strided layers above (which have
+    none) where a reference network has one."""
+
+    @nn.compact
+    def __call__(self, x: Array) -> Array:
+        return x + self.param("bias", nn.initializers.zeros, (x.shape[-1],)).astype(x.dtype)

@@ -72,14 +72,6 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         )
 
 
-class Bias(nn.Module):
-    """A learned per-channel bias starting at 0 (jaxgan's strided layers have none)."""
-
-    @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return x + self.param("bias", nn.initializers.zeros, (x.shape[-1],)).astype(x.dtype)
-
-
 class Generator(nn.Module):
     dtype: jnp.dtype = jnp.float32
 
@@ -95,9 +87,9 @@ class Generator(nn.Module):
             x = nn.leaky_relu(batch_norm(train, self.dtype)(x), 0.2)
         x = x.reshape(z.shape[0], 7, 7, 128)
         x = layers.UpsampleConvTranspose(64, kernel_init=deconv_init, dtype=self.dtype)(x)
-        x = nn.leaky_relu(batch_norm(train, self.dtype)(Bias()(x)), 0.2)
+        x = nn.leaky_relu(batch_norm(train, self.dtype)(layers.Bias()(x)), 0.2)
         x = layers.UpsampleConvTranspose(1, kernel_init=deconv_init, dtype=self.dtype)(x)
-        image = jax.nn.sigmoid(Bias()(x))  # [0, 1], the study's range
+        image = jax.nn.sigmoid(layers.Bias()(x))  # [0, 1], the study's range
         return (2.0 * image - 1.0).astype(jnp.float32)
 
 
@@ -117,9 +109,9 @@ class Discriminator(nn.Module):
             return batch_norm(train, self.dtype)(x) if self.norm == "batch_norm" else x
 
         x = layers.DownsampleConv(64, kernel_init=conv_init, dtype=self.dtype)(x)
-        x = nn.leaky_relu(Bias()(x), 0.2)
+        x = nn.leaky_relu(layers.Bias()(x), 0.2)
         x = layers.DownsampleConv(128, kernel_init=conv_init, dtype=self.dtype)(x)
-        x = nn.leaky_relu(normalize(Bias()(x)), 0.2)
+        x = nn.leaky_relu(normalize(layers.Bias()(x)), 0.2)
         x = x.reshape(x.shape[0], -1)
         x = nn.Dense(1024, kernel_init=dense_init, dtype=self.dtype)(x)
         x = nn.leaky_relu(normalize(x), 0.2)
