@@ -7,10 +7,18 @@ Run:
 
 Spectral normalization on every D layer, the hinge loss, n_dis = 1 and Adam (2e-4,
 beta1 0.5, beta2 0.999) -- setting C of the paper's Table 1, its best for the standard
-CNN. NOT the paper's network: the nets are jaxgan's DCGAN (D: two stride-2 4x4
-convolutions and a full-size output convolution), where the paper's "standard CNN" D
+CNN. By default NOT the paper's network: the nets are jaxgan's DCGAN (D: two stride-2
+4x4 convolutions and a full-size output convolution), where the paper's "standard CNN" D
 has seven convolutions (64 to 512 channels, LeakyReLU 0.1) and a linear layer; its FID
 of 29.3 on CIFAR-10 is for that network, not this one.
+
+`:cnn` trains the paper's standard CNN (config.model = "sndcgan",
+jaxgan/nn/models/sndcgan.py, as its authors' code builds it; 128-d latent) with
+everything else as above, batch 128 and 5,000 steps included (the paper: batch 64,
+100k+ steps on CIFAR-10), so that it compares with the DCGAN-net runs below. Not yet
+measured: its step costs 30x theirs (15.2 s at batch 128 on one shared core of the
+2-core AMD EPYC, `python -m jaxgan.bench --config=configs/sngan.py:cnn`, 2026-12-07),
+so 5,000 steps are about 21 hours on that CPU: a GPU run.
 
 Measured on MNIST (2026-12-07, seeds 0-2, 5,000 steps; 10k samples against the 10k test
 images, launch/config_fids.sh): FID 43.4 ± 2.1, KID 0.035, precision 0.17, recall 0.54
