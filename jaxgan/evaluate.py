@@ -4,6 +4,7 @@ benchmarks (ring8, grid25, metz_ring, stacked_mnist), their mode metrics instead
   python -m jaxgan.evaluate --workdir=runs/dcgan [--step=N] [--num_samples=50000]
   python -m jaxgan.evaluate --workdir=runs/dcgan --watch      # beside training
   python -m jaxgan.evaluate --real=PATH --fake=PATH [--out=FILE]
+  python -m jaxgan.evaluate --real=mnist:test --fake=PATH     # a dataset split's reference
   python -m jaxgan.evaluate --workdir=runs/lucic-ns --floor [--num_samples=10000]
 
 The metrics record (JSON) is the last line of stdout; progress and ETA go to stderr. A
@@ -50,7 +51,13 @@ _WATCH = flags.DEFINE_boolean("watch", False, "Score each new checkpoint until t
 _POLL_SECONDS = flags.DEFINE_float(
     "poll_seconds", 60.0, "With --watch: seconds between looks for checkpoints.", lower_bound=0.0
 )
-_REAL = flags.DEFINE_string("real", None, "Real set: image folder, .npz of images, or mu/sigma.")
+_REAL = flags.DEFINE_string(
+    "real",
+    None,
+    "Real set: image folder, .npz of images, or mu/sigma; or a dataset split as "
+    "config.fid_reference names one (e.g. mnist:test): its cached reference features, "
+    "the protocol of --workdir for images generated elsewhere.",
+)
 _FAKE = flags.DEFINE_string("fake", None, "Generated set: image folder or .npz of `images`.")
 _OUT = flags.DEFINE_string("out", None, "With --real/--fake: also write the record here.")
 _FLOOR = flags.DEFINE_boolean(

@@ -561,3 +561,23 @@ def test_the_evaluation_features_show_no_bar_inside_the_jobs_one(features, capfd
     images = np.zeros((2 * BATCH, 16, 16, 3), np.uint8)  # two of the network's batches
     assert features(images).shape == (2 * BATCH, 2048)
     assert "Inception features" not in capfd.readouterr().err
+
+
+def test_a_set_scored_against_a_dataset_split_uses_the_runs_reference(direct, tmp_path):
+    """--real=DATASET[:SPLIT] scores images generated elsewhere (another machine, another
+    codebase) as `evaluate --workdir` would: the split's reference through the training
+    path, cached under the same key a run with that fid_reference uses."""
+    np.savez(tmp_path / "data.npz", images=direct["real_images"][..., 0])
+    np.savez(tmp_path / "fake.npz", images=direct["fake_images"])
+    spec = f"npz:{tmp_path / 'data.npz'}"
+    assert evaluation.dataset_reference(spec) == spec
+    assert evaluation.dataset_reference(str(tmp_path / "fake.npz")) is None  # a path
+    record = evaluation.compare(spec, str(tmp_path / "fake.npz"))
+    assert record["fid"] == pytest.approx(direct["fid"], rel=1e-6)
+    assert record["protocol"]["dataset"] == "npz" and record["num_samples"] == BATCH
+    config = tiny(dataset=spec)
+    cached = reference.describe(config, None, BATCH)
+    np.testing.assert_allclose(np.load(cached.features_path), direct["real"], rtol=1e-5, atol=1e-6)
+    # Scored again from the cache: the same record.
+    again = evaluation.compare(spec, str(tmp_path / "fake.npz"))
+    assert again["fid"] == record["fid"]

@@ -23,6 +23,7 @@ from jax.sharding import PartitionSpec as P
 
 import jaxgan
 from jaxgan import families
+from jaxgan.config import defaults as config_defaults
 from jaxgan.data import datasets
 from jaxgan.metrics import bigan as bigan_evaluation
 from jaxgan.metrics import (
@@ -590,10 +591,20 @@ def evaluate_during_training(
 # -- Two image sets ---------------------------------------------------------------------------
 
 
+def dataset_reference(real: str) -> str | None:
+    """`real` when it names a dataset split ('mnist:test', 'fashion_mnist'), not a path."""
+    if pathlib.Path(real).expanduser().exists():
+        return None
+    return real if real.partition(":")[0] in datasets.available() else None
+
+
 def compare(real: str, fake: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, Any]:
-    """The metrics record of image set `fake` against `real` (an image set or mu/sigma)."""
-    real_set = image_sets.open_real(real)
+    """The metrics record of image set `fake` against `real`: an image set, mu/sigma, or
+    a dataset split (as config.fid_reference names one: its cached reference features)."""
     fake_set = image_sets.open_images(fake, "--fake")
+    if dataset_reference(real) is not None:
+        return _compare_with_dataset(real, fake_set, batch_size)
+    real_set = image_sets.open_real(real)
     image_sets.check_same_size(real_set, fake_set)
     real_is_images = isinstance(real_set, image_sets.ImageSet)
     # Small sets need no padding up to a full batch: every batch is then one set's size.
@@ -627,6 +638,43 @@ def compare(real: str, fake: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> di
     }
     stats = None if real_is_images else real_set
     return scoring.record(None, fake_features, real_features, stats, protocol)
+
+
+def _compare_with_dataset(
+    spec: str, fake_set: image_sets.ImageSet, batch_size: int
+) -> dict[str, Any]:
+    """`fake_set` against every image of the split `spec`, through the reference a run with
+    config.fid_reference = spec and the set's image size uses (the same cache): the
+    protocol of `evaluate --workdir` for images generated elsewhere."""
+    height, width, channels = (int(n) for n in fake_set.shape)
+    if height != width:
+        raise UserError(f"--fake holds {height}x{width} images: a dataset reference is square")
+    config = config_defaults.base_config()
+    config.dataset, config.image_size, config.num_channels = spec, height, channels
+    features = inception_features(batch_size)
+    real = real_side(config, None, None)
+    to_compute = 0 if real.images is None else len(real.images)
+    meter = featurize.Meter(fake_set.count + to_compute)
+    try:
+        fake_features = featurize.features_of(
+            fake_set.read(batch_size), fake_set.count, features, batch_size, meter
+        )
+        real_features = _features_of(real, features, batch_size, meter)
+    finally:
+        meter.close()
+    protocol = {
+        **real.protocol,
+        "fake": fake_set.describe(),
+        "image_size": [height, width],
+        "num_channels": channels,
+        "resize": "real images: PIL bicubic to image_size, as training sees them; all images: "
+        + INCEPTION_RESIZE,
+        "sampling": None,
+        "latents": None,
+        "jaxgan_version": jaxgan.__version__,
+        "notes": list(real.protocol["notes"]),
+    }
+    return scoring.record(None, fake_features, real_features, None, protocol)
 
 
 # -- The floor of a protocol ------------------------------------------------------------------
