@@ -648,7 +648,10 @@ def _compare_with_dataset(
     protocol of `evaluate --workdir` for images generated elsewhere."""
     height, width, channels = (int(n) for n in fake_set.shape)
     if height != width:
-        raise UserError(f"--fake holds {height}x{width} images: a dataset reference is square")
+        raise UserError(
+            f"--fake holds {height}x{width} images and a dataset reference is square: make "
+            "them square, or give --real a folder or .npz of real images of that size"
+        )
     config = config_defaults.base_config()
     config.dataset, config.image_size, config.num_channels = spec, height, channels
     features = inception_features(batch_size)
