@@ -295,6 +295,46 @@ def test_family_settings_are_refused_with_one_line(overrides, message):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "spec, field, value",
+    [
+        ("configs/cyclegan.py", "lr_schedule", "linear"),
+        ("configs/cyclegan.py", "g_ema_decay", 0.999),
+        ("configs/pix2pix.py", "lr_warmup_steps", 10),
+        ("configs/pix2pix.py", "optimizer", "rmsprop"),
+        ("configs/srgan.py", "lr_schedule", "linear"),
+        ("configs/srgan.py", "ema_start", 5),
+        ("configs/bigan.py", "optimizer", "rmsprop"),
+        ("configs/progan.py", "ema_collections", True),
+    ],
+)
+def test_generic_settings_a_family_leaves_unread_are_refused_not_ignored(spec, field, value):
+    """These families build their own optimisers (the references' Adam, the translation
+    families with their epoch rule) and keep no average: a generic schedule, optimiser or
+    average set for them would change nothing, so it is refused."""
+    config = jaxgan.load_config(spec)
+    config_validation.validate(config)  # the config itself is accepted
+    config[field] = value
+    with pytest.raises(UserError, match=f"config.{field}={value!r}: the {config.family} family"):
+        config_validation.validate(config)
+
+
+def test_bigan_follows_the_generic_linear_schedule():
+    """With a constant gradient Adam's bias-corrected step is the learning rate itself
+    (m/sqrt(v) = 1, up to eps and float32 rounding), so the k-th update of BiGAN's optimiser is the schedule's
+    rate at k: base * (1 - k / num_train_steps)."""
+    config = jaxgan.load_config("configs/bigan.py")
+    config.lr_schedule, config.num_train_steps, config.bigan_weight_decay = "linear", 10, 0.0
+    config_validation.validate(config)
+    optimizer = bigan.optimizers(config)["g"]
+    params = jnp.zeros(3)
+    opt_state = optimizer.init(params)
+    for k in range(4):
+        updates, opt_state = optimizer.update(jnp.ones(3), opt_state, params)
+        expected = -config.g_learning_rate * (1 - k / 10)
+        np.testing.assert_allclose(updates, expected, rtol=1e-4)  # float32 bias correction
+
+
 def test_fid_is_computed_from_the_moving_average(tmp_path, monkeypatch):
     import pathlib
     import shutil

@@ -116,19 +116,24 @@ def stream(key: jax.Array, name: str) -> jax.Array:
     return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
-def refuse_generic_settings(config, family: str, more: tuple[str, ...] = ()) -> None:
-    """Generic training settings a family's own optimisers and averages do not read:
-    refused when changed, not ignored."""
+GENERIC_SETTINGS = ("optimizer", "lr_schedule", "lr_warmup_steps", "ema_start", "ema_collections")
+
+
+def refuse_generic_settings(
+    config, family: str, more: tuple[str, ...] = (), *, reads: tuple[str, ...] = (), hint: str = ""
+) -> None:
+    """Generic training settings (GENERIC_SETTINGS and `more`, less those the family
+    `reads`) that a family's own optimisers and averages do not read: refused when
+    changed, not ignored. `hint` ends the message (e.g. the family's own schedule)."""
     from jaxgan.config import defaults
 
     base = defaults.base_config()
-    for field in ("optimizer", "lr_schedule", "lr_warmup_steps", "ema_start", "ema_collections",
-                  *more):  # fmt: skip
-        if config[field] != base[field]:
+    for field in (*GENERIC_SETTINGS, *more):
+        if field not in reads and config[field] != base[field]:
             raise UserError(
                 f"config.{field}={config[field]!r}: the {family} family's optimisers and "
                 f"averages are the reference's and do not read it; leave it at "
-                f"{base[field]!r}"
+                f"{base[field]!r}{hint}"
             )
 
 

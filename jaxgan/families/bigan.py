@@ -21,7 +21,15 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.families import Context, Phase, PhaseAux, _bigan_nets, stream
+from jaxgan.families import (
+    GENERIC_SETTINGS,
+    Context,
+    Phase,
+    PhaseAux,
+    _bigan_nets,
+    refuse_generic_settings,
+    stream,
+)
 from jaxgan.nn import models
 from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import latents
@@ -52,6 +60,8 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         raise UserError(f"config.bigan_d_dropout must be in [0, 1), got {config.bigan_d_dropout}")
     if config.bigan_weight_decay < 0:
         raise UserError(f"config.bigan_weight_decay must be >= 0, got {config.bigan_weight_decay}")
+    # Adam for every net, as BiGAN's code; schedules and averages are the generic ones.
+    refuse_generic_settings(config, "bigan", reads=tuple(set(GENERIC_SETTINGS) - {"optimizer"}))
 
 
 def build(config: ml_collections.ConfigDict) -> dict[str, nn.Module]:

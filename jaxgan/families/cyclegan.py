@@ -26,7 +26,15 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from jaxgan.families import Context, Phase, PhaseAux, _image_pool, _translation_nets, stream
+from jaxgan.families import (
+    Context,
+    Phase,
+    PhaseAux,
+    _image_pool,
+    _translation_nets,
+    refuse_generic_settings,
+    stream,
+)
 from jaxgan.runtime.errors import UserError
 from jaxgan.training.state import TrainState, init_net
 
@@ -62,11 +70,20 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             raise UserError(f"config.{field} must be >= 0, got {config[field]}")
     if config.cyclegan_blocks < 1 or config.cyclegan_pool_size < 0:
         raise UserError("config.cyclegan_blocks must be >= 1 and cyclegan_pool_size >= 0")
-    check_schedule_and_load_size(config)
+    check_schedule_and_load_size(config, "cyclegan")
 
 
-def check_schedule_and_load_size(config: ml_collections.ConfigDict) -> None:
-    """The epoch rule's and the load size's fields (shared with pix2pix)."""
+def check_schedule_and_load_size(config: ml_collections.ConfigDict, family: str) -> None:
+    """The epoch rule's and the load size's fields (shared with pix2pix); the generic
+    schedule, optimiser and average settings, which the reference's Adam with its epoch
+    rule and no average leave unread, are refused."""
+    refuse_generic_settings(
+        config,
+        family,
+        ("g_ema_decay",),
+        hint=" (its learning rate follows the reference's epoch rule: "
+        "config.translation_epochs, translation_decay_epochs)",
+    )
     if (
         config.translation_epoch_steps < 0
         or min(config.translation_epochs, config.translation_decay_epochs) < 0

@@ -74,7 +74,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         )
     if config.pix2pix_lambda_l1 < 0:
         raise UserError(f"config.pix2pix_lambda_l1 must be >= 0, got {config.pix2pix_lambda_l1}")
-    cyclegan.check_schedule_and_load_size(config)
+    cyclegan.check_schedule_and_load_size(config, "pix2pix")
 
 
 def build(config: ml_collections.ConfigDict) -> dict[str, nn.Module]:

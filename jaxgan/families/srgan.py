@@ -32,7 +32,14 @@ import numpy as np
 import optax
 from PIL import Image
 
-from jaxgan.families import Context, Phase, PhaseAux, _sr_nets, pix2pix
+from jaxgan.families import (
+    Context,
+    Phase,
+    PhaseAux,
+    _sr_nets,
+    pix2pix,
+    refuse_generic_settings,
+)
 from jaxgan.objectives import content as content_losses
 from jaxgan.runtime.errors import UserError
 from jaxgan.training.state import TrainState, init_net
@@ -79,6 +86,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         )
     if config.srgan_blocks < 1 or config.srgan_adversarial_weight < 0:
         raise UserError("config.srgan_blocks must be >= 1 and srgan_adversarial_weight >= 0")
+    refuse_generic_settings(config, "srgan", ("g_ema_decay",))  # constant-rate Adam, no average
 
 
 def data_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
