@@ -587,5 +587,6 @@ def test_a_non_square_set_against_a_dataset_split_is_refused(tmp_path):
     """A dataset reference is resized to a square image_size, so a set of 8x12 images has
     no reference to meet: one line, before any network or dataset is read."""
     np.savez(tmp_path / "fake.npz", images=np.zeros((4, 8, 12, 1), np.uint8))
-    with pytest.raises(UserError, match="--fake holds 8x12 images and a dataset reference is square: make"):
+    message = "--fake holds 8x12 images and a dataset reference is square: make"
+    with pytest.raises(UserError, match=message):
         evaluation.compare("mnist:test", str(tmp_path / "fake.npz"))

@@ -321,8 +321,8 @@ def test_generic_settings_a_family_leaves_unread_are_refused_not_ignored(spec, f
 
 def test_bigan_follows_the_generic_linear_schedule():
     """With a constant gradient Adam's bias-corrected step is the learning rate itself
-    (m/sqrt(v) = 1, up to eps and float32 rounding), so the k-th update of BiGAN's optimiser is the schedule's
-    rate at k: base * (1 - k / num_train_steps)."""
+    (m/sqrt(v) = 1, up to eps and float32 rounding), so the k-th update of BiGAN's
+    optimiser is the schedule's rate at k: base * (1 - k / num_train_steps)."""
     config = jaxgan.load_config("configs/bigan.py")
     config.lr_schedule, config.num_train_steps, config.bigan_weight_decay = "linear", 10, 0.0
     config_validation.validate(config)

@@ -450,3 +450,49 @@ def test_the_fashion_config_is_the_references_auto_configuration_at_32_px():
     assert config.stylegan2_d_architecture == "resnet"
     assert (config.stylegan2_pl_weight, config.stylegan2_style_mixing) == (2.0, 0.9)
     assert (config.stylegan2_g_reg_interval, config.stylegan2_d_reg_interval) == (4, 16)
+
+
+def test_freeze_d_numbers_the_layers_as_the_reference():
+    """stylegan2-ada-pytorch's --freezed counts D's layers in construction order, block by
+    block from the top resolution: fromrgb (first block), conv0, conv1, skip ('resnet');
+    the epilogue and the label mapping are not counted. Every other D parameter is one
+    of these."""
+    config = sg2_config(image_size=32, conditional=True, num_classes=10, stylegan2_channel_max=4)
+    assert stylegan2.d_layers(config) == [
+        "b32_fromrgb", "b32_conv0", "b32_conv1", "b32_skip",
+        "b16_conv0", "b16_conv1", "b16_skip",
+        "b8_conv0", "b8_conv1", "b8_skip",
+    ]  # fmt: skip
+    d = stylegan2.build(config)["d"]
+    images, labels = jnp.zeros((2, 32, 32, 1)), jnp.zeros((2,), jnp.int32)
+    params = jax.eval_shape(lambda: d.init(jax.random.key(0), images, labels))["params"]
+    never_frozen = {"b4_conv", "b4_fc", "b4_out", "mapping"}
+    assert set(params) - set(stylegan2.d_layers(config)) == never_frozen
+    orig = sg2_config(image_size=16, stylegan2_d_architecture="orig")
+    expected = ["b16_fromrgb", "b16_conv0", "b16_conv1", "b8_conv0", "b8_conv1"]
+    assert stylegan2.d_layers(orig) == expected
+    orig.freeze_d_layers = 6
+    with pytest.raises(UserError, match="freeze_d_layers=6: this D has 5 layers Freeze-D counts"):
+        validation.check_family(orig)
+
+
+def test_a_step_with_freeze_d_keeps_the_first_layers_and_trains_the_rest():
+    """One real step (both main phases and R1): the first 3 layers (b8_fromrgb, b8_conv0,
+    b8_conv1) keep their weights exactly; the skip, the epilogue and G move."""
+    from jaxgan.training import step as step_lib
+
+    config = sg2_config(freeze_d_layers=3, stylegan2_d_reg_interval=1)
+    validation.check_family(config)
+    family, nets = stylegan2, stylegan2.build(config)
+    state = tiny_state(config)
+    batch = {"image": jax.random.uniform(jax.random.key(9), (1, 4, 8, 8, 1), minval=-1)}
+    new, _ = jax.jit(step_lib.make_step_function(config, family, nets))(state, batch)
+    before, after = state.nets["d"].params, new.nets["d"].params
+    changed = jax.tree.map(lambda a, b: not np.array_equal(a, b), before, after)
+    moved = {name: any(jax.tree.leaves(changed[name])) for name in before}
+    assert [name for name, m in moved.items() if not m] == ["b8_conv0", "b8_conv1", "b8_fromrgb"]
+    assert moved["b8_skip"] and moved["b4_out"]
+    g_before, g_after = state.nets["g"].params, new.nets["g"].params
+    assert any(
+        jax.tree.leaves(jax.tree.map(lambda a, b: not np.array_equal(a, b), g_before, g_after))
+    )

@@ -335,7 +335,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.init_from = ""
     config.init_optimizer = False
     # FreezeD (Mo et al. 2020): D's first N layers (top-level modules, in the order D
-    # applies them) get no updates. 0 is off.
+    # applies them; stylegan2: the reference's numbering, stylegan2.d_layers) get no
+    # updates. 0 is off.
     config.freeze_d_layers = 0
 
     # --- Samples -----------------------------------------------------------------

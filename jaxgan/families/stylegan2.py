@@ -48,6 +48,7 @@ from jaxgan.families import (
     stream,
 )
 from jaxgan.runtime.errors import UserError
+from jaxgan.training import finetune
 from jaxgan.training.state import TrainState, init_net
 
 GENERATOR = "g"
@@ -68,8 +69,10 @@ OWN_FIELDS = (
     "stylegan2_ema_kimg",
     "stylegan2_ema_rampup",
     "stylegan2_num_fp16_res",
-    # Shared with the gan family (which lists it too): conditioning on the labels.
+    # Shared with the gan family (which lists them too): conditioning on the labels, and
+    # Freeze-D (here in the reference's numbering of D's layers: frozen_d_layers).
     "conditional",
+    "freeze_d_layers",
 )
 USES_MODEL = False
 
@@ -119,6 +122,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
             "config.sample_with_running_stats True and config.standing_stats_batches 0"
         )
     refuse_generic_settings(config, "stylegan2", ("g_ema_decay",))
+    frozen_d_layers(config)
     if not 0 <= config.stylegan2_style_mixing <= 1:
         raise UserError(
             f"config.stylegan2_style_mixing is a probability, got {config.stylegan2_style_mixing}"
@@ -131,6 +135,36 @@ def build(config: ml_collections.ConfigDict) -> dict[str, nn.Module]:
         "g": _stylegan2_nets.Generator(architecture),
         "d": _stylegan2_nets.Discriminator(architecture),
     }
+
+
+def d_layers(config: ml_collections.ConfigDict) -> list[str]:
+    """D's layers as the reference numbers them for Freeze-D (train.py --freezed;
+    networks.py DiscriminatorBlock's trainable_gen): block by block from the top
+    resolution, its fromrgb (first block only), conv0, conv1, then the 1x1 skip
+    ('resnet'). That is construction order, not call order (the skip runs first). The
+    epilogue (b4_*) and the label mapping are not counted: never frozen."""
+    names = []
+    for log2 in range(int(math.log2(config.image_size)), 2, -1):
+        res = 2**log2
+        if res == config.image_size:
+            names.append(f"b{res}_fromrgb")
+        names += [f"b{res}_conv0", f"b{res}_conv1"]
+        if config.stylegan2_d_architecture == "resnet":
+            names.append(f"b{res}_skip")
+    return names
+
+
+def frozen_d_layers(config: ml_collections.ConfigDict) -> list[str]:
+    """The first config.freeze_d_layers of d_layers: their parameters get zero updates
+    (the reference makes them buffers); gradients still flow through them."""
+    count, layers = config.freeze_d_layers, d_layers(config)
+    if count > len(layers):
+        raise UserError(
+            f"config.freeze_d_layers={count}: this D has {len(layers)} layers Freeze-D "
+            f"counts ({', '.join(layers)}; the 4x4 epilogue is never frozen): freeze at "
+            f"most {len(layers)}"
+        )
+    return layers[:count]
 
 
 def lazy_ratio(interval: int) -> float:
@@ -151,6 +185,7 @@ def optimizers(config: ml_collections.ConfigDict) -> dict:
             b2=config[f"{name}_beta2"] ** ratio,
             eps=1e-8,
         )
+    txs["d"] = finetune.freeze(txs["d"], frozen_d_layers(config))
     return txs
 
 

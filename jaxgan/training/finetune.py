@@ -14,7 +14,13 @@ D's "layers" are its top-level submodules in the order D applies them (for the D
 its strided convolutions, then BatchNorm, then the last convolution; for the ResNet D:
 its blocks, then the linear output), found by intercepting D's calls once; a frozen
 layer's parameters get zero updates (optax.set_to_zero), while its BatchNorm statistics
-still follow the data, as in FreezeD's code, which freezes parameters only.
+still follow the data, as in FreezeD's code, which freezes parameters only. The
+stylegan2 family numbers its D's layers as stylegan2-ada-pytorch's --freezed does
+(stylegan2.d_layers: construction order, the epilogue never frozen).
+
+A family's running values outside the nets (state.extras: StyleGAN2's pl_mean) are not
+copied: they start afresh, as stylegan2-ada-pytorch's --resume leaves its loss's
+pl_mean at 0.
 """
 
 import pathlib
