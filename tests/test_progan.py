@@ -258,3 +258,70 @@ def test_a_tiny_progan_trains_through_a_fade_resumes_exactly_and_samples_mid_fad
 def test_settings_the_progan_family_cannot_train_are_refused(overrides, message):
     with pytest.raises(UserError, match=message):
         validation.check_family(progan_config(**overrides))
+
+
+def test_the_d_loss_is_wgan_gp_with_the_drift_term_in_closed_form():
+    """The reference's loss.py D_wgan_gp: D(fake) - D(real) + lambda / target^2 x
+    (|grad D(mix)| - target)^2 + epsilon x D(real)^2, averaged, with lambda 10, target 1
+    and epsilon 0.001 (its defaults, configs/progan.py's). With a linear D, D(x) = w.x + b,
+    the gradient at every mix is w, so each term has a closed form."""
+    import flax.linen as nn
+
+    from jaxgan.families import Context
+
+    config = progan_config(progan_initial_resolution=16)  # lod 0: the reals are unfaded
+    assert (config.progan_gp_weight, config.progan_gp_target, config.progan_drift) == (
+        10.0,
+        1.0,
+        0.001,
+    )
+    shape = (16, 16, 1)
+    w = 0.05 * np.asarray(jax.random.normal(jax.random.key(1), shape))
+    fake = np.asarray(jax.random.uniform(jax.random.key(2), shape, minval=-1))
+
+    class LinearD(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            kernel = self.param("w", lambda *_: jnp.asarray(w))
+            bias = self.param("b", lambda *_: jnp.asarray([0.3]))
+            return jnp.sum(x * kernel, axis=(1, 2, 3))[:, None] + bias
+
+    class ConstantG(nn.Module):
+        @nn.compact
+        def __call__(self, z):
+            self.param("unused", nn.initializers.zeros, (1,))
+            return jnp.broadcast_to(jnp.asarray(fake), (z.shape[0], *shape))
+
+    nets = {"g": ConstantG(), "d": LinearD()}
+    d_params = nets["d"].init(jax.random.key(0), jnp.zeros((1, *shape)))["params"]
+    g_params = nets["g"].init(jax.random.key(0), jnp.zeros((1, 8)))["params"]
+    reals = np.asarray(jax.random.uniform(jax.random.key(3), (8, *shape), minval=-1))
+    state = state_with(g_params, d_params)
+    ctx = Context(state, {"image": jnp.asarray(reals)[None]}, jax.random.key(4), 0, {})
+    loss, aux = progan.d_loss(nets, config, {"d": d_params}, ctx)
+
+    real_scores = np.sum(reals * w, axis=(1, 2, 3)) + 0.3
+    fake_score = np.sum(fake * w) + 0.3
+    penalty = 10.0 * (np.sqrt(np.sum(w**2)) - 1.0) ** 2
+    expected = np.mean(fake_score - real_scores + penalty + 0.001 * real_scores**2)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    assert float(aux.metrics["d_gp"]) == pytest.approx(penalty, rel=1e-5)
+    assert float(aux.metrics["d_drift"]) == pytest.approx(np.mean(0.001 * real_scores**2), rel=1e-5)
+    # G's loss is -D(G(z)), averaged.
+    g_loss, _ = progan.g_loss(nets, config, {"g": g_params}, ctx)
+    assert float(g_loss) == pytest.approx(-fake_score, rel=1e-5)
+
+
+def state_with(g_params, d_params):
+    """A TrainState at step 0 holding just the two nets' parameters."""
+    from jaxgan.training.state import NetState, TrainState
+
+    return TrainState(
+        step=jnp.zeros((), jnp.int32),
+        key=jax.random.key_data(jax.random.key(0)),
+        nets={
+            "g": NetState(params=g_params, collections={}, opt_state=None),
+            "d": NetState(params=d_params, collections={}, opt_state=None),
+        },
+        ema={},
+    )
