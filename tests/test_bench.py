@@ -80,3 +80,11 @@ def test_the_record_names_config_model_only_for_families_that_read_it():
     assert step_timing._record(tiny(), [0.5], 1.0)["config_model"] == "dcgan"
     own_nets = jaxgan.load_config("configs/progan.py:fashion")
     assert step_timing._record(own_nets, [0.5], 1.0)["config_model"] is None
+
+
+def test_a_conditional_config_without_num_classes_is_refused_naming_the_flag():
+    """Training takes num_classes from the dataset; the benchmark has none to read."""
+    with pytest.raises(UserError, match="needs --config.num_classes=N"):
+        step_timing.benchmark(tiny(conditional=True), steps=1, warmup=0)
+    result = step_timing.benchmark(tiny(conditional=True, num_classes=10), steps=1, warmup=0)
+    assert result["step_ms"] > 0

@@ -26,6 +26,11 @@ def _prepared_step(config: ml_collections.ConfigDict):
     synthetic data already on the devices, compiled, with the family's frozen inputs
     (srgan's loss network; () for most)."""
     config_validation.validate(config)
+    if config.conditional and not config.num_classes:  # no dataset to take it from here
+        raise UserError(
+            "the benchmark runs on synthetic data, so a conditional config needs "
+            "--config.num_classes=N (e.g. 10 for CIFAR-10, 1000 for ImageNet)"
+        )
     mesh = sharding.data_mesh()
     state = create_train_state(config, jax.random.key(config.seed), mesh)
     shape = (config.d_steps, config.batch_size, *models.data_shape(config))
