@@ -547,7 +547,8 @@ def test_the_path_length_penalty_gradient_matches_finite_differences():
 def test_a_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     """4 steps straight against 2 + 2 resumed, with the path-length and R1 phases in both
     halves (intervals 2): every net, optimiser state, average, the w_avg and noise
-    collections and the running pl_mean are restored exactly."""
+    collections and the running pl_mean are restored exactly; and the restored run
+    samples through `jaxgan.sample --truncation` (the slow test's checks, kept quick)."""
     from jaxgan.training import checkpoints
 
     pixels = np.random.default_rng(0).integers(0, 256, (32, 8, 8), dtype=np.uint8)
@@ -577,3 +578,11 @@ def test_a_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     assert float(resumed.extras["pl_mean"]) > 0  # the path-length phase ran and is kept
     same = jax.tree.map(np.array_equal, straight, resumed)
     assert all(jax.tree.leaves(same)), "the resumed run differs from the uninterrupted one"
+    # jaxgan.sample --truncation of the restored run: psi near 0 puts every w at w_avg.
+    from jaxgan import sample
+
+    out = sample.run(tmp_path / "interrupted", tmp_path / "t.npz", 8, truncation=1e-6)
+    images = np.load(out)["images"].astype(float)
+    assert np.abs(images - images[:1]).max() <= 1
+    free = np.load(sample.run(tmp_path / "interrupted", tmp_path / "f.npz", 8))["images"]
+    assert np.abs(free.astype(float) - free[:1]).max() > 10
