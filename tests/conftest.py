@@ -7,12 +7,21 @@ import pytest
 
 # Most of the suite's time is XLA compiling the same tiny step again in each run and
 # subprocess; a persistent cache shared by the session and its subprocesses cuts it.
-os.environ.setdefault(
+# Under pytest-xdist (-n 2) each worker gets its own (the name with "-gw0", "-gw1"): JAX
+# writes an unbounded cache's entries without a lock, so a worker could read another's
+# half-written entry (JAX then warns on stderr and recompiles, which tests reading a
+# subprocess's stderr would see). The workers inherit the controller's environment, where
+# this file has already set the shared name.
+_cache = os.environ.get(
     "JAX_COMPILATION_CACHE_DIR", os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache")
 )
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker and not _cache.endswith(f"-{_worker}"):
+    _cache = f"{_cache}-{_worker}"
+os.environ["JAX_COMPILATION_CACHE_DIR"] = _cache
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 
-from jaxgan.config.defaults import base_config
+from jaxgan.config.defaults import base_config  # noqa: E402 (after the cache settings)
 
 
 def pytest_addoption(parser):

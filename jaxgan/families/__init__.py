@@ -120,20 +120,26 @@ GENERIC_SETTINGS = ("optimizer", "lr_schedule", "lr_warmup_steps", "ema_start", 
 
 
 def refuse_generic_settings(
-    config, family: str, more: tuple[str, ...] = (), *, reads: tuple[str, ...] = (), hint: str = ""
+    config,
+    family: str,
+    more: tuple[str, ...] = (),
+    *,
+    reads: tuple[str, ...] = (),
+    hints: dict[str, str] | None = None,
 ) -> None:
     """Generic training settings (GENERIC_SETTINGS and `more`, less those the family
     `reads`) that a family's own optimisers and averages do not read: refused when
-    changed, not ignored. `hint` ends the message (e.g. the family's own schedule)."""
+    changed, not ignored. `hints[field]` ends that field's message (e.g. the family's
+    own schedule)."""
     from jaxgan.config import defaults
 
-    base = defaults.base_config()
+    base, hints = defaults.base_config(), hints or {}
     for field in (*GENERIC_SETTINGS, *more):
         if field not in reads and config[field] != base[field]:
             raise UserError(
                 f"config.{field}={config[field]!r}: the {family} family's optimisers and "
                 f"averages are the reference's and do not read it; leave it at "
-                f"{base[field]!r}{hint}"
+                f"{base[field]!r}{hints.get(field, '')}"
             )
 
 

@@ -77,13 +77,12 @@ def check_schedule_and_load_size(config: ml_collections.ConfigDict, family: str)
     """The epoch rule's and the load size's fields (shared with pix2pix); the generic
     schedule, optimiser and average settings, which the reference's Adam with its epoch
     rule and no average leave unread, are refused."""
-    refuse_generic_settings(
-        config,
-        family,
-        ("g_ema_decay",),
-        hint=" (its learning rate follows the reference's epoch rule: "
-        "config.translation_epochs, translation_decay_epochs)",
+    epoch_rule = (
+        " (its learning rate follows the reference's epoch rule: config.translation_epochs, "
+        "translation_decay_epochs)"
     )
+    hints = {"lr_schedule": epoch_rule, "lr_warmup_steps": epoch_rule}
+    refuse_generic_settings(config, family, ("g_ema_decay",), hints=hints)
     if (
         config.translation_epoch_steps < 0
         or min(config.translation_epochs, config.translation_decay_epochs) < 0
