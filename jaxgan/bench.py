@@ -9,6 +9,8 @@ peak_host_rss_bytes (the process's peak resident memory: the measure on CPU). Wi
 --profile_ops=N then prints where the step's time goes (jaxgan/benchmarks/op_profile.py).
 --layer_implementation=conv_transpose=xla,conv=xla times the stock lowerings instead of what
 implementation="auto" picks for this backend (jaxgan/nn/layers.py).
+The data are synthetic: a conditional config needs --config.num_classes=N (BENCHMARKS.md,
+"BigGAN steps").
 --against=NAME=VALUE,... times the step beside itself compiled under those environment
 settings, steps interleaved in one process: on a shared machine, separate runs differ by more
 than the few percent such a change makes.
