@@ -22,7 +22,6 @@ import ml_collections
 import optax
 
 from jaxgan.families import (
-    GENERIC_SETTINGS,
     Context,
     Phase,
     PhaseAux,
@@ -61,7 +60,8 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     if config.bigan_weight_decay < 0:
         raise UserError(f"config.bigan_weight_decay must be >= 0, got {config.bigan_weight_decay}")
     # Adam for every net, as BiGAN's code; schedules and averages are the generic ones.
-    refuse_generic_settings(config, "bigan", reads=tuple(set(GENERIC_SETTINGS) - {"optimizer"}))
+    generic_ones = ("lr_schedule", "lr_warmup_steps", "ema_start", "ema_collections")
+    refuse_generic_settings(config, "bigan", reads=generic_ones)
 
 
 def build(config: ml_collections.ConfigDict) -> dict[str, nn.Module]:
