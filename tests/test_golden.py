@@ -7,8 +7,9 @@ or at most 1 grey level on a few pixels (1e-5 for points) where only float round
 changed: a change to what a step computes, draws or restores fails here. On another CPU
 kind the same program rounds otherwise, and the rounding grows over 20 steps of
 training: there the samples must be within what separates the recorded kinds from each
-other (at most 3 grey levels, on at most a quarter of the pixels; 1e-4 for points), a
-bound a changed step still fails (test_a_changed_learning_rate_fails_across_cpu_kinds).
+other (at most 3 grey levels, on at most a quarter of the pixels; 1e-4 for points; looser
+for the conditional ResNet, see ACROSS_KINDS_OF), a bound a changed step still fails
+(test_a_changed_learning_rate_fails_across_cpu_kinds).
 """
 
 import pathlib
@@ -24,9 +25,13 @@ import record  # noqa: E402
 SLOW = {"sngan_resnet_conditional", "wgan_gp", "minibatch_discrimination"}
 # Same CPU kind: pixels allowed to differ by one grey level (of 64 images).
 MAX_PIXELS_OFF_BY_ONE = 0.001
-# Another CPU kind: the recorded kinds (AMD AVX2, Intel AVX-512) differ by up to 2 grey
-# levels on up to 14% of the pixels, and 1.8e-5 for points.
+# Another CPU kind: the recorded kinds (AMD AVX2, Intel AVX-512, AMD AVX-512) differ by up
+# to 2 grey levels on up to 18% of the pixels, and 1.8e-5 for points ...
 ACROSS_KINDS = {"levels": 3, "pixels": 0.25, "points": 1e-4}
+# ... except the deepest net, the conditional ResNet SNGAN, where the AMD AVX-512 kind
+# (recorded 2026-12-07) is 4 and 5 levels from the others on 34% and 36% of the pixels (the
+# first two: 2 levels on 14%). Its check across kinds is correspondingly loose.
+ACROSS_KINDS_OF = {"sngan_resnet_conditional": {**ACROSS_KINDS, "levels": 6, "pixels": 0.45}}
 
 
 def check_same(got: dict, expected: dict, levels=1, pixels=MAX_PIXELS_OFF_BY_ONE, points=1e-5):
@@ -58,15 +63,17 @@ def test_runs_sample_what_they_sampled_when_recorded(name, tmp_path):
         check_same(got, recorded(name, kind))
     else:
         for other in kinds:
-            check_same(got, recorded(name, other), **ACROSS_KINDS)
+            check_same(got, recorded(name, other), **ACROSS_KINDS_OF.get(name, ACROSS_KINDS))
 
 
 def test_recorded_cpu_kinds_agree_within_the_across_kinds_bound():
     assert len(record.recorded_kinds()) >= 2
     for name in record.RUNS:
         kinds = record.recorded_kinds(name)
-        for other in kinds[1:]:
-            check_same(recorded(name, other), recorded(name, kinds[0]), **ACROSS_KINDS)
+        bound = ACROSS_KINDS_OF.get(name, ACROSS_KINDS)
+        for i, kind in enumerate(kinds):
+            for other in kinds[i + 1 :]:
+                check_same(recorded(name, other), recorded(name, kind), **bound)
 
 
 def test_a_changed_learning_rate_fails_across_cpu_kinds(tmp_path, monkeypatch):
