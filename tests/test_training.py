@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from jaxgan.data import pipeline as input_pipeline
+from jaxgan.runtime import summary
 from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import restore
 from jaxgan.training import checkpoints
@@ -144,3 +145,31 @@ def test_several_steps_per_call_train_like_one_step_per_call(tmp_path):
     # Not bitwise: the scanned step compiles differently (see test_train_step).
     close = jax.tree.map(lambda a, b: np.allclose(a, b, rtol=1e-4, atol=1e-6), one, two)
     assert all(jax.tree.leaves(close))
+
+
+def test_the_console_line_shows_a_critics_scores_not_their_sigmoid(capsys, tmp_path):
+    speed = {"steps_per_s": 2.0, "images_per_s": 128.0, "eta_s": 3725.0}
+    metrics = {"d_loss": -4.5, "g_loss": 19.0, "d_real": 0.0, "d_fake": 0.0}
+    scores = {"d_real_logit": -14.25, "d_fake_logit": -18.75}
+    line = summary.train_line(300, 1000, {**metrics, **scores}, speed, critic=True)
+    assert line == (
+        "step 300/1000 (30.0%) | d_loss -4.5000 g_loss 19.0000 critic_real -14.2500 "
+        "critic_fake -18.7500 | 2.00 steps/s 128 img/s | ETA 1h02m05s"
+    )
+    # A classifier D keeps its probabilities.
+    line = summary.train_line(300, 1000, {**metrics, **scores}, speed)
+    assert "d_real 0.0000 d_fake 0.0000" in line and "critic" not in line
+
+    # Through a real run: a WGAN-GP's lines carry its critic's scores.
+    pixels = np.random.default_rng(0).integers(0, 256, (32, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "data.npz", images=pixels)
+    config = tiny(
+        loss="wasserstein",
+        penalty="wgan_gp",
+        d_norm="layer_norm",
+        num_train_steps=2,
+        dataset=f"npz:{tmp_path / 'data.npz'}",
+    )
+    train.train_and_evaluate(config, str(tmp_path / "wgan_gp"))
+    err = capsys.readouterr().err
+    assert "step 2/2" in err and "critic_real" in err and "d_real" not in err

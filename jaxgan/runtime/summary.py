@@ -102,12 +102,23 @@ class Writer:
                 self.wandb.close(failed)
 
 
-def train_line(step: int, total: int, metrics: dict[str, float], speed: dict[str, float]) -> str:
-    losses = " ".join(
-        f"{name} {metrics[name]:.4f}"
-        for name in ("d_loss", "g_loss", "d_real", "d_fake", "lod")
-        if name in metrics
-    )
+def train_line(
+    step: int,
+    total: int,
+    metrics: dict[str, float],
+    speed: dict[str, float],
+    critic: bool = False,
+) -> str:
+    """The console's progress line. critic: D is a Wasserstein critic, whose mean scores
+    (`d_real_logit`, `d_fake_logit`) are shown as critic_real / critic_fake instead of the
+    sigmoid of them (d_real, d_fake: probabilities only for a classifier D; a critic's
+    scores drift to large magnitudes, where the sigmoid reads 0 or 1 and says nothing)."""
+    names = ["d_loss", "g_loss", "d_real", "d_fake", "lod"]
+    shown = {name: name for name in names}
+    if critic and {"d_real_logit", "d_fake_logit"} <= metrics.keys():
+        shown.update(d_real="critic_real", d_fake="critic_fake")
+        metrics = {**metrics, "d_real": metrics["d_real_logit"], "d_fake": metrics["d_fake_logit"]}
+    losses = " ".join(f"{shown[name]} {metrics[name]:.4f}" for name in names if name in metrics)
     if np.isfinite(speed["steps_per_s"]):
         rate = f"{speed['steps_per_s']:.2f} steps/s {speed['images_per_s']:.0f} img/s"
         eta = format_duration(speed["eta_s"])

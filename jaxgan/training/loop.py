@@ -300,7 +300,13 @@ def _train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path
                         timed = {k: v for k, v in speed.items() if np.isfinite(v)}
                         writer.scalars(step, {**averaged, **timed})
                     writer.console(
-                        summary.train_line(step, config.num_train_steps, averaged, speed)
+                        summary.train_line(
+                            step,
+                            config.num_train_steps,
+                            averaged,
+                            speed,
+                            critic=config.get("loss") == "wasserstein",
+                        )
                     )
                     last_console = time.monotonic()
                 stopping = distributed.agreed_stop(stop.requested, sync_point=logged)
