@@ -299,6 +299,8 @@ def test_family_settings_are_refused_with_one_line(overrides, message):
     "spec, field, value",
     [
         ("configs/cyclegan.py", "lr_schedule", "linear"),
+        ("configs/cyclegan.py", "g_lr_schedule", "linear"),
+        ("configs/srgan.py", "d_lr_warmup_steps", 10),
         ("configs/cyclegan.py", "g_ema_decay", 0.999),
         ("configs/pix2pix.py", "lr_warmup_steps", 10),
         ("configs/pix2pix.py", "optimizer", "rmsprop"),

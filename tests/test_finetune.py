@@ -116,6 +116,12 @@ def final_state_at(workdir, step):
             {"g_ema_decay": 0.0, "init_optimizer": True, "freeze_d_layers": 1},
             "d.opt_state",
         ),
+        # The copied update counts would start a schedule partway (here D's warm-up).
+        (
+            "{src}",
+            {"init_optimizer": True, "d_lr_warmup_steps": 1},
+            "init_optimizer continues the source run's optimisers",
+        ),
     ],
 )
 def test_a_source_that_does_not_fit_is_refused_before_anything_is_written(

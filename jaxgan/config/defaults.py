@@ -324,6 +324,11 @@ def base_config() -> ml_collections.ConfigDict:
     # after lr_warmup_steps of linear warm-up from 0 when > 0.
     config.lr_schedule = "constant"
     config.lr_warmup_steps = 0
+    # One net's own schedule and warm-up ('' and -1 follow the two above).
+    config.g_lr_schedule = ""
+    config.d_lr_schedule = ""
+    config.g_lr_warmup_steps = -1
+    config.d_lr_warmup_steps = -1
     # BigGAN's orthogonal regularisation of G's weights, as its code applies it
     # (jaxgan/objectives/orthogonal.py: half the paper's R_beta); 1e-4 in BigGAN, 0 off.
     config.g_orthogonal_reg = 0.0

@@ -116,7 +116,15 @@ def stream(key: jax.Array, name: str) -> jax.Array:
     return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
-GENERIC_SETTINGS = ("optimizer", "lr_schedule", "lr_warmup_steps", "ema_start", "ema_collections")
+SCHEDULE_SETTINGS = (
+    "lr_schedule",
+    "lr_warmup_steps",
+    "g_lr_schedule",
+    "d_lr_schedule",
+    "g_lr_warmup_steps",
+    "d_lr_warmup_steps",
+)
+GENERIC_SETTINGS = ("optimizer", *SCHEDULE_SETTINGS, "ema_start", "ema_collections")
 
 
 def refuse_generic_settings(

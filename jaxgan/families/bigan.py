@@ -22,6 +22,7 @@ import ml_collections
 import optax
 
 from jaxgan.families import (
+    SCHEDULE_SETTINGS,
     Context,
     Phase,
     PhaseAux,
@@ -60,7 +61,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     if config.bigan_weight_decay < 0:
         raise UserError(f"config.bigan_weight_decay must be >= 0, got {config.bigan_weight_decay}")
     # Adam for every net, as BiGAN's code; schedules and averages are the generic ones.
-    generic_ones = ("lr_schedule", "lr_warmup_steps", "ema_start", "ema_collections")
+    generic_ones = (*SCHEDULE_SETTINGS, "ema_start", "ema_collections")
     refuse_generic_settings(config, "bigan", reads=generic_ones)
 
 
@@ -84,14 +85,15 @@ def optimizers(config: ml_collections.ConfigDict) -> dict:
     """Adam for each net, E with G's settings (BiGAN's code updates E with G's updater),
     after the L2 weight decay BiGAN adds to every gradient."""
 
-    def adam(lr, b1, b2):
-        lr = schedules.learning_rate(config, lr)  # each net updates once per step
+    def adam(lr, b1, b2, net):
+        lr = schedules.learning_rate(config, lr, net=net)  # each net updates once per step
         return optax.chain(
             optax.add_decayed_weights(config.bigan_weight_decay), optax.adam(lr, b1=b1, b2=b2)
         )
 
-    g = adam(config.g_learning_rate, config.g_beta1, config.g_beta2)
-    return {"e": g, "g": g, "d": adam(config.d_learning_rate, config.d_beta1, config.d_beta2)}
+    g = adam(config.g_learning_rate, config.g_beta1, config.g_beta2, "g")
+    d = adam(config.d_learning_rate, config.d_beta1, config.d_beta2, "d")
+    return {"e": g, "g": g, "d": d}
 
 
 def ema_decays(config: ml_collections.ConfigDict) -> dict[str, float]:

@@ -27,6 +27,7 @@ import ml_collections
 import optax
 
 from jaxgan.families import (
+    SCHEDULE_SETTINGS,
     Context,
     Phase,
     PhaseAux,
@@ -81,7 +82,7 @@ def check_schedule_and_load_size(config: ml_collections.ConfigDict, family: str)
         " (its learning rate follows the reference's epoch rule: config.translation_epochs, "
         "translation_decay_epochs)"
     )
-    hints = {"lr_schedule": epoch_rule, "lr_warmup_steps": epoch_rule}
+    hints = dict.fromkeys(SCHEDULE_SETTINGS, epoch_rule)
     refuse_generic_settings(config, family, ("g_ema_decay",), hints=hints)
     if (
         config.translation_epoch_steps < 0

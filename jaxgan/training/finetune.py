@@ -32,6 +32,7 @@ import ml_collections
 import optax
 
 from jaxgan.runtime.errors import UserError
+from jaxgan.training import schedules
 
 
 def parse_source(init_from: str) -> tuple[pathlib.Path, int | None]:
@@ -140,15 +141,13 @@ def load_source(config: ml_collections.ConfigDict, mesh):
     from jaxgan.training import state as train_state
 
     check_source(config)
-    if config.get("init_optimizer") and (
-        config.get("lr_schedule", "constant") != "constant" or config.get("lr_warmup_steps", 0)
-    ):
+    if config.get("init_optimizer") and schedules.scheduled(config):
         # The copied optimiser state carries the source's update count, which drives the
         # schedule: the new run would start partway through it (or at a rate of 0).
         raise UserError(
             "config.init_optimizer continues the source run's optimisers, whose update counts "
-            "drive lr_schedule and lr_warmup_steps: use it with lr_schedule='constant' and no "
-            "warm-up, or leave init_optimizer False"
+            "drive lr_schedule and lr_warmup_steps (and the g_/d_ ones): use it with constant "
+            "rates and no warm-up, or leave init_optimizer False"
         )
     source_dir, step = parse_source(config.init_from)
     source = restore_lib.restore(source_dir, step, mesh)

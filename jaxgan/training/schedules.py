@@ -10,32 +10,85 @@ with, for either, `lr_warmup_steps` of linear warm-up from 0 first (optax's conv
 is a function of the optimiser's own update count, which the checkpoint holds, so a
 resumed run continues the schedule exactly. D updates `d_steps` times per step; its
 count is divided by that, so both nets follow the same schedule of steps.
+
+`lr_schedule` and `lr_warmup_steps` set both nets; `g_lr_schedule`, `d_lr_schedule`
+('' follows lr_schedule) and `g_lr_warmup_steps`, `d_lr_warmup_steps` (-1 follows
+lr_warmup_steps) set one net's own (e.g. a warm-up for G only). Nets trained with G's
+optimiser settings (BiGAN's encoder) follow G's.
 """
 
-import ml_collections
+from collections.abc import Mapping
+from typing import Any
+
 import optax
 
 from jaxgan.runtime.errors import UserError
 
 KINDS = ("constant", "linear")
+NETS = ("g", "d")
+# A per-net field's value that defers to the shared field.
+FOLLOW = {"lr_schedule": "", "lr_warmup_steps": -1}
 
 
-def check(config: ml_collections.ConfigDict) -> None:
-    kind, warmup = config.get("lr_schedule", "constant"), config.get("lr_warmup_steps", 0)
-    if kind not in KINDS:
-        raise UserError(f"config.lr_schedule must be one of {KINDS}, got {kind!r}")
-    if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
-        raise UserError(f"config.lr_warmup_steps must be an integer >= 0, got {warmup!r}")
-    if warmup >= config.num_train_steps and warmup:
-        raise UserError(
-            f"config.lr_warmup_steps={warmup} leaves no step at the full rate: it must be "
-            f"below num_train_steps ({config.num_train_steps})"
+def _field(config: Mapping[str, Any], net: str, name: str) -> tuple[str, Any]:
+    """(the field that sets `name` for `net`, its value): the net's own where set."""
+    own = f"{net}_{name}"
+    if config.get(own, FOLLOW[name]) != FOLLOW[name]:
+        return own, config[own]
+    return name, config.get(name, FOLLOW[name] if name == "lr_schedule" else 0)
+
+
+def settings(config: Mapping[str, Any], net: str) -> tuple[str, int]:
+    """(schedule kind, warm-up steps) of net 'g' or 'd'. `config` may be a stored
+    config.json's dict."""
+    return _field(config, net, "lr_schedule")[1] or "constant", _field(
+        config, net, "lr_warmup_steps"
+    )[1]
+
+
+def decays(config: Mapping[str, Any]) -> bool:
+    """Whether a net's rate depends on num_train_steps (a `linear` schedule)."""
+    return any(settings(config, net)[0] != "constant" for net in NETS)
+
+
+def scheduled(config: Mapping[str, Any]) -> bool:
+    """Whether either net's rate changes over the run (a schedule or a warm-up)."""
+    return any(settings(config, net) != ("constant", 0) for net in NETS)
+
+
+def _check_kind(field: str, kind: Any, follow: bool) -> None:
+    allowed = ("", *KINDS) if follow else KINDS
+    if kind not in allowed:
+        also = " ('' follows lr_schedule)" if follow else ""
+        raise UserError(f"config.{field} must be one of {KINDS}{also}, got {kind!r}")
+
+
+def _check_warmup(field: str, warmup: Any, follow: bool) -> None:
+    least = -1 if follow else 0
+    if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < least:
+        also = " (-1 follows lr_warmup_steps)" if follow else ""
+        raise UserError(f"config.{field} must be an integer >= {least}{also}, got {warmup!r}")
+
+
+def check(config) -> None:
+    _check_kind("lr_schedule", config.get("lr_schedule", "constant"), follow=False)
+    _check_warmup("lr_warmup_steps", config.get("lr_warmup_steps", 0), follow=False)
+    for net in NETS:
+        _check_kind(f"{net}_lr_schedule", config.get(f"{net}_lr_schedule", ""), follow=True)
+        _check_warmup(
+            f"{net}_lr_warmup_steps", config.get(f"{net}_lr_warmup_steps", -1), follow=True
         )
+        field, warmup = _field(config, net, "lr_warmup_steps")
+        if warmup >= config.num_train_steps and warmup:
+            raise UserError(
+                f"config.{field}={warmup} leaves no step at the full rate: it must be "
+                f"below num_train_steps ({config.num_train_steps})"
+            )
 
 
-def in_steps(config: ml_collections.ConfigDict, base: float) -> float | optax.Schedule:
-    """The learning rate of a net at each training step: a float when constant."""
-    kind, warmup = config.get("lr_schedule", "constant"), config.get("lr_warmup_steps", 0)
+def in_steps(config, base: float, *, net: str) -> float | optax.Schedule:
+    """The learning rate of net 'g' or 'd' at each training step: a float when constant."""
+    kind, warmup = settings(config, net)
     if kind == "constant" and not warmup:
         return base
     after = (
@@ -49,11 +102,11 @@ def in_steps(config: ml_collections.ConfigDict, base: float) -> float | optax.Sc
 
 
 def learning_rate(
-    config: ml_collections.ConfigDict, base: float, updates_per_step: int = 1
+    config, base: float, updates_per_step: int = 1, *, net: str
 ) -> float | optax.Schedule:
-    """The rate as the optimiser sees it: a function of its update count, which grows
-    `updates_per_step` times per training step."""
-    schedule = in_steps(config, base)
+    """The rate as net 'g' or 'd''s optimiser sees it: a function of its update count,
+    which grows `updates_per_step` times per training step."""
+    schedule = in_steps(config, base, net=net)
     if not callable(schedule) or updates_per_step == 1:
         return schedule
     return lambda count: schedule(count // updates_per_step)

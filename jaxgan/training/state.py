@@ -76,9 +76,9 @@ GANState = TrainState
 
 def optimizers(config: ml_collections.ConfigDict) -> tuple[optax.GradientTransformation, ...]:
     """G's and D's optimisers, each with its own learning rate (TTUR when they differ)
-    and config.lr_schedule (jaxgan/training/schedules.py)."""
-    g_lr = schedules.learning_rate(config, config.g_learning_rate)
-    d_lr = schedules.learning_rate(config, config.d_learning_rate, config.d_steps)
+    and schedule (config.lr_schedule, or the net's own: jaxgan/training/schedules.py)."""
+    g_lr = schedules.learning_rate(config, config.g_learning_rate, net="g")
+    d_lr = schedules.learning_rate(config, config.d_learning_rate, config.d_steps, net="d")
     if config.optimizer == "adam":
         g_tx = optax.adam(g_lr, b1=config.g_beta1, b2=config.g_beta2)
         d_tx = optax.adam(d_lr, b1=config.d_beta1, b2=config.d_beta2)
@@ -103,7 +103,7 @@ def unrolled_d_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTra
     """D's optimiser as the unrolled steps apply it: D's own (same state), with Adam's
     square root made differentiable at zero. (RMSprop's eps is inside its root already.)"""
     if config.optimizer == "adam":
-        d_lr = schedules.learning_rate(config, config.d_learning_rate, config.d_steps)
+        d_lr = schedules.learning_rate(config, config.d_learning_rate, config.d_steps, net="d")
         tx = optax.adam(d_lr, b1=config.d_beta1, b2=config.d_beta2, eps_root=UNROLL_EPS_ROOT)
         return finetune.freeze(tx, finetune.frozen_layers(config))
     return optimizers(config)[1]

@@ -27,7 +27,7 @@ import ml_collections
 import jaxgan
 from jaxgan.runtime import files
 from jaxgan.runtime.errors import UserError
-from jaxgan.training import checkpoints
+from jaxgan.training import checkpoints, schedules
 
 CONFIG_FILE = "config.json"
 SUBDIRS = ("checkpoints", "samples", "tensorboard", "eval")
@@ -84,6 +84,10 @@ FIELDS_OFF_WHEN_ABSENT = {
     "wandb_entity": "",
     "lr_schedule": "constant",
     "lr_warmup_steps": 0,
+    "g_lr_schedule": "",
+    "d_lr_schedule": "",
+    "g_lr_warmup_steps": -1,
+    "d_lr_warmup_steps": -1,
     "init_from": "",
     "init_optimizer": False,
     "freeze_d_layers": 0,
@@ -164,7 +168,7 @@ def config_differences(stored: dict, requested: dict) -> list[str]:
     lines = []
     # A decaying schedule is a function of num_train_steps: changing it mid-run would
     # make the rate jump, so then it is no longer a field a resume may change.
-    decays = stored.get("lr_schedule", "constant") != "constant"
+    decays = schedules.decays(stored)
     for field in sorted(set(stored) | set(requested)):
         if field in RESUMABLE_FIELDS and not (decays and field == "num_train_steps"):
             continue
