@@ -337,6 +337,22 @@ def test_bigan_follows_the_generic_linear_schedule():
         np.testing.assert_allclose(updates, expected, rtol=1e-4)  # float32 bias correction
 
 
+def test_bigans_encoder_follows_gs_schedule_and_d_its_own():
+    """As above, the k-th Adam update is the rate at k: with D's own linear schedule, E and
+    G keep G's constant rate and D decays."""
+    config = jaxgan.load_config("configs/bigan.py")
+    config.d_lr_schedule, config.num_train_steps, config.bigan_weight_decay = "linear", 10, 0.0
+    config_validation.validate(config)
+    rates = {"e": config.g_learning_rate, "g": config.g_learning_rate}
+    for name, optimizer in bigan.optimizers(config).items():
+        params = jnp.zeros(3)
+        opt_state = optimizer.init(params)
+        for k in range(4):
+            updates, opt_state = optimizer.update(jnp.ones(3), opt_state, params)
+            expected = -rates.get(name, config.d_learning_rate * (1 - k / 10))
+            np.testing.assert_allclose(updates, expected, rtol=1e-4, err_msg=name)
+
+
 def test_fid_is_computed_from_the_moving_average(tmp_path, monkeypatch):
     import pathlib
     import shutil

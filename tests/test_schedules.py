@@ -77,10 +77,13 @@ def test_a_scheduled_run_resumes_exactly(tmp_path, schedule):
 @pytest.mark.parametrize(
     "overrides,expected",
     [
-        ({"lr_schedule": "cosine"}, "config.lr_schedule must be one of"),
+        ({"lr_schedule": "cosine"}, "config.lr_schedule must be 'constant' or 'linear', got"),
         ({"lr_warmup_steps": -1}, "config.lr_warmup_steps must be an integer >= 0"),
         ({"lr_warmup_steps": 4, "num_train_steps": 4}, "leaves no step at the full rate"),
-        ({"g_lr_schedule": "cosine"}, r"config.g_lr_schedule must be one of .*'' follows"),
+        (
+            {"g_lr_schedule": "cosine"},
+            r"config.g_lr_schedule must be '', 'constant' or 'linear' \('' follows lr_schedule\)",
+        ),
         ({"d_lr_warmup_steps": -2}, r"config.d_lr_warmup_steps must be an integer >= -1"),
         ({"d_lr_warmup_steps": 4, "num_train_steps": 4}, "config.d_lr_warmup_steps=4 leaves no"),
         # The shared warm-up is refused where a net follows it, named as the field it is.
@@ -106,6 +109,11 @@ def test_each_net_can_have_its_own_schedule():
     for overrides, factors in [
         ({"g_lr_schedule": "linear"}, [(0, 1.0, 1.0), (3, 0.7, 1.0), (7, 0.3, 1.0)]),
         ({"d_lr_warmup_steps": 4}, [(0, 1.0, 0.0), (3, 1.0, 0.25), (7, 1.0, 0.75)]),
+        # A net's own 0 overrides a shared warm-up: G starts at its full rate.
+        (
+            {"lr_warmup_steps": 4, "g_lr_warmup_steps": 0},
+            [(0, 1.0, 0.0), (3, 1.0, 0.25), (7, 1.0, 0.75)],
+        ),
         # A net's own field wins over the shared one: D constant under a shared linear.
         (
             {"lr_schedule": "linear", "d_lr_schedule": "constant"},

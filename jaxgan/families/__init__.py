@@ -55,6 +55,7 @@ import jax
 import ml_collections
 
 from jaxgan.runtime.errors import UserError
+from jaxgan.training import schedules
 
 Metrics = dict[str, jax.Array]
 
@@ -116,14 +117,7 @@ def stream(key: jax.Array, name: str) -> jax.Array:
     return jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
-SCHEDULE_SETTINGS = (
-    "lr_schedule",
-    "lr_warmup_steps",
-    "g_lr_schedule",
-    "d_lr_schedule",
-    "g_lr_warmup_steps",
-    "d_lr_warmup_steps",
-)
+SCHEDULE_SETTINGS = tuple(schedules.DEFAULTS)
 GENERIC_SETTINGS = ("optimizer", *SCHEDULE_SETTINGS, "ema_start", "ema_collections")
 
 

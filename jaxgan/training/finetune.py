@@ -146,8 +146,8 @@ def load_source(config: ml_collections.ConfigDict, mesh):
         # schedule: the new run would start partway through it (or at a rate of 0).
         raise UserError(
             "config.init_optimizer continues the source run's optimisers, whose update counts "
-            "drive lr_schedule and lr_warmup_steps (and the g_/d_ ones): use it with constant "
-            "rates and no warm-up, or leave init_optimizer False"
+            f"would drive this run's schedule ({', '.join(schedules.changed(config))}) from "
+            "partway: use it with constant rates and no warm-up, or leave init_optimizer False"
         )
     source_dir, step = parse_source(config.init_from)
     source = restore_lib.restore(source_dir, step, mesh)
@@ -170,7 +170,8 @@ def load_source(config: ml_collections.ConfigDict, mesh):
                 if part == "opt_state":
                     advice = (
                         "with init_optimizer, the optimiser settings (optimizer, "
-                        "freeze_d_layers, lr_schedule) must be the source run's too"
+                        "freeze_d_layers) must be the source run's too; a source trained with "
+                        "a schedule or warm-up cannot be continued: leave init_optimizer False"
                     )
                 raise UserError(
                     f"config.init_from={config.init_from!r} (step {source.step}) does not fit "

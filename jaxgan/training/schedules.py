@@ -28,6 +28,12 @@ KINDS = ("constant", "linear")
 NETS = ("g", "d")
 # A per-net field's value that defers to the shared field.
 FOLLOW = {"lr_schedule": "", "lr_warmup_steps": -1}
+# Every schedule field and its default (config_defaults).
+DEFAULTS = {
+    "lr_schedule": "constant",
+    "lr_warmup_steps": 0,
+    **{f"{net}_{name}": follow for name, follow in FOLLOW.items() for net in NETS},
+}
 
 
 def _field(config: Mapping[str, Any], net: str, name: str) -> tuple[str, Any]:
@@ -56,11 +62,21 @@ def scheduled(config: Mapping[str, Any]) -> bool:
     return any(settings(config, net) != ("constant", 0) for net in NETS)
 
 
+def changed(config: Mapping[str, Any]) -> list[str]:
+    """'field=value' of each schedule field set away from its default."""
+    return [
+        f"{field}={config[field]!r}"
+        for field, default in DEFAULTS.items()
+        if config.get(field, default) != default
+    ]
+
+
 def _check_kind(field: str, kind: Any, follow: bool) -> None:
-    allowed = ("", *KINDS) if follow else KINDS
-    if kind not in allowed:
-        also = " ('' follows lr_schedule)" if follow else ""
-        raise UserError(f"config.{field} must be one of {KINDS}{also}, got {kind!r}")
+    if kind not in (("", *KINDS) if follow else KINDS):
+        choices = " or ".join(map(repr, KINDS))
+        if follow:
+            choices = f"'', {choices} ('' follows lr_schedule)"
+        raise UserError(f"config.{field} must be {choices}, got {kind!r}")
 
 
 def _check_warmup(field: str, warmup: Any, follow: bool) -> None:
