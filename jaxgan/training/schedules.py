@@ -41,15 +41,13 @@ def _field(config: Mapping[str, Any], net: str, name: str) -> tuple[str, Any]:
     own = f"{net}_{name}"
     if config.get(own, FOLLOW[name]) != FOLLOW[name]:
         return own, config[own]
-    return name, config.get(name, FOLLOW[name] if name == "lr_schedule" else 0)
+    return name, config.get(name, DEFAULTS[name])
 
 
 def settings(config: Mapping[str, Any], net: str) -> tuple[str, int]:
     """(schedule kind, warm-up steps) of net 'g' or 'd'. `config` may be a stored
     config.json's dict."""
-    return _field(config, net, "lr_schedule")[1] or "constant", _field(
-        config, net, "lr_warmup_steps"
-    )[1]
+    return _field(config, net, "lr_schedule")[1], _field(config, net, "lr_warmup_steps")[1]
 
 
 def decays(config: Mapping[str, Any]) -> bool:
