@@ -6,6 +6,8 @@ weights: torchvision itself and its downloads are not available here) and compar
 features with torch's own convolutions; without torch they are skipped (CI's torch
 phase runs them)."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -114,17 +116,15 @@ def test_the_loss_network_is_a_step_argument_not_part_of_the_state(tmp_path):
     before = jax.device_get(state)
     _, metrics = step(state, batch, frozen)
     g = srgan.build(config)["g"]
-    output = g.apply(
-        {"params": before.nets["g"].params, **before.nets["g"].collections},
-        batch["low"][0],
-        train=True,
-        mutable=["batch_stats"],
+    # Jitted: op by op, VGG-19 and G took most of this test's time.
+    output = jax.jit(functools.partial(g.apply, train=True, mutable=["batch_stats"]))(
+        {"params": before.nets["g"].params, **before.nets["g"].collections}, batch["low"][0]
     )[0]
-    expected = content.vgg_loss(frozen["content"], output, batch["image"][0])
+    expected = jax.jit(content.vgg_loss)(frozen["content"], output, batch["image"][0])
     assert float(metrics["g_content"]) == pytest.approx(float(expected), rel=1e-4)
     # The compiled program takes the weights as arguments: 16 kernels and 16 biases, and
     # its text is far smaller than their 80 MB would make it as constants.
-    lowered = make_train_step(config).lower(state, batch, frozen)
+    lowered = step.lower(state, batch, frozen)
     assert len(jax.tree.leaves(lowered.args_info[0][2])) == 32
     assert len(lowered.as_text()) < 20_000_000
 

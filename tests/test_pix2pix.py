@@ -89,7 +89,8 @@ def test_the_losses_in_closed_form_for_a_generator_that_outputs_zero():
     rng = np.random.default_rng(0)
     a, b = (rng.uniform(-1, 1, (1, 2, 32, 32, 3)).astype(np.float32) for _ in range(2))
     context = Context(state, {"a": a, "b": b}, jax.random.key(1), 0, {})
-    loss, aux = pix2pix.g_loss(nets, config, params, context)
+    # Jitted, as in training: op by op, the U-Net and PatchGAN took most of this test's time.
+    loss, aux = jax.jit(lambda p: pix2pix.g_loss(nets, config, p, context))(params)
     d = state.nets["d"]
 
     def d_logits(x):
@@ -103,7 +104,7 @@ def test_the_losses_in_closed_form_for_a_generator_that_outputs_zero():
     np.testing.assert_allclose(loss, bce_real + 100 * np.mean(np.abs(b[0])), rtol=1e-5)
     state = state.with_net("g", state.nets["g"].replace(params=params["g"]))
     context = Context(state, {"a": a, "b": b}, jax.random.key(1), 0, {})
-    d_loss, aux = pix2pix.d_loss(nets, config, {"d": d.params}, context)
+    d_loss, aux = jax.jit(lambda p: pix2pix.d_loss(nets, config, p, context))({"d": d.params})
     real = np.asarray(d_logits(np.concatenate([a[0], b[0]], -1)), np.float64)
     expected = 0.5 * (np.mean(np.log1p(np.exp(logits))) + np.mean(np.log1p(np.exp(-real))))
     np.testing.assert_allclose(d_loss, expected, rtol=1e-5)
