@@ -5,6 +5,7 @@ benchmarks (ring8, grid25, metz_ring, stacked_mnist), their mode metrics instead
   python -m jaxgan.evaluate --workdir=runs/dcgan --watch      # beside training
   python -m jaxgan.evaluate --real=PATH --fake=PATH [--out=FILE]
   python -m jaxgan.evaluate --real=mnist:test --fake=PATH     # a dataset split's reference
+                            # (+ class accuracy when PATH is an .npz with `labels`)
   python -m jaxgan.evaluate --workdir=runs/lucic-ns --floor [--num_samples=10000]
 
 The metrics record (JSON) is the last line of stdout; progress and ETA go to stderr. A

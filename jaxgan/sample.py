@@ -7,9 +7,11 @@
   python -m jaxgan.sample --workdir=runs/cgan --num=64 --label=3 --out=threes.npz
 
 --out decides the form: a folder gets one PNG per image (000000.png, ...), an .npz gets
-uint8 `images` (N, H, W, C), a .png gets one picture (with --grid or --interpolate), a
-.gif or .mp4 the frames of --interpolate as a video (MP4 needs `pip install
-imageio-ffmpeg`), enlarged so the shorter side is at least 256 px.
+uint8 `images` (N, H, W, C) and, from a conditional run, `labels` (each image's class:
+what `jaxgan.evaluate --fake=X.npz --real=fashion_mnist:test` scores by class accuracy),
+a .png gets one picture (with --grid or --interpolate), a .gif or .mp4 the frames of
+--interpolate as a video (MP4 needs `pip install imageio-ffmpeg`), enlarged so the
+shorter side is at least 256 px.
 Image i of a --seed has the same latent for any --num or --batch_size, and the same
 command gives the same files; with `sample_with_running_stats` False (BatchNorm on the
 batch itself) an image also depends on the other images of its batch. G's parameters are
@@ -182,7 +184,8 @@ def run(
         return out
     pixels = np.concatenate([p for _, p in stream])
     if kind == "npz":
-        export.write_npz(out, pixels)
+        classes = None if labels is None else np.asarray(labels(np.arange(len(pixels))))
+        export.write_npz(out, pixels, classes)
     elif kind == "video":
         video.write(out, pixels, fps)
     else:

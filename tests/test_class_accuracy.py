@@ -1,7 +1,8 @@
 """The classification accuracy of conditional samples (jaxgan/metrics/class_accuracy.py):
 the classifier's input (grey 28x28 from 32-px RGB), the bookkeeping of drawn against
-predicted classes through a run's own sampler, and (slow) real digits through the same
-path scoring as the classifier does on them."""
+predicted classes through a run's own sampler and through a labelled .npz (`evaluate
+--fake`), and (slow) real digits through the same path scoring as the classifier does on
+them."""
 
 import jax
 import jax.numpy as jnp
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 import jaxgan
-from jaxgan.metrics import class_accuracy, evaluation, mnist_classifier
+from jaxgan.metrics import class_accuracy, evaluation, image_sets, mnist_classifier
+from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import restore
 from tests.conftest import tiny
 
@@ -58,6 +60,65 @@ def test_the_record_scores_each_class_through_the_runs_sampler(monkeypatch):
     assert record["class_accuracy"] == pytest.approx(0.9)
     assert record["class_accuracy_by_class"] == [1, 1, 1, 0, 1, 1, 1, 1, 1, 1]
     assert "99.00%" in record["class_accuracy_protocol"]
+
+
+def test_uint8_pixels_reach_the_classifier_unchanged():
+    pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1)
+    pixels = np.pad(pixels, ((0, 0), (6, 6), (6, 6), (0, 0)), constant_values=7)
+    np.testing.assert_array_equal(class_accuracy.to_classifier_input(pixels), pixels)
+    rgb = np.stack([pixels[..., 0], pixels[..., 0], np.zeros_like(pixels[..., 0])], -1)
+    expected = np.clip(np.rint(pixels.astype(np.float64) * 2 / 3 - 1 / 3), 0, 255)  # mean
+    np.testing.assert_allclose(class_accuracy.to_classifier_input(rgb), expected, atol=1)
+
+
+def test_a_labelled_npz_is_scored_image_by_image_against_its_labels(tmp_path, monkeypatch):
+    """`jaxgan.sample --out=X.npz` of a conditional run stores `labels`; evaluate --fake
+    classifies each image and compares with its label: 9 of 10 classes read back right
+    and every 3 read as 4 gives 0.9, class 3 at 0."""
+    labels = np.arange(40) % 10
+    images = np.broadcast_to(labels[:, None, None, None] * 20, (40, 28, 28, 1)).astype(np.uint8)
+    np.savez(tmp_path / "fake.npz", images=images, labels=labels)
+    fake = image_sets.open_images(str(tmp_path / "fake.npz"), "--fake")
+    np.testing.assert_array_equal(fake.labels, labels)
+
+    def predict(params, pixels):  # reads the class back, but calls every 3 a 4
+        digits = pixels[:, 0, 0, 0].astype(int) // 20
+        return np.where(digits == 3, 4, digits)
+
+    monkeypatch.setattr(class_accuracy.mnist_classifier, "load_or_train", lambda *a: ({}, 0.91))
+    monkeypatch.setattr(class_accuracy.mnist_classifier, "predict", predict)
+    record = class_accuracy.of_image_set(fake.read(16), fake.labels, "fashion_mnist")
+    assert record["class_accuracy"] == pytest.approx(0.9)
+    assert record["class_accuracy_by_class"] == [1, 1, 1, 0, 1, 1, 1, 1, 1, 1]
+    protocol = record["class_accuracy_protocol"]
+    assert "40 samples (4-4 per class)" in protocol and "fashion_mnist" in protocol
+    assert "91.00%" in protocol
+    assert evaluation._classified_dataset("fashion_mnist:test", fake) == "fashion_mnist"
+    assert evaluation._classified_dataset("cifar10:test", fake) is None  # no classifier
+    unlabelled = image_sets.open_images(str(tmp_path / "fake.npz"), "--fake")
+    unlabelled = image_sets.ImageSet(unlabelled.path, 40, (28, 28, 1), unlabelled.read)
+    assert evaluation._classified_dataset("mnist:test", unlabelled) is None
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (np.arange(4) * 0.5, "`labels` must be one non-negative integer class per image"),
+        (np.arange(3), r"shape \(4,\); got int64 \(3,\)"),
+        (np.array([0, 1, -1, 2]), "`labels` must be one non-negative integer"),
+    ],
+)
+def test_bad_labels_in_an_npz_are_refused_when_it_is_opened(tmp_path, labels, message):
+    np.savez(tmp_path / "fake.npz", images=np.zeros((4, 28, 28, 1), np.uint8), labels=labels)
+    with pytest.raises(UserError, match=message):
+        image_sets.open_images(str(tmp_path / "fake.npz"), "--fake")
+
+
+def test_labels_beyond_the_classifiers_classes_are_refused_before_any_work(tmp_path):
+    np.savez(tmp_path / "fake.npz", images=np.zeros((4, 28, 28, 1), np.uint8), labels=[0, 1, 10, 2])
+    message = "`labels` go up to 10; mnist has 10 classes"
+    with pytest.raises(UserError, match=message):
+        evaluation.compare("mnist:test", str(tmp_path / "fake.npz"))
 
 
 @pytest.mark.slow

@@ -263,6 +263,9 @@ def test_sample_label_and_every_class_in_turn(conditional_run, tmp_path):
     one = np.load(sample.run(workdir, tmp_path / "a.npz", num=4, label=2, batch_size=4))
     every = np.load(sample.run(workdir, tmp_path / "b.npz", num=4, batch_size=4))
     assert one["images"].shape == every["images"].shape == (4, 28, 28, 1)
+    # The .npz says each image's class, for `evaluate --fake`'s class accuracy.
+    np.testing.assert_array_equal(one["labels"], [2, 2, 2, 2])
+    np.testing.assert_array_equal(every["labels"], [0, 1, 2, 0])
     # Image 2 has latent 2 in both, and class 2 (2 mod 3) by default: the same image.
     np.testing.assert_array_equal(one["images"][2], every["images"][2])
     assert not np.array_equal(one["images"][0], every["images"][0])  # class 2 vs class 0

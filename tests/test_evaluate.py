@@ -25,6 +25,7 @@ from tensorboardX.proto import event_pb2
 import jaxgan
 from jaxgan.data import datasets
 from jaxgan.metrics import (
+    class_accuracy,
     evaluation,
     featurize,
     image_sets,
@@ -563,12 +564,16 @@ def test_the_evaluation_features_show_no_bar_inside_the_jobs_one(features, capfd
     assert "Inception features" not in capfd.readouterr().err
 
 
-def test_a_set_scored_against_a_dataset_split_uses_the_runs_reference(direct, tmp_path):
+def test_a_set_scored_against_a_dataset_split_uses_the_runs_reference(
+    direct, tmp_path, monkeypatch
+):
     """--real=DATASET[:SPLIT] scores images generated elsewhere (another machine, another
     codebase) as `evaluate --workdir` would: the split's reference through the training
-    path, cached under the same key a run with that fid_reference uses."""
+    path, cached under the same key a run with that fid_reference uses. A conditional
+    run's labels in the .npz get the class accuracy where jaxgan has a classifier."""
     np.savez(tmp_path / "data.npz", images=direct["real_images"][..., 0])
-    np.savez(tmp_path / "fake.npz", images=direct["fake_images"])
+    labels = np.arange(BATCH) % 3
+    np.savez(tmp_path / "fake.npz", images=direct["fake_images"], labels=labels)
     spec = f"npz:{tmp_path / 'data.npz'}"
     assert evaluation.dataset_reference(spec) == spec
     assert evaluation.dataset_reference(str(tmp_path / "fake.npz")) is None  # a path
@@ -578,9 +583,19 @@ def test_a_set_scored_against_a_dataset_split_uses_the_runs_reference(direct, tm
     config = tiny(dataset=spec)
     cached = reference.describe(config, None, BATCH)
     np.testing.assert_allclose(np.load(cached.features_path), direct["real"], rtol=1e-5, atol=1e-6)
-    # Scored again from the cache: the same record.
+    assert "class_accuracy" not in record  # no classifier for an npz: dataset
+    assert any("labels are not scored" in note for note in record["protocol"]["notes"])
+    # Scored again from the cache: the same record; with a classifier that calls every
+    # image a 0, the accuracy is the share of 0 labels.
+    monkeypatch.setattr(class_accuracy, "DATASETS", ("npz",))
+    monkeypatch.setattr(class_accuracy.mnist_classifier, "load_or_train", lambda *a: ({}, 0.9))
+    monkeypatch.setattr(
+        class_accuracy.mnist_classifier, "predict", lambda params, x: np.zeros(len(x), int)
+    )
     again = evaluation.compare(spec, str(tmp_path / "fake.npz"))
     assert again["fid"] == record["fid"]
+    assert again["class_accuracy"] == pytest.approx(np.mean(labels == 0))
+    assert again["class_accuracy_by_class"] == [1, 0, 0] + [None] * 7  # 3-9: none drawn
 
 
 def test_a_non_square_set_against_a_dataset_split_is_refused(tmp_path):

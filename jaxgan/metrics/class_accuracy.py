@@ -30,7 +30,9 @@ def applies(config) -> bool:
 
 
 def to_classifier_input(images: np.ndarray) -> np.ndarray:
-    """Images in [-1, 1], (N, H, W, C) -> uint8 (N, 28, 28, 1)."""
+    """Images in [-1, 1] (float) or uint8 pixels, (N, H, W, C) -> uint8 (N, 28, 28, 1)."""
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / 127.5 - 1  # the inverse of to_uint8
     grey = jnp.mean(jnp.asarray(images, jnp.float32), axis=-1, keepdims=True)
     if grey.shape[1:3] != (28, 28):
         grey = jax.image.resize(grey, (grey.shape[0], 28, 28, 1), "linear", antialias=True)
@@ -38,7 +40,50 @@ def to_classifier_input(images: np.ndarray) -> np.ndarray:
 
 
 def accuracy_by_class(predicted: np.ndarray, drawn: np.ndarray, num_classes: int) -> np.ndarray:
-    return np.array([np.mean(predicted[drawn == c] == c) for c in range(num_classes)])
+    """Each class's accuracy; NaN for a class no image was drawn for."""
+    return np.array(
+        [
+            np.mean(predicted[drawn == c] == c) if np.any(drawn == c) else np.nan
+            for c in range(num_classes)
+        ]
+    )
+
+
+def scores(
+    predicted: np.ndarray,
+    drawn: np.ndarray,
+    num_classes: int,
+    name: str,
+    test_accuracy: float,
+    samples: str,
+) -> dict[str, Any]:
+    """The record's fields for images drawn for classes `drawn`, classified `predicted`;
+    `samples` says how many were drawn."""
+    per_class = accuracy_by_class(predicted, drawn, num_classes)
+    return {
+        "class_accuracy": float(np.mean(predicted == drawn)),
+        "class_accuracy_by_class": [
+            round(float(a), 4) if np.isfinite(a) else None for a in per_class
+        ],
+        "class_accuracy_protocol": (
+            f"{samples}, classified by a CNN trained on {name}'s training split "
+            f"({100 * test_accuracy:.2f}% on its test split: the real data's score)"
+        ),
+    }
+
+
+def of_image_set(batches, labels: np.ndarray, dataset: str, data_dir: str = "") -> dict:
+    """Class accuracy of uint8 images (in `batches`, in order) drawn for classes `labels`
+    (e.g. `jaxgan.sample --out=X.npz` of a conditional run, which stores them), by the
+    classifier of `dataset` ('mnist' or 'fashion_mnist')."""
+    params, test_accuracy = mnist_classifier.load_or_train(dataset, data_dir)
+    predicted = np.concatenate(
+        [mnist_classifier.predict(params, to_classifier_input(batch)) for batch in batches]
+    )
+    num_classes = mnist_classifier.NUM_CLASSES
+    counts = np.bincount(labels, minlength=num_classes)
+    samples = f"{len(labels)} samples ({counts.min()}-{counts.max()} per class) from --fake"
+    return scores(predicted, labels, num_classes, dataset, test_accuracy, samples)
 
 
 def record(restored, samples_per_class: int = SAMPLES_PER_CLASS) -> dict[str, Any]:
@@ -60,13 +105,5 @@ def record(restored, samples_per_class: int = SAMPLES_PER_CLASS) -> dict[str, An
         images = np.asarray(sample(net, z, labels))
         predicted.append(mnist_classifier.predict(params, to_classifier_input(images)))
     predicted = np.concatenate(predicted)
-    per_class = accuracy_by_class(predicted, drawn, config.num_classes)
-    return {
-        "class_accuracy": float(np.mean(predicted == drawn)),
-        "class_accuracy_by_class": [round(float(a), 4) for a in per_class],
-        "class_accuracy_protocol": (
-            f"{samples_per_class} samples per class, classified by a CNN trained on {name}'s "
-            f"training split ({100 * test_accuracy:.2f}% on its test split: the real data's "
-            "score)"
-        ),
-    }
+    samples = f"{samples_per_class} samples per class"
+    return scores(predicted, drawn, config.num_classes, name, test_accuracy, samples)

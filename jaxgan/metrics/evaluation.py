@@ -636,6 +636,11 @@ def compare(real: str, fake: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> di
         "jaxgan_version": jaxgan.__version__,
         "notes": [],
     }
+    if fake_set.labels is not None:
+        protocol["notes"].append(
+            "--fake's labels are not scored: the classification accuracy of samples needs "
+            f"--real to name a dataset split of {list(class_accuracy.DATASETS)}"
+        )
     stats = None if real_is_images else real_set
     return scoring.record(None, fake_features, real_features, stats, protocol)
 
@@ -652,6 +657,7 @@ def _compare_with_dataset(
             f"--fake holds {height}x{width} images and a dataset reference is square: make "
             "them square, or give --real a folder or .npz of real images of that size"
         )
+    classified = _classified_dataset(spec, fake_set)
     config = config_defaults.base_config()
     config.dataset, config.image_size, config.num_channels = spec, height, channels
     features = inception_features(batch_size)
@@ -677,7 +683,31 @@ def _compare_with_dataset(
         "jaxgan_version": jaxgan.__version__,
         "notes": list(real.protocol["notes"]),
     }
-    return scoring.record(None, fake_features, real_features, None, protocol)
+    record = scoring.record(None, fake_features, real_features, None, protocol)
+    if classified is not None:
+        scores = class_accuracy.of_image_set(fake_set.read(batch_size), fake_set.labels, classified)
+        record.update(scores)
+    elif fake_set.labels is not None:
+        record["protocol"]["notes"].append(
+            f"--fake's labels are not scored: jaxgan has sample classifiers for "
+            f"{list(class_accuracy.DATASETS)}, not {spec}"
+        )
+    return record
+
+
+def _classified_dataset(spec: str, fake_set: image_sets.ImageSet) -> str | None:
+    """The dataset whose classifier scores a labelled --fake (a conditional run's samples),
+    when jaxgan has one; labels it cannot have are refused before any work."""
+    dataset = spec.partition(":")[0]
+    if fake_set.labels is None or dataset not in class_accuracy.DATASETS:
+        return None
+    classes = class_accuracy.mnist_classifier.NUM_CLASSES
+    if fake_set.labels.max() >= classes:
+        raise UserError(
+            f"--fake {fake_set.path}: `labels` go up to {fake_set.labels.max()}; {dataset} "
+            f"has {classes} classes (0-{classes - 1})"
+        )
+    return dataset
 
 
 # -- The floor of a protocol ------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Image sets named on the command line: a folder of PNG/JPEG files or an .npz of `images`.
+"""Image sets named on the command line: a folder of PNG/JPEG files or an .npz of `images`
+(and, from a conditional generator, `labels`: the class each image was drawn for).
 
 Everything about a set (readable, one size, at least two images) is checked when it is
 opened, before any feature is computed. Folders are read batch by batch, so a set never
@@ -28,6 +29,7 @@ class ImageSet:
     count: int
     shape: tuple[int, int, int]  # height, width, channels (1 or 3)
     read: Callable[[int], Iterator[np.ndarray]]  # batch size -> uint8 NHWC batches
+    labels: np.ndarray | None = None  # an .npz's `labels`: image i was drawn for class labels[i]
 
     def describe(self) -> str:
         height, width, channels = self.shape
@@ -84,6 +86,21 @@ def _read_npz(path: pathlib.Path, flag: str) -> tuple[list[str], np.ndarray | No
         raise UserError(f"{flag} {path} is not a readable .npz file ({error})") from None
 
 
+def _labels(path: pathlib.Path, count: int, flag: str) -> np.ndarray | None:
+    """An .npz's `labels` (read after _read_npz could open it), if it has them: one
+    non-negative integer class per image."""
+    with np.load(path, allow_pickle=False) as arrays:
+        labels = arrays["labels"] if "labels" in arrays.files else None
+    if labels is None:
+        return None
+    if labels.shape != (count,) or labels.dtype.kind not in "iu" or (labels < 0).any():
+        raise UserError(
+            f"{flag} {path}: `labels` must be one non-negative integer class per image, "
+            f"shape ({count},); got {labels.dtype} {labels.shape}"
+        )
+    return labels.astype(np.int64)
+
+
 def _npz_images(path: pathlib.Path, images: np.ndarray, flag: str) -> ImageSet:
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise UserError(
@@ -91,12 +108,13 @@ def _npz_images(path: pathlib.Path, images: np.ndarray, flag: str) -> ImageSet:
             f"{images.dtype} {images.shape}"
         )
     _check_count(len(images), path, flag)
+    labels = _labels(path, len(images), flag)
 
     def read(batch_size: int) -> Iterator[np.ndarray]:
         for start in range(0, len(images), batch_size):
             yield images[start : start + batch_size]
 
-    return ImageSet(path, len(images), images.shape[1:], read)
+    return ImageSet(path, len(images), images.shape[1:], read, labels)
 
 
 def _folder(path: pathlib.Path, flag: str) -> ImageSet:

@@ -32,6 +32,7 @@ BATCH_SIZE = 128
 LEARNING_RATE = 3e-3
 SEED = 0
 EVAL_BATCH_SIZE = 1000
+NUM_CLASSES = 10  # digits, or Fashion-MNIST's ten kinds of clothing
 
 
 class DigitClassifier(nn.Module):
@@ -45,7 +46,7 @@ class DigitClassifier(nn.Module):
             x = nn.relu(nn.Conv(features, (3, 3))(x))
             x = nn.max_pool(x, (2, 2), (2, 2))
         x = nn.relu(nn.Dense(128)(x.reshape(x.shape[0], -1)))
-        return nn.Dense(10)(x)
+        return nn.Dense(NUM_CLASSES)(x)
 
 
 def to_input(images: np.ndarray) -> jax.Array:

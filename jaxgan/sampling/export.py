@@ -68,10 +68,12 @@ def write_pngs(directory: pathlib.Path, start: int, pixels: np.ndarray) -> None:
         images.save_png(directory / f"{start + offset:06d}.png", image)
 
 
-def write_npz(path: pathlib.Path, pixels: np.ndarray) -> None:
-    """uint8 (N, H, W, C) as `images` in an .npz, atomically."""
+def write_npz(path: pathlib.Path, pixels: np.ndarray, labels: np.ndarray | None = None) -> None:
+    """uint8 (N, H, W, C) as `images` in an .npz, atomically, with a conditional G's
+    `labels` (image i's class), which `jaxgan.evaluate --fake` scores by class accuracy."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    files.save_npz(path, images=pixels)
+    arrays = {"images": pixels} if labels is None else {"images": pixels, "labels": labels}
+    files.save_npz(path, **arrays)
 
 
 def write_grid(path: pathlib.Path, pixels: np.ndarray, columns: int | None = None) -> None:
