@@ -243,7 +243,8 @@ def test_the_path_length_gradient_matches_finite_differences():
         images = g.apply(variables, ws, method=g.synthesis, noise_mode="const")
         return jnp.sum(images * y)
 
-    grads = jax.grad(projected)(ws)
+    # Jitted: op by op, the nine passes of this G took most of the test's time.
+    grads, projected = jax.jit(jax.grad(projected))(ws), jax.jit(projected)
     eps = 1e-2
     for index in [(0, 0, 0), (1, 3, 5), (3, 2, 7), (2, 1, 0)]:  # ws is (4, 4, 8)
         bump = jnp.zeros_like(ws).at[index].set(eps)
@@ -346,9 +347,9 @@ def test_the_r1_loss_is_gamma_over_2_times_the_interval_times_the_squared_gradie
     nets, state = stylegan2.build(config), tiny_state(config)
     ctx = context(config, state)
     d_params = state.nets["d"].params
-    loss, aux = stylegan2.d_r1_loss(nets, config, {"d": d_params}, ctx)
+    loss, aux = jax.jit(lambda p: stylegan2.d_r1_loss(nets, config, p, ctx))({"d": d_params})
     reals = ctx.batch["image"][0]
-    grads = jax.grad(lambda x: jnp.sum(nets["d"].apply({"params": d_params}, x)))(reals)
+    grads = jax.jit(jax.grad(lambda x: jnp.sum(nets["d"].apply({"params": d_params}, x))))(reals)
     squared = np.sum(np.square(np.asarray(grads)), axis=(1, 2, 3))
     assert float(loss) == pytest.approx(np.mean(squared) * 0.25 * 16, rel=1e-5)
     assert float(aux.metrics["d_r1_penalty"]) == pytest.approx(np.mean(squared), rel=1e-5)
@@ -362,7 +363,7 @@ def test_the_path_length_loss_and_its_running_mean():
     state = state.replace(extras={"pl_mean": jnp.float32(0.7)})
     ctx = context(config, state)
     g_params = state.nets["g"].params
-    loss, aux = stylegan2.g_pl_loss(nets, config, {"g": g_params}, ctx)
+    loss, aux = jax.jit(lambda p: stylegan2.g_pl_loss(nets, config, p, ctx))({"g": g_params})
     # The same draws as the loss: z, (labels,) mixing, noise, then the projection y.
     g = nets["g"]
     z_key, _, _, noise_key, pl_key = jax.random.split(stylegan2.stream(ctx.key, "g_pl"), 5)
@@ -374,7 +375,7 @@ def test_the_path_length_loss_and_its_running_mean():
         return g.apply(variables, w, train=True, method=g.synthesis, rngs={"noise": noise_key})
 
     y = jax.random.normal(pl_key, (2, 8, 8, 1)) / 8.0
-    grads = np.asarray(jax.grad(lambda w: jnp.sum(synth(w) * y))(ws))
+    grads = np.asarray(jax.jit(jax.grad(lambda w: jnp.sum(synth(w) * y)))(ws))
     lengths = np.sqrt(np.mean(np.sum(grads**2, axis=2), axis=1))
     pl_mean = 0.7 + (lengths.mean() - 0.7) * 0.01
     assert float(aux.extras["pl_mean"]) == pytest.approx(pl_mean, rel=1e-5)
@@ -514,11 +515,12 @@ def test_the_path_length_penalty_gradient_matches_finite_differences():
     state = state.replace(extras={"pl_mean": jnp.float32(0.3)})
     ctx = context(config, state)
 
+    @jax.jit  # op by op, the seven evaluations of this second-order penalty took ~20 s
     def penalty(g_params):
         return stylegan2.g_pl_loss(nets, config, {"g": g_params}, ctx)[0]
 
     params = state.nets["g"].params
-    grads = jax.grad(penalty)(params)
+    grads = jax.jit(jax.grad(penalty))(params)
     paths_and_leaves = jax.tree_util.tree_flatten_with_path(params)[0]
     in_torgb = ["torgb" in jax.tree_util.keystr(path) for path, _ in paths_and_leaves]
     assert sum(in_torgb) == 8  # affine w and b, weight, bias; at 4 and 8 px
