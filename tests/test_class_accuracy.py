@@ -4,6 +4,8 @@ predicted classes through a run's own sampler and through a labelled .npz (`eval
 --fake`), and (slow) real digits through the same path scoring as the classifier does on
 them."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -87,35 +89,43 @@ def test_a_labelled_npz_is_scored_image_by_image_against_its_labels(tmp_path, mo
 
     monkeypatch.setattr(class_accuracy.mnist_classifier, "load_or_train", lambda *a: ({}, 0.91))
     monkeypatch.setattr(class_accuracy.mnist_classifier, "predict", predict)
-    record = class_accuracy.of_image_set(fake.read(16), fake.labels, "fashion_mnist")
+    dataset, classifier = evaluation._classified_dataset("fashion_mnist:test", fake)
+    record = class_accuracy.of_image_set(fake.read(16), fake.labels, dataset, classifier)
     assert record["class_accuracy"] == pytest.approx(0.9)
     assert record["class_accuracy_by_class"] == [1, 1, 1, 0, 1, 1, 1, 1, 1, 1]
     protocol = record["class_accuracy_protocol"]
-    assert "40 samples (4-4 per class)" in protocol and "fashion_mnist" in protocol
+    assert "40 samples of 10 class(es) (4-4 each)" in protocol and "fashion_mnist" in protocol
     assert "91.00%" in protocol
-    assert evaluation._classified_dataset("fashion_mnist:test", fake) == "fashion_mnist"
     assert evaluation._classified_dataset("cifar10:test", fake) is None  # no classifier
-    unlabelled = image_sets.open_images(str(tmp_path / "fake.npz"), "--fake")
-    unlabelled = image_sets.ImageSet(unlabelled.path, 40, (28, 28, 1), unlabelled.read)
+    unlabelled = dataclasses.replace(fake, labels=None)
     assert evaluation._classified_dataset("mnist:test", unlabelled) is None
 
 
 @pytest.mark.parametrize(
     "labels, message",
     [
-        (np.arange(4) * 0.5, "`labels` must be one non-negative integer class per image"),
-        (np.arange(3), r"shape \(4,\); got int64 \(3,\)"),
-        (np.array([0, 1, -1, 2]), "`labels` must be one non-negative integer"),
+        (np.arange(4) * 0.5, r"'labels' must be integers of shape \(4,\), one per image"),
+        (np.arange(3), r"shape \(4,\), one per image, got int64 \(3,\)"),
+        (np.array([0, 1, -1, 2]), r"'labels' must be class indices 0..K-1, got -1..2"),
     ],
 )
 def test_bad_labels_in_an_npz_are_refused_when_it_is_opened(tmp_path, labels, message):
     np.savez(tmp_path / "fake.npz", images=np.zeros((4, 28, 28, 1), np.uint8), labels=labels)
     with pytest.raises(UserError, match=message):
         image_sets.open_images(str(tmp_path / "fake.npz"), "--fake")
+    # A --real set's labels are not read.
+    assert image_sets.open_real(str(tmp_path / "fake.npz")).labels is None
 
 
-def test_labels_beyond_the_classifiers_classes_are_refused_before_any_work(tmp_path):
+def test_labels_beyond_the_classifiers_classes_are_refused_before_any_work(tmp_path, monkeypatch):
     np.savez(tmp_path / "fake.npz", images=np.zeros((4, 28, 28, 1), np.uint8), labels=[0, 1, 10, 2])
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work began before the labels were checked")
+
+    monkeypatch.setattr(evaluation, "inception_features", no_work)
+    monkeypatch.setattr(evaluation, "real_side", no_work)
+    monkeypatch.setattr(class_accuracy.mnist_classifier, "load_or_train", no_work)
     message = "`labels` go up to 10; mnist has 10 classes"
     with pytest.raises(UserError, match=message):
         evaluation.compare("mnist:test", str(tmp_path / "fake.npz"))

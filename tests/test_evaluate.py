@@ -319,12 +319,16 @@ def test_floor_is_the_fid_of_training_images_against_the_held_out_split(
 
 
 def test_two_sets_fid_is_metrics_fid_of_their_features(direct, tmp_path):
-    np.savez(tmp_path / "real.npz", images=direct["real_images"])
-    np.savez(tmp_path / "fake.npz", images=direct["fake_images"])
+    # Labels in a --real set are not read (one-hot here); a --fake's are noted as unscored
+    # (only a dataset split has a classifier).
+    np.savez(tmp_path / "real.npz", images=direct["real_images"], labels=np.eye(BATCH))
+    np.savez(tmp_path / "fake.npz", images=direct["fake_images"], labels=np.arange(BATCH) % 2)
     record = evaluation.compare(str(tmp_path / "real.npz"), str(tmp_path / "fake.npz"))
     assert record["fid"] == pytest.approx(direct["fid"], rel=1e-9)
     assert record["step"] is None and record["num_samples"] == BATCH
     assert record["protocol"]["num_real"] == BATCH and record["protocol"]["image_size"] == [28, 28]
+    assert "class_accuracy" not in record
+    assert any("labels are not scored" in note for note in record["protocol"]["notes"])
 
 
 def test_cli_fid_of_a_set_with_itself_is_zero(direct, tmp_path):
@@ -587,7 +591,7 @@ def test_a_set_scored_against_a_dataset_split_uses_the_runs_reference(
     assert any("labels are not scored" in note for note in record["protocol"]["notes"])
     # Scored again from the cache: the same record; with a classifier that calls every
     # image a 0, the accuracy is the share of 0 labels.
-    monkeypatch.setattr(class_accuracy, "DATASETS", ("npz",))
+    monkeypatch.setattr(evaluation, "_CLASSIFIED", ("npz",))
     monkeypatch.setattr(class_accuracy.mnist_classifier, "load_or_train", lambda *a: ({}, 0.9))
     monkeypatch.setattr(
         class_accuracy.mnist_classifier, "predict", lambda params, x: np.zeros(len(x), int)

@@ -72,18 +72,21 @@ def scores(
     }
 
 
-def of_image_set(batches, labels: np.ndarray, dataset: str, data_dir: str = "") -> dict:
+def of_image_set(batches, labels: np.ndarray, dataset: str, classifier) -> dict[str, Any]:
     """Class accuracy of uint8 images (in `batches`, in order) drawn for classes `labels`
-    (e.g. `jaxgan.sample --out=X.npz` of a conditional run, which stores them), by the
-    classifier of `dataset` ('mnist' or 'fashion_mnist')."""
-    params, test_accuracy = mnist_classifier.load_or_train(dataset, data_dir)
+    (e.g. `jaxgan.sample --out=X.npz` of a conditional run, which stores them), by
+    `classifier` = mnist_classifier.load_or_train(dataset)."""
+    params, test_accuracy = classifier
     predicted = np.concatenate(
         [mnist_classifier.predict(params, to_classifier_input(batch)) for batch in batches]
     )
-    num_classes = mnist_classifier.NUM_CLASSES
-    counts = np.bincount(labels, minlength=num_classes)
-    samples = f"{len(labels)} samples ({counts.min()}-{counts.max()} per class) from --fake"
-    return scores(predicted, labels, num_classes, dataset, test_accuracy, samples)
+    counts = np.bincount(labels)
+    counts = counts[counts > 0]
+    samples = (
+        f"{len(labels)} samples of {len(counts)} class(es) ({counts.min()}-{counts.max()} "
+        "each) from --fake"
+    )
+    return scores(predicted, labels, mnist_classifier.NUM_CLASSES, dataset, test_accuracy, samples)
 
 
 def record(restored, samples_per_class: int = SAMPLES_PER_CLASS) -> dict[str, Any]:

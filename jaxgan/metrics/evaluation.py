@@ -639,7 +639,7 @@ def compare(real: str, fake: str, *, batch_size: int = DEFAULT_BATCH_SIZE) -> di
     if fake_set.labels is not None:
         protocol["notes"].append(
             "--fake's labels are not scored: the classification accuracy of samples needs "
-            f"--real to name a dataset split of {list(class_accuracy.DATASETS)}"
+            f"--real to name a split of {list(_CLASSIFIED)}"
         )
     stats = None if real_is_images else real_set
     return scoring.record(None, fake_features, real_features, stats, protocol)
@@ -685,21 +685,27 @@ def _compare_with_dataset(
     }
     record = scoring.record(None, fake_features, real_features, None, protocol)
     if classified is not None:
-        scores = class_accuracy.of_image_set(fake_set.read(batch_size), fake_set.labels, classified)
-        record.update(scores)
+        dataset, classifier = classified
+        images = fake_set.read(batch_size)
+        record.update(class_accuracy.of_image_set(images, fake_set.labels, dataset, classifier))
     elif fake_set.labels is not None:
         record["protocol"]["notes"].append(
             f"--fake's labels are not scored: jaxgan has sample classifiers for "
-            f"{list(class_accuracy.DATASETS)}, not {spec}"
+            f"{list(_CLASSIFIED)}, not {spec}"
         )
     return record
 
 
-def _classified_dataset(spec: str, fake_set: image_sets.ImageSet) -> str | None:
-    """The dataset whose classifier scores a labelled --fake (a conditional run's samples),
-    when jaxgan has one; labels it cannot have are refused before any work."""
+# The datasets whose samples jaxgan can classify (mnist_classifier has a CNN for each).
+_CLASSIFIED = tuple(name for name in class_accuracy.DATASETS if name in datasets.available())
+
+
+def _classified_dataset(spec: str, fake_set: image_sets.ImageSet) -> tuple[str, Any] | None:
+    """(dataset, its classifier) to score a labelled --fake (a conditional run's samples)
+    by, when jaxgan has one: the classifier is loaded (trained on first use, ~2 minutes)
+    and the labels checked before any Inception work, which a failure would waste."""
     dataset = spec.partition(":")[0]
-    if fake_set.labels is None or dataset not in class_accuracy.DATASETS:
+    if fake_set.labels is None or dataset not in _CLASSIFIED:
         return None
     classes = class_accuracy.mnist_classifier.NUM_CLASSES
     if fake_set.labels.max() >= classes:
@@ -707,7 +713,7 @@ def _classified_dataset(spec: str, fake_set: image_sets.ImageSet) -> str | None:
             f"--fake {fake_set.path}: `labels` go up to {fake_set.labels.max()}; {dataset} "
             f"has {classes} classes (0-{classes - 1})"
         )
-    return dataset
+    return dataset, class_accuracy.mnist_classifier.load_or_train(dataset)
 
 
 # -- The floor of a protocol ------------------------------------------------------------------

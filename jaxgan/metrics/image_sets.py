@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from jaxgan.data.datasets import npz
 from jaxgan.metrics import fid as metrics
 from jaxgan.metrics.inception import FEATURE_DIM
 from jaxgan.runtime.errors import UserError
@@ -86,19 +87,12 @@ def _read_npz(path: pathlib.Path, flag: str) -> tuple[list[str], np.ndarray | No
         raise UserError(f"{flag} {path} is not a readable .npz file ({error})") from None
 
 
-def _labels(path: pathlib.Path, count: int, flag: str) -> np.ndarray | None:
-    """An .npz's `labels` (read after _read_npz could open it), if it has them: one
-    non-negative integer class per image."""
+def _labels(path: pathlib.Path, count: int) -> np.ndarray | None:
+    """A --fake .npz's `labels` (read after _read_npz could open it), if it has them:
+    checked as a training set's labels are (one class index per image)."""
     with np.load(path, allow_pickle=False) as arrays:
         labels = arrays["labels"] if "labels" in arrays.files else None
-    if labels is None:
-        return None
-    if labels.shape != (count,) or labels.dtype.kind not in "iu" or (labels < 0).any():
-        raise UserError(
-            f"{flag} {path}: `labels` must be one non-negative integer class per image, "
-            f"shape ({count},); got {labels.dtype} {labels.shape}"
-        )
-    return labels.astype(np.int64)
+    return None if labels is None else npz.checked_labels(path, labels, count)
 
 
 def _npz_images(path: pathlib.Path, images: np.ndarray, flag: str) -> ImageSet:
@@ -108,7 +102,8 @@ def _npz_images(path: pathlib.Path, images: np.ndarray, flag: str) -> ImageSet:
             f"{images.dtype} {images.shape}"
         )
     _check_count(len(images), path, flag)
-    labels = _labels(path, len(images), flag)
+    # Only generated images are scored by class: a --real set's labels are not read.
+    labels = _labels(path, len(images)) if flag == "--fake" else None
 
     def read(batch_size: int) -> Iterator[np.ndarray]:
         for start in range(0, len(images), batch_size):
