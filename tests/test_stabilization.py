@@ -266,6 +266,59 @@ def test_unrolling_tends_to_the_plain_step_as_the_unrolled_steps_vanish():
     chex.assert_trees_all_close(plain.d.params, unrolled.d.params, atol=1e-6, rtol=1e-5)
 
 
+def test_first_order_unrolling_differentiates_only_the_unrolled_d_judgement():
+    """unrolled_second_order=False: the unrolled D steps are taken on the fakes as
+    constants, and G's gradient is that of its loss at that fixed unrolled D (reference
+    below). With the second-order term (the default) the gradient is another one."""
+    import optax
+
+    from jaxgan import families
+    from jaxgan.families import Context, gan
+    from jaxgan.training.state import unrolled_d_optimizer
+    from jaxgan.training.step import run_phase
+
+    common = dict(model="mlp", g_width=16, d_width=8, d_norm="none", unroll_steps=3)
+    config = tiny(**common, d_learning_rate=1e-2, unrolled_second_order=False)
+    config_validation.validate(config)
+    family, nets = families.of(config), families.of(config).build(config)
+    state = create_train_state(config)
+    real = np.random.default_rng(0).uniform(-1, 1, (1, 16, 28, 28, 1)).astype(np.float32)
+    batch, key = {"image": jnp.asarray(real)}, jax.random.key(3)
+    first_order = gan.Objectives(config, nets)
+    d_phase = gan.phases(config, nets, first_order)[0]
+    state, _, handoff = run_phase(d_phase, family.optimizers(config), state, batch, key, {})
+    context = Context(state, batch, key, 0, handoff)
+    params = {"g": state.nets["g"].params}
+
+    def generate(p):
+        return first_order.generate(p["g"], handoff["g_collections_before"], handoff["z"], None)[0]
+
+    # The reference: unroll D on the fakes as numbers, then differentiate G's loss at it.
+    keys, d, tx = gan.Keys(key), state.nets["d"], unrolled_d_optimizer(config)
+    fakes, d_params, opt_state = generate(params), d.params, d.opt_state
+    for k in range(3):
+        rngs = (jax.random.fold_in(keys.unroll, k), jax.random.fold_in(keys.unroll_augment, k))
+        grads, _ = jax.grad(first_order.d_objective, has_aux=True)(
+            d_params, d.collections, batch["image"][-1], fakes, (None, None), rngs
+        )
+        updates, opt_state = tx.update(grads, opt_state, d_params)
+        d_params = optax.apply_updates(d_params, updates)
+
+    def reference(p):
+        fake = generate(p)
+        logits, _ = first_order.discriminate(d_params, d.collections, fake, None, keys.g_augment)
+        return first_order.loss_fn(handoff["real_logits"], logits)[1]
+
+    def g_gradient(objectives):
+        return jax.grad(lambda p: gan.unrolled_g_loss(objectives, p, context)[0])(params)
+
+    got = g_gradient(first_order)
+    chex.assert_trees_all_close(got, jax.grad(reference)(params), atol=1e-6, rtol=1e-5)
+    second_order = g_gradient(gan.Objectives(tiny(**common, d_learning_rate=1e-2), nets))
+    flat = [jnp.concatenate([x.ravel() for x in jax.tree.leaves(g)]) for g in (got, second_order)]
+    assert float(jnp.linalg.norm(flat[0] - flat[1])) > 1e-3 * float(jnp.linalg.norm(flat[0]))
+
+
 # --- Every combination runs (the compare_gan habit) -----------------------------------
 
 LOSSES = ["minimax", "non_saturating", "wasserstein", "hinge", "least_squares"]

@@ -152,6 +152,7 @@ def test_mlp_and_unrolling_options_are_checked():
         (dict(mlp_activation="gelu"), r"mlp_activation must be one of \['relu', 'tanh'\]"),
         (dict(unrolled_objective="value"), "must be 'g_loss' or 'saddle'"),
         (dict(unrolled_objective="saddle"), "needs a zero-sum loss"),
+        (dict(unrolled_second_order=False), "unroll_steps is 0"),
     ):
         with pytest.raises(UserError, match=message):
             config_validation.validate(tiny(**overrides))

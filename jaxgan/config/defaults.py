@@ -275,6 +275,11 @@ def base_config() -> ml_collections.ConfigDict:
     # `saddle` (minus D's loss there, reals included: Metz et al.'s f, the notebook's
     # minimize(-unrolled_loss); for the zero-sum losses minimax and wasserstein).
     config.unrolled_objective = "g_loss"
+    # Whether G's gradient flows through the unrolled D steps themselves (Metz et al.'s
+    # eq. 7 second term: how D would react to G's move) or only through the unrolled D's
+    # judgement of the fakes, the steps taken with the fakes as constants (False: what
+    # reimplementations that train a copy of D compute).
+    config.unrolled_second_order = True
     # G's gradient against D as it was before the step's last D update (both updates
     # from the same parameters, as in ALI's and PacGAN's training code), instead of
     # against the freshly updated D (pytorch/examples, the default).

@@ -114,6 +114,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
             f"config.unrolled_objective must be 'g_loss' or 'saddle', got "
             f"{config.unrolled_objective!r}"
         )
+    if not config.unrolled_second_order and not config.unroll_steps:
+        raise UserError(
+            "config.unrolled_second_order=False changes G's gradient through unrolled D "
+            "steps, and config.unroll_steps is 0: set unroll_steps > 0 or leave it True"
+        )
     if config.unrolled_objective == "saddle" and config.loss not in losses.ZERO_SUM:
         raise UserError(
             f"config.unrolled_objective='saddle' (G maximises D's loss) needs a zero-sum "

@@ -54,6 +54,7 @@ OWN_FIELDS = (
     "unroll_steps",
     "simultaneous_updates",
     "unrolled_objective",
+    "unrolled_second_order",
     "freeze_d_layers",
     "g_orthogonal_reg",
     "attention_resolution",
@@ -349,10 +350,13 @@ def unrolled_g_loss(objectives: Objectives, params: dict, ctx: Context):
         params["g"], handoff["g_collections_before"], handoff["z"], fake_y
     )
     d_params, opt_state = d.params, d.opt_state
+    # First order only: the unrolled D still depends on G's current fakes as numbers,
+    # but G's gradient no longer sees how D's steps would change were the fakes moved.
+    step_fake = fake if config.unrolled_second_order else jax.lax.stop_gradient(fake)
     for k in range(config.unroll_steps):
         rngs = (jax.random.fold_in(keys.unroll, k), jax.random.fold_in(keys.unroll_augment, k))
         grads, _ = jax.grad(objectives.d_objective, has_aux=True)(
-            d_params, d.collections, real, fake, (real_y, fake_y), rngs
+            d_params, d.collections, real, step_fake, (real_y, fake_y), rngs
         )
         updates, opt_state = unroll_tx.update(grads, opt_state, d_params)
         d_params = optax.apply_updates(d_params, updates)

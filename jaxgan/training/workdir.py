@@ -80,6 +80,7 @@ FIELDS_OFF_WHEN_ABSENT = {
     "simultaneous_updates": False,
     "fid_reference": "",
     "unrolled_objective": "g_loss",
+    "unrolled_second_order": True,
     "wandb_project": "",
     "wandb_entity": "",
     "lr_schedule": "constant",
