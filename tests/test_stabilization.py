@@ -319,6 +319,40 @@ def test_first_order_unrolling_differentiates_only_the_unrolled_d_judgement():
     assert float(jnp.linalg.norm(flat[0] - flat[1])) > 1e-3 * float(jnp.linalg.norm(flat[0]))
 
 
+def test_unrolled_gradients_tool_splits_the_second_order_part(tiny_run, capsys):
+    """python -m jaxgan.launch.unrolled_gradients: with vanishing D steps the three
+    gradients are the plain one; at a real rate the second-order part is not 0. A run
+    that does not unroll is refused."""
+    import functools
+
+    from jaxgan import families
+    from jaxgan.launch import unrolled_gradients
+    from jaxgan.sampling.restore import Restored
+
+    common = dict(model="mlp", g_width=32, d_width=16, d_norm="none", optimizer="rmsprop")
+    real = np.random.default_rng(0).uniform(-1, 1, (1, 16, 28, 28, 1)).astype(np.float32)
+
+    def gradients(d_learning_rate):
+        config = tiny(**common, unroll_steps=3, d_learning_rate=d_learning_rate)
+        family = families.of(config)
+        restored = Restored(config, 0, family, family.build(config), create_train_state(config))
+        measure = jax.jit(functools.partial(unrolled_gradients.gradients, restored))
+        return measure(restored.state, {"image": jnp.asarray(real)}, jax.random.key(0))
+
+    grads = gradients(1e-12)
+    for way in ("first order", "second order"):
+        np.testing.assert_allclose(grads[way], grads["no unrolling"], rtol=1e-4, atol=1e-6)
+    grads = gradients(1e-2)
+    part = grads["second order"] - grads["first order"]
+    assert float(jnp.linalg.norm(part)) > 1e-3 * float(jnp.linalg.norm(grads["first order"]))
+    assert "second-order part" in unrolled_gradients.report(grads)
+
+    with pytest.raises(SystemExit) as stopped:
+        unrolled_gradients.main([str(tiny_run)])
+    assert stopped.value.code == 2
+    assert "not an unrolled GAN run" in capsys.readouterr().err
+
+
 # --- Every combination runs (the compare_gan habit) -----------------------------------
 
 LOSSES = ["minimax", "non_saturating", "wasserstein", "hinge", "least_squares"]
