@@ -13,9 +13,13 @@ benchmark with the notebook's networks (every mode in every seed; README).
 
 Measured on MNIST (2026-12-07, seed 0, 5,000 x 128, 10k samples against the 10k test
 images): FID 140.5, precision 0.003, recall 0.02 -- far worse than the default DCGAN
-(23.3 +- 1.4), with D winning from the start. Not yet understood (the learning rate is
-half the DCGAN's; G's loss is taken at a stronger D), so not presented as the paper's
-result; README "Evaluation" has the grid and the ablations still to run.
+(23.3 +- 1.4), with D winning from the start. Investigated (README "Evaluation"): the
+learning rate is not the cause (without unrolling, at this config's 1e-4: FID 26.4); the
+second-order term is (first order only, `--config.unrolled_second_order=False`: FID
+26.2). G's gradient through the unrolled steps points largely against the first-order
+one and leaves about a third of it (`python -m jaxgan.launch.unrolled_gradients RUN`).
+So this config is the paper's algorithm and optimiser, not a reproduction of a published
+image result (the paper reports none on MNIST).
 """
 
 from jaxgan import base_config
