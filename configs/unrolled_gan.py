@@ -16,8 +16,9 @@ images): FID 140.5, precision 0.003, recall 0.02 -- far worse than the default D
 (23.3 +- 1.4), with D winning from the start. Investigated (README "Evaluation"): the
 learning rate is not the cause (without unrolling, at this config's 1e-4: FID 26.4); the
 second-order term is (first order only, `--config.unrolled_second_order=False`: FID
-26.2). G's gradient through the unrolled steps points largely against the first-order
-one and leaves about a third of it (`python -m jaxgan.launch.unrolled_gradients RUN`).
+26.2). The second-order part of G's gradient points against the first-order gradient
+and cancels much of it (early in training two thirds, leaving a gradient 30-40 degrees
+off; `python -m jaxgan.launch.unrolled_gradients RUN`), and D pulls ahead.
 So this config is the paper's algorithm and optimiser, not a reproduction of a published
 image result (the paper reports none on MNIST).
 """

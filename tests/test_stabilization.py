@@ -326,31 +326,55 @@ def test_unrolled_gradients_tool_splits_the_second_order_part(tiny_run, capsys):
     import functools
 
     from jaxgan import families
+    from jaxgan.families import Context, gan
     from jaxgan.launch import unrolled_gradients
     from jaxgan.sampling.restore import Restored
+    from jaxgan.training.step import run_phase
 
     common = dict(model="mlp", g_width=32, d_width=16, d_norm="none", optimizer="rmsprop")
     real = np.random.default_rng(0).uniform(-1, 1, (1, 16, 28, 28, 1)).astype(np.float32)
+
+    batch, key = {"image": jnp.asarray(real)}, jax.random.key(0)
 
     def gradients(d_learning_rate):
         config = tiny(**common, unroll_steps=3, d_learning_rate=d_learning_rate)
         family = families.of(config)
         restored = Restored(config, 0, family, family.build(config), create_train_state(config))
         measure = jax.jit(functools.partial(unrolled_gradients.gradients, restored))
-        return measure(restored.state, {"image": jnp.asarray(real)}, jax.random.key(0))
+        return restored, measure(restored.state, batch, key)
 
-    grads = gradients(1e-12)
+    def distance(a, b):
+        return float(jnp.linalg.norm(a - b) / jnp.linalg.norm(b))
+
+    _, grads = gradients(1e-12)
     for way in ("first order", "second order"):
         np.testing.assert_allclose(grads[way], grads["no unrolling"], rtol=1e-4, atol=1e-6)
-    grads = gradients(1e-2)
-    part = grads["second order"] - grads["first order"]
-    assert float(jnp.linalg.norm(part)) > 1e-3 * float(jnp.linalg.norm(grads["first order"]))
+    restored, grads = gradients(1e-2)
+    assert distance(grads["second order"], grads["first order"]) > 1e-3
+    assert distance(grads["first order"], grads["no unrolling"]) > 1e-3
+    # "no unrolling" is the plain step's gradient, which the step takes another way (G's
+    # VJP at the fakes of D's update).
+    config, nets = restored.config, restored.nets
+    plain = gan.Objectives(tiny(**common, d_learning_rate=1e-2), nets)
+    d_phase = gan.phases(config, nets, plain)[0]
+    state, _, handoff = run_phase(
+        d_phase, restored.family.optimizers(config), restored.state, batch, key, {}
+    )
+    params = {"g": state.nets["g"].params}
+    _, expected = gan.fused_g_gradients(plain, params, Context(state, batch, key, 0, handoff))
+    flat = unrolled_gradients.flat(expected)
+    np.testing.assert_allclose(grads["no unrolling"], flat, rtol=1e-4, atol=1e-6)
     assert "second-order part" in unrolled_gradients.report(grads)
 
-    with pytest.raises(SystemExit) as stopped:
-        unrolled_gradients.main([str(tiny_run)])
-    assert stopped.value.code == 2
-    assert "not an unrolled GAN run" in capsys.readouterr().err
+    for argv, message in (
+        ([str(tiny_run)], "not an unrolled GAN run"),
+        ([str(tiny_run), "last"], "STEP must be an integer >= 0, got 'last'"),
+        ([str(tiny_run), "1", "0"], "N (batches) must be an integer >= 1"),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            unrolled_gradients.main(argv)
+        assert stopped.value.code == 2
+        assert message in capsys.readouterr().err
 
 
 # --- Every combination runs (the compare_gan habit) -----------------------------------

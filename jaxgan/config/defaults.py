@@ -277,8 +277,8 @@ def base_config() -> ml_collections.ConfigDict:
     config.unrolled_objective = "g_loss"
     # Whether G's gradient flows through the unrolled D steps themselves (Metz et al.'s
     # eq. 7 second term: how D would react to G's move) or only through the unrolled D's
-    # judgement of the fakes, the steps taken with the fakes as constants (False: what
-    # reimplementations that train a copy of D compute).
+    # judgement of the fakes, the steps taken with the fakes as constants (False: first
+    # order, like reimplementations that train a copy of D on fresh batches).
     config.unrolled_second_order = True
     # G's gradient against D as it was before the step's last D update (both updates
     # from the same parameters, as in ALI's and PacGAN's training code), instead of

@@ -16,7 +16,8 @@ differentiable D updates instead, from the freshly updated D or (simultaneous_up
 as the unrolled GAN's notebook) from D as it was before the step's last update; with
 config.unrolled_objective "saddle" (zero-sum losses: minimax, wasserstein) G's objective
 is the game's value at the unrolled D, minus D's loss with its real term, which depends
-on G through the unrolled steps.
+on G through the unrolled steps. With config.unrolled_second_order False the unrolled
+steps take the fakes as constants: G's gradient is first order, at the unrolled D.
 
 Conditional runs (config.conditional) give D the batch's real labels with the real
 images, and G (and D, with the fakes) labels drawn uniformly over the classes. With

@@ -1,14 +1,16 @@
 """Where an unrolled GAN's generator gradient points: G's gradient at a checkpoint of a
 run, taken three ways on the same batches and keys.
 
-    python -m jaxgan.launch.unrolled_gradients RUN [STEP] [BATCHES]
+    python -m jaxgan.launch.unrolled_gradients RUN [STEP] [N]
 
 - `second order`: through the unrolled D steps (Metz et al.'s eq. 7, the default);
 - `first order`: the unrolled steps on the fakes as constants (unrolled_second_order=False);
 - `no unrolling`: the plain step's, at the freshly updated D.
 
-Each batch is the run's own next real batch after STEP (the data order of a resume), and
-the step's key; D's update of that step is applied first, as in training. Prints each
+STEP is a checkpoint (the latest by default); N (3) the batches to take it on: the run's
+own next N real batches after STEP (the data order of a resume) with their steps' keys,
+always at the checkpoint's parameters. D's update of that step is applied first, as in
+training. Prints each
 gradient's norm, the norm of the second-order part (second minus first order) and the
 cosines between them: a second-order part as large as the first-order gradient and
 pointing against it is a G that barely moves. For runs of the gan family with
@@ -27,6 +29,7 @@ from jaxgan.families import Context, gan
 from jaxgan.runtime import cli
 from jaxgan.runtime.errors import UserError
 from jaxgan.sampling import restore
+from jaxgan.training import workdir as workdir_lib
 from jaxgan.training.step import run_phase
 
 
@@ -75,25 +78,39 @@ def report(grads: dict[str, jax.Array]) -> str:
     )
 
 
+def whole_number(text: str, what: str, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise UserError(f"{what} must be an integer >= {least}, got {text!r}")
+    return value
+
+
 def main(argv: list[str]) -> None:
     with cli.user_errors():
         if not 1 <= len(argv) <= 3:
             raise UserError("usage: python -m jaxgan.launch.unrolled_gradients RUN [STEP] [N]")
-        step = int(argv[1]) if len(argv) > 1 else None
-        count = int(argv[2]) if len(argv) > 2 else 3
-        restored = restore.restore(pathlib.Path(argv[0]), step)
-        config = restored.config
-        if config.get("family", "gan") != "gan" or not config.unroll_steps:
-            raise UserError(f"{argv[0]} is not an unrolled GAN run (config.unroll_steps is 0)")
+        run = pathlib.Path(argv[0])
+        step = whole_number(argv[1], "STEP", 0) if len(argv) > 1 else None
+        count = whole_number(argv[2], "N (batches)", 1) if len(argv) > 2 else 3
+        config = workdir_lib.read_config(run)  # before the restore: refuse other runs quickly
+        if config.get("family", "gan") != "gan":
+            raise UserError(f"{run} is a run of the {config.family} family, not an unrolled GAN")
+        if not config.unroll_steps:
+            raise UserError(f"{run} is not an unrolled GAN run (its config.unroll_steps is 0)")
+        restored = restore.restore(run, step)
         step = restored.step
         batches = pipeline.real_batches(datasets.load(config), config, step * config.d_steps)
         measure = jax.jit(functools.partial(gradients, restored))
         run_key = jax.random.wrap_key_data(restored.state.key)
-        print(f"{argv[0]} at step {step}, {config.unroll_steps} unrolled D steps:")
+        print(f"{run}: G's gradient at checkpoint {step}, {config.unroll_steps} unrolled D steps")
         for offset in range(count):
+            # The checkpoint's parameters throughout; the batch and key of step + offset.
             batch = jax.tree.map(jnp.asarray, next(batches))
             grads = measure(restored.state, batch, jax.random.fold_in(run_key, step + offset))
-            print(f"  step {step + offset}: {report(grads)}")
+            print(f"  batch of step {step + offset}: {report(grads)}")
 
 
 if __name__ == "__main__":
