@@ -19,7 +19,8 @@ second-order term is (first order only, `--config.unrolled_second_order=False`: 
 26.2). The second-order part of G's gradient points against the first-order gradient
 and cancels much of it (early in training two thirds, leaving a gradient 30-40 degrees
 off; `python -m jaxgan.launch.unrolled_gradients RUN`), and D pulls ahead. One
-unrolled step (`:1`) is worse still (FID 175.0).
+unrolled step (`:1`) is worse still (FID 175.0; there the second-order part can
+outweigh the first-order gradient and reverse it).
 So this config is the paper's algorithm and optimiser, not a reproduction of a published
 image result (the paper reports none on MNIST).
 """
