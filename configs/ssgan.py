@@ -24,8 +24,8 @@ ResNet initialisers (SNGAN's); D's GAN logit on sum-pooled features (compare_gan
 mean-pools; the rotation head mean-pools as compare_gan's); G's update on the fakes of
 the last D update (compare_gan: a fresh batch of z). Published (kwotsin/mimicry,
 CIFAR-10, 100k iterations, n_dis 5, batch 64): SS-GAN IS 8.17, FID 14.65 against
-SNGAN's 7.97, 16.77. Not measured here yet: on the embedded MNIST (the default, 32 px RGB) or on CIFAR-10
-(`--config.dataset=tfds:cifar10 --config.data_dir=DIR`).
+SNGAN's 7.97, 16.77. Not measured here yet: on the embedded MNIST (the default, 32 px
+RGB) or on CIFAR-10 (`--config.dataset=tfds:cifar10 --config.data_dir=DIR`).
 """
 
 from jaxgan import base_config
