@@ -10,11 +10,10 @@ run, taken three ways on the same batches and keys.
 STEP is a checkpoint (the latest by default); N (3) the batches to take it on: the run's
 own next N real batches after STEP (the data order of a resume) with their steps' keys,
 always at the checkpoint's parameters. D's update of that step is applied first, as in
-training. Prints each
-gradient's norm, the norm of the second-order part (second minus first order) and the
-cosines between them: a second-order part as large as the first-order gradient and
-pointing against it is a G that barely moves. For runs of the gan family with
-config.unroll_steps > 0 (the unroll count and D's optimiser are the run's).
+training. Prints each gradient's norm, the norm of the second-order part (second minus
+first order) and the cosines between them: a second-order part as large as the
+first-order gradient and pointing against it is a G that barely moves. For runs of the
+gan family with config.unroll_steps > 0 (the unroll count and D's optimiser are the run's).
 """
 
 import functools
@@ -39,13 +38,13 @@ def flat(tree) -> jax.Array:
 
 def variants(config) -> dict:
     """Configs of the three ways, differing only in the unrolling settings."""
-    steps = config.unroll_steps
-    ways = {"second order": (steps, True), "first order": (steps, False), "no unrolling": (0, True)}
+    unrolled = config.unroll_steps
+    ways = {"second order": (unrolled, True), "first order": (unrolled, False)}
+    ways["no unrolling"] = (0, True)
     made = {}
     for name, (steps, second_order) in ways.items():
-        changed = config.copy_and_resolve_references()
-        changed.unroll_steps, changed.unrolled_second_order = steps, second_order
-        made[name] = changed
+        made[name] = config.copy_and_resolve_references()
+        made[name].unroll_steps, made[name].unrolled_second_order = steps, second_order
     return made
 
 
