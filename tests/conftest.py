@@ -53,6 +53,16 @@ def tiny(**overrides):
     return config
 
 
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory):
+    """JAXGAN_CACHE_DIR of its own for a module whose datasets are tmp folders: each run's
+    folders hash to new cache keys, which would pile up in the user's cache. (Modules
+    that need the converted Inception weights keep the user's cache.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JAXGAN_CACHE_DIR", str(tmp_path_factory.mktemp("jaxgan-cache")))
+        yield
+
+
 @pytest.fixture
 def tiny_config():
     return tiny()

@@ -24,6 +24,8 @@ from jaxgan.sampling import translation as translate
 from jaxgan.training import loop as train
 from jaxgan.training.state import create_train_state
 
+pytestmark = pytest.mark.usefixtures("module_cache")
+
 
 def count(module, shape):
     keys = {"params": jax.random.key(0), "dropout": jax.random.key(1)}

@@ -23,6 +23,8 @@ from jaxgan.training import checkpoints
 from jaxgan.training import loop as train
 from jaxgan.training.state import create_train_state
 
+pytestmark = pytest.mark.usefixtures("module_cache")
+
 
 def config_of(root, **overrides):
     config = jaxgan.base_config()

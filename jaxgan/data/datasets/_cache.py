@@ -1,7 +1,7 @@
 """The cache of decoded datasets: one .npz per dataset version, so epochs and restarts
 read arrays instead of decoding images again.
 
-It lives in $JAXGAN_CACHE_DIR, else $XDG_CACHE_HOME/jaxgan, else ~/.cache/jaxgan. Files
+It lives in jaxgan.runtime.cache.cache_dir(). Files
 are never reused for other inputs (their name is a hash of them), so deleting the
 folder is always safe.
 """
@@ -12,14 +12,8 @@ import zipfile
 
 import numpy as np
 
+from jaxgan.runtime.cache import cache_dir
 from jaxgan.runtime.errors import UserError
-
-
-def cache_dir() -> pathlib.Path:
-    if os.environ.get("JAXGAN_CACHE_DIR"):
-        return pathlib.Path(os.environ["JAXGAN_CACHE_DIR"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
-    return pathlib.Path(xdg).expanduser() / "jaxgan"
 
 
 def writable_dir() -> pathlib.Path:
