@@ -256,7 +256,7 @@ def test_the_digit_classifier_reaches_99_percent(tmp_path, monkeypatch):
     np.testing.assert_array_equal(params["Dense_1"]["kernel"], cached["Dense_1"]["kernel"])
 
 
-def test_compare_puts_the_rows_of_several_sweeps_in_one_table(tmp_path):
+def test_compare_puts_the_rows_of_several_sweeps_in_one_table(tmp_path, capsys):
     header = (
         "seeds_finished,seeds_failed,runs,modes_mean,modes_std,hq_pct_mean,hq_pct_std,best,errors"
     )
@@ -273,6 +273,16 @@ def test_compare_puts_the_rows_of_several_sweeps_in_one_table(tmp_path):
     assert lines[0] == "| config | seeds | modes | hq_pct |"
     assert lines[2] == "| mode_collapse.py:ring8,gan | 2/2 | 1 ± 0 | 90.0 ± 1.5 |"
     assert lines[3] == "| mode_collapse.py:ring8,pack2 | 1/2 | 6.5 ±— | 40 ±— |"
+    # A root without a finished sweep: one line, exit 2, nothing written.
+    with pytest.raises(SystemExit) as stopped:
+        compare.main([str(tmp_path / "gan"), str(tmp_path / "missing")])
+    assert stopped.value.code == 2
+    missing = tmp_path / "missing" / "results.csv"
+    assert capsys.readouterr().err == (
+        f"jaxgan: error: {missing} cannot be read (No such file or directory): "
+        "run the sweep first\n"
+    )
+    assert not (tmp_path / "missing").exists()
 
 
 def test_unrolled_adam_is_differentiable_where_a_gradient_is_zero():
