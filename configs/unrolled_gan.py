@@ -14,9 +14,10 @@ benchmark with the notebook's networks (every mode in every seed; README).
 Measured on MNIST (2026-12-07, seed 0, 5,000 x 128, 10k samples against the 10k test
 images): FID 140.5, precision 0.003, recall 0.02 -- far worse than the default DCGAN
 (23.3 +- 1.4), with D winning from the start. Investigated (README "Evaluation"): the
-learning rate is not the cause (without unrolling, at this config's 1e-4: FID 26.4); the
-second-order term is (first order only, `--config.unrolled_second_order=False`: FID
-26.2). The second-order part of G's gradient points against the first-order gradient
+learning rate alone is not the cause (without unrolling, at this config's 1e-4: FID
+26.4); the second-order term is (first order only, `--config.unrolled_second_order=False`:
+FID 26.2), and a higher rate lessens it (second order at DCGAN's 2e-4: FID 71.7, digits
+but speckled). The second-order part of G's gradient points against the first-order gradient
 and cancels much of it (early in training two thirds, leaving a gradient 30-40 degrees
 off; `python -m jaxgan.launch.unrolled_gradients RUN`), and D pulls ahead. One
 unrolled step (`:1`) is worse still (FID 175.0; there the second-order part can
