@@ -48,8 +48,10 @@ Not the same:
   - The study reports the best FID over a search of 100 settings per loss (and 50 seeds
     of the best); this config is its first, default setting only, so the paper's numbers
     bound what it reaches rather than predict it.
-Not measured yet: the comparison table comes from launch/are_gans_created_equal.sh
-(README, "Are GANs Created Equal?").
+Run so far (README, "Are GANs Created Equal?"): MNIST seed 0 of WGAN-GP and NS. NS at
+this default setting fails here (D wins within 1,000 steps, G's samples stay grey
+noise; without D's BatchNorm it learns); whether the study's code fails the same way
+is not established yet. The table comes from launch/are_gans_created_equal.sh.
 """
 
 from jaxgan import base_config
