@@ -48,7 +48,8 @@ Not the same:
   - The study reports the best FID over a search of 100 settings per loss (and 50 seeds
     of the best); this config is its first, default setting only, so the paper's numbers
     bound what it reaches rather than predict it.
-Run so far (README, "Are GANs Created Equal?"): MNIST seed 0 of WGAN-GP and NS. NS at
+Run so far (README, "Are GANs Created Equal?"): MNIST seed 0 of WGAN-GP (FID 27.6; the
+study's best 20.3) and NS. NS at
 this default setting fails here (D wins within 1,000 steps, G's samples stay grey
 noise; without D's BatchNorm it learns); whether the study's code fails the same way
 is not established yet. The table comes from launch/are_gans_created_equal.sh.
