@@ -2,7 +2,7 @@
 
 The real images go through the path training takes (`input_pipeline.fit_images`: resized
 to the config's image_size and converted to its channels); Inception's preprocessing then
-repeats grey to RGB. Cached under `jaxgan.metrics.inception_weights.cache_dir()/reference/`, keyed
+repeats grey to RGB. Cached under `jaxgan.runtime.cache.cache_dir()/reference/`, keyed
 by dataset, split, image size, channels and number of images:
 
   <key>.npz           mu, sigma: the pytorch-fid / TTUR statistics format (FID alone)
@@ -23,8 +23,8 @@ from jaxgan.data import pipeline as input_pipeline
 from jaxgan.metrics import fid as metrics
 from jaxgan.metrics.featurize import say
 from jaxgan.metrics.inception import FEATURE_DIM
-from jaxgan.metrics.inception_weights import cache_dir
 from jaxgan.runtime import files
+from jaxgan.runtime.cache import cache_dir
 from jaxgan.runtime.errors import UserError
 
 # A subset of the split is a fixed random sample, the same for every run, so that sorted

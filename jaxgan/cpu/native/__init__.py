@@ -5,7 +5,7 @@ One today: a convolution's three passes (forward, input and kernel gradients) th
 C++17 compiler (`$CXX`, else g++ or c++) and oneDNN's headers and library (the
 `onednn-devel-cpu-gomp` wheel, which jaxgan installs on x86-64 Linux). The library is
 compiled once per source, jaxlib and oneDNN, into the cache folder
-(jaxgan/data/datasets/_cache.py), like PyTorch's `cpp_extension.load`; compiling takes about 10 s.
+(jaxgan/runtime/cache.py), like PyTorch's `cpp_extension.load`; compiling takes about 10 s.
 
 Where any of that is missing, or $JAXGAN_NATIVE=0, `ffi_targets` returns None, says why once
 on the log, and jaxgan runs XLA's own convolutions: slower, never wrong.
@@ -24,7 +24,7 @@ import tempfile
 
 from absl import logging
 
-from jaxgan.data.datasets import _cache
+from jaxgan.runtime.cache import cache_dir
 from jaxgan.runtime.errors import UserError
 
 _SOURCE = pathlib.Path(__file__).with_name("onednn_conv.cc")
@@ -77,7 +77,7 @@ def _build() -> pathlib.Path:
             [source, jaxlib.__version__.encode(), str(lib.resolve()).encode(), compiler.encode()]
         )
     ).hexdigest()[:16]
-    target = _cache.cache_dir() / "native" / f"jaxgan_native-{key}.so"
+    target = cache_dir() / "native" / f"jaxgan_native-{key}.so"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

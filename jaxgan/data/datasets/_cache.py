@@ -1,9 +1,8 @@
 """The cache of decoded datasets: one .npz per dataset version, so epochs and restarts
 read arrays instead of decoding images again.
 
-It lives in jaxgan.runtime.cache.cache_dir(). Files
-are never reused for other inputs (their name is a hash of them), so deleting the
-folder is always safe.
+It lives in jaxgan.runtime.cache.cache_dir(). Files are never reused for other inputs
+(their name is a hash of them), so deleting the folder is always safe.
 """
 
 import os
