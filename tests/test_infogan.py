@@ -2,8 +2,10 @@
 parameter counts from the study's layer list, TensorFlow's 'SAME' strided layers, the
 uniform latent, the [0, 1] image range, and the per-loss settings."""
 
+import functools
 import json
 import math
+import types
 
 import jax
 import jax.numpy as jnp
@@ -229,3 +231,211 @@ def test_created_equal_table_takes_each_runs_best_checkpoint(tmp_path):
     assert "### fashion_mnist" not in text
     with pytest.raises(UserError, match="run launch/are_gans_created_equal.sh first"):
         created_equal.table(tmp_path / "missing")
+
+
+# -- The study's step against a PyTorch reference ---------------------------------------------
+
+
+def _torch_study_nets(torch, g_params, d_params, g_stats, d_stats):
+    """The study's G and D in PyTorch (the layers of jaxgan/nn/models/infogan.py's
+    docstring), holding jaxgan's parameters: Dense kernels transposed, convolution kernels
+    HWIO -> OIHW, transposed-convolution kernels flipped as tests/test_layers.py derives,
+    flattening in jaxgan's NHWC order, BatchNorm with epsilon 1e-3 and decay 0.999."""
+    F = torch.nn.functional
+
+    def tensor(a):
+        return torch.tensor(np.ascontiguousarray(np.asarray(a, np.float32)))
+
+    def set_(module, **values):
+        with torch.no_grad():
+            for name, value in values.items():
+                getattr(module, name).copy_(tensor(value))
+        return module
+
+    def dense(p):
+        return set_(torch.nn.Linear(*p["kernel"].shape), weight=p["kernel"].T, bias=p["bias"])
+
+    def norm(cls, p, stats):
+        module = cls(p["scale"].shape[0], eps=1e-3, momentum=0.001)
+        set_(module, weight=p["scale"], bias=p["bias"])
+        return set_(module, running_mean=stats["mean"], running_var=stats["var"])
+
+    def conv(kernel, bias):
+        module = torch.nn.Conv2d(kernel.shape[2], kernel.shape[3], 4, stride=2, padding=1)
+        return set_(module, weight=np.transpose(kernel, (3, 2, 0, 1)), bias=bias)
+
+    def deconv(kernel, bias):
+        module = torch.nn.ConvTranspose2d(kernel.shape[2], kernel.shape[3], 4, stride=2, padding=1)
+        return set_(module, weight=np.flip(kernel, (0, 1)).transpose(2, 3, 0, 1), bias=bias)
+
+    p, s = g_params, g_stats
+    g = torch.nn.ModuleDict({
+        "dense0": dense(p["Dense_0"]),
+        "norm0": norm(torch.nn.BatchNorm1d, p["BatchNorm_0"], s["BatchNorm_0"]),
+        "dense1": dense(p["Dense_1"]),
+        "norm1": norm(torch.nn.BatchNorm1d, p["BatchNorm_1"], s["BatchNorm_1"]),
+        "deconv0": deconv(p["UpsampleConvTranspose_0"]["kernel"], p["Bias_0"]["bias"]),
+        "norm2": norm(torch.nn.BatchNorm2d, p["BatchNorm_2"], s["BatchNorm_2"]),
+        "deconv1": deconv(p["UpsampleConvTranspose_1"]["kernel"], p["Bias_1"]["bias"]),
+    })  # fmt: skip
+    p, s = d_params, d_stats
+    d = torch.nn.ModuleDict({
+        "conv0": conv(p["DownsampleConv_0"]["kernel"], p["Bias_0"]["bias"]),
+        "conv1": conv(p["DownsampleConv_1"]["kernel"], p["Bias_1"]["bias"]),
+        "norm0": norm(torch.nn.BatchNorm2d, p["BatchNorm_0"], s["BatchNorm_0"]),
+        "dense0": dense(p["Dense_0"]),
+        "norm1": norm(torch.nn.BatchNorm1d, p["BatchNorm_1"], s["BatchNorm_1"]),
+        "dense1": dense(p["Dense_1"]),
+    })  # fmt: skip
+
+    def generate(z):
+        x = torch.special.erf(z / math.sqrt(2.0))
+        x = F.leaky_relu(g["norm0"](g["dense0"](x)), 0.2)
+        x = F.leaky_relu(g["norm1"](g["dense1"](x)), 0.2)
+        x = x.reshape(-1, 7, 7, 128).permute(0, 3, 1, 2)
+        x = F.leaky_relu(g["norm2"](g["deconv0"](x)), 0.2)
+        return 2.0 * torch.sigmoid(g["deconv1"](x)) - 1.0
+
+    def discriminate(x):
+        x = F.leaky_relu(d["conv0"]((x + 1.0) / 2.0), 0.2)
+        x = F.leaky_relu(d["norm0"](d["conv1"](x)), 0.2)
+        x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
+        x = F.leaky_relu(d["norm1"](d["dense0"](x)), 0.2)
+        return d["dense1"](x)[:, 0]
+
+    def to_jaxgan():
+        """(G params, D params, G stats, D stats) in jaxgan's layout."""
+
+        def a(t):
+            return t.detach().numpy()
+
+        def norm_(m):
+            return {"scale": a(m.weight), "bias": a(m.bias)}, {
+                "mean": a(m.running_mean), "var": a(m.running_var)
+            }  # fmt: skip
+
+        def dense_(m):
+            return {"kernel": a(m.weight).T, "bias": a(m.bias)}
+
+        def deconv_(m):
+            return np.flip(a(m.weight).transpose(2, 3, 0, 1), (0, 1))
+
+        (gn0, gs0), (gn1, gs1), (gn2, gs2) = (norm_(g[f"norm{i}"]) for i in range(3))
+        (dn0, ds0), (dn1, ds1) = (norm_(d[f"norm{i}"]) for i in range(2))
+        g_params = {
+            "Dense_0": dense_(g["dense0"]), "BatchNorm_0": gn0,
+            "Dense_1": dense_(g["dense1"]), "BatchNorm_1": gn1,
+            "UpsampleConvTranspose_0": {"kernel": deconv_(g["deconv0"])},
+            "Bias_0": {"bias": a(g["deconv0"].bias)}, "BatchNorm_2": gn2,
+            "UpsampleConvTranspose_1": {"kernel": deconv_(g["deconv1"])},
+            "Bias_1": {"bias": a(g["deconv1"].bias)},
+        }  # fmt: skip
+        d_params = {
+            "DownsampleConv_0": {"kernel": a(d["conv0"].weight).transpose(2, 3, 1, 0)},
+            "Bias_0": {"bias": a(d["conv0"].bias)},
+            "DownsampleConv_1": {"kernel": a(d["conv1"].weight).transpose(2, 3, 1, 0)},
+            "Bias_1": {"bias": a(d["conv1"].bias)}, "BatchNorm_0": dn0,
+            "Dense_0": dense_(d["dense0"]), "BatchNorm_1": dn1, "Dense_1": dense_(d["dense1"]),
+        }  # fmt: skip
+        g_stats = {"BatchNorm_0": gs0, "BatchNorm_1": gs1, "BatchNorm_2": gs2}
+        return g_params, d_params, g_stats, {"BatchNorm_0": ds0, "BatchNorm_1": ds1}
+
+    return g, d, generate, discriminate, to_jaxgan
+
+
+def test_non_saturating_step_matches_a_pytorch_reference():
+    """One step of the study's NS setting (BatchNorm in G and D, separate real and fake
+    passes of D, G's update on the same fakes against the updated D) in jaxgan and in
+    PyTorch from the same parameters and draws, with plain SGD on both sides so each
+    parameter's change is its gradient (Adam's first steps are nearly sign(g)).
+
+    D's gradient at these nets is ill-conditioned: moving the fakes by 1e-6 moves it by
+    0.5% (measured; the leaky ReLUs' kinks and D's BatchNorm over a batch of near-identical
+    fakes), so D's change is compared to 2% and G's is taken against jaxgan's updated D in
+    both, where they agree to 1e-4. A G gradient against D before its update, or through
+    D's running averages, misses by far more. jaxgan runs G forward once a step, as
+    pytorch/examples and this reference do; the study's TensorFlow code ran it again for
+    G's update, moving G's running averages twice (eval-mode samples only)."""
+    torch = pytest.importorskip("torch")
+    import optax
+
+    from jaxgan import families
+    from jaxgan.training.step import make_step_function
+
+    config = study_config("ns")
+    learning_rate, batch_size = 0.05, 64
+    family = families.of(config)
+    sgd = optax.sgd(learning_rate)
+    sgd_family = types.SimpleNamespace(
+        phases=family.phases, optimizers=lambda c: {"g": sgd, "d": sgd}, ema_decays=lambda c: {}
+    )
+    state = train_state.create_train_state(config)
+    for name in ("g", "d"):
+        net = state.nets[name]
+        state = state.with_net(name, net.replace(opt_state=sgd.init(net.params)))
+    step = jax.jit(make_step_function(config, sgd_family, family.build(config)))
+    numpy = functools.partial(jax.tree.map, np.asarray)
+
+    def trees(state):
+        g, d = state.nets["g"], state.nets["d"]
+        return numpy(
+            (g.params, d.params, g.collections["batch_stats"], d.collections["batch_stats"])
+        )
+
+    g0, d0, g_stats0, d_stats0 = trees(state)
+    real = np.clip(np.random.default_rng(0).normal(0, 0.6, (1, batch_size, 28, 28, 1)), -1, 1)
+    real = real.astype(np.float32)
+    # The gan family's z for D's (only) update of step 0.
+    key = jax.random.fold_in(jax.random.wrap_key_data(state.key), state.step)
+    z_key = jax.random.split(key, 3)[0]
+    z = jax.random.normal(jax.random.fold_in(z_key, 0), (batch_size, config.latent_dim))
+    state, metrics = step(state, {"image": jnp.asarray(real)})
+    g1, d1, g_stats1, d_stats1 = trees(state)
+    softplus = torch.nn.functional.softplus
+
+    def torch_step(g_params, d_params, d_update: bool):
+        g, d, generate, discriminate, to_jaxgan = _torch_study_nets(
+            torch, g_params, d_params, g_stats0, d_stats0
+        )
+        fake = generate(torch.tensor(np.asarray(z)))
+        d_loss = None
+        if d_update:
+            real_logits = discriminate(torch.tensor(real[0]).permute(0, 3, 1, 2))
+            fake_logits = discriminate(fake.detach())
+            d_loss = softplus(-real_logits).mean() + softplus(fake_logits).mean()
+            d_loss.backward()
+            torch.optim.SGD(d.parameters(), lr=learning_rate).step()
+        g_loss = softplus(-discriminate(fake)).mean()
+        g.zero_grad()
+        g_loss.backward()
+        torch.optim.SGD(g.parameters(), lr=learning_rate).step()
+        return d_loss, g_loss, to_jaxgan()
+
+    def compare(got, want, start, tolerance, pre_norm_biases):
+        got_leaves = dict(jax.tree_util.tree_flatten_with_path(got)[0])
+        for path, want_leaf in jax.tree_util.tree_flatten_with_path(want)[0]:
+            where = jax.tree_util.keystr(path)
+            got_change, want_change = got_leaves[path] - start[path], want_leaf - start[path]
+            if where in pre_norm_biases:
+                # A bias right before a BatchNorm: its gradient is exactly zero.
+                assert np.abs(got_change).max() < 1e-6 and np.abs(want_change).max() < 1e-6
+                continue
+            error = np.linalg.norm(got_change - want_change) / np.linalg.norm(want_change)
+            assert error < tolerance, (where, error)
+
+    flat = lambda tree: dict(jax.tree_util.tree_flatten_with_path(tree)[0])  # noqa: E731
+    d_loss, _, (_, want_d1, want_g_stats, want_d_stats) = torch_step(g0, d0, d_update=True)
+    np.testing.assert_allclose(metrics["d_loss"], d_loss.item(), rtol=1e-5)
+    compare(d1, want_d1, flat(d0), 2e-2, ("['Bias_1']['bias']", "['Dense_0']['bias']"))
+    # G's running averages: one forward pass of G, in train mode.
+    for got, want in zip(jax.tree.leaves(g_stats1), jax.tree.leaves(want_g_stats), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # G's update against jaxgan's updated D, taken as PyTorch's D.
+    _, g_loss, (want_g1, _, _, _) = torch_step(g0, d1, d_update=False)
+    np.testing.assert_allclose(metrics["g_loss"], g_loss.item(), rtol=1e-5)
+    g_pre_norm = ("['Dense_0']['bias']", "['Dense_1']['bias']", "['Bias_0']['bias']")
+    compare(g1, want_g1, flat(g0), 1e-3, g_pre_norm)
+    # D's running averages after its three passes (reals, fakes; fakes for G's update; the
+    # last at PyTorch's own updated D here, which differs slightly).
+    for got, want in zip(jax.tree.leaves(d_stats1), jax.tree.leaves(want_d_stats), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
