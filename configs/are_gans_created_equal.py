@@ -51,8 +51,9 @@ Not the same:
 Run so far (README, "Are GANs Created Equal?"): MNIST seed 0 of WGAN-GP (FID 27.6; the
 study's best 20.3) and NS. NS at
 this default setting fails here (D wins within 1,000 steps, G's samples stay grey
-noise; without D's BatchNorm it learns); whether the study's code fails the same way
-is not established yet. The table comes from launch/are_gans_created_equal.sh.
+noise; without D's BatchNorm it learns). One step of it agrees with a PyTorch reference
+of these nets (tests/test_infogan.py), so the failure is the setting's, not a bug found in
+the step. The table comes from launch/are_gans_created_equal.sh.
 """
 
 from jaxgan import base_config
