@@ -49,11 +49,10 @@ Not the same:
     of the best); this config is its first, default setting only, so the paper's numbers
     bound what it reaches rather than predict it.
 Run so far (README, "Are GANs Created Equal?"): MNIST seed 0 of WGAN-GP (FID 27.6; the
-study's best 20.3) and NS. NS at
-this default setting fails here (D wins within 1,000 steps, G's samples stay grey
-noise; without D's BatchNorm it learns). One step of it agrees with a PyTorch reference
-of these nets (tests/test_infogan.py), so the failure is the setting's, not a bug found in
-the step. The table comes from launch/are_gans_created_equal.sh.
+study's best 20.3) and NS (FID 31.3; the study's best 6.8). NS at this default setting
+stalls for about 9,400 steps (D wins, G's samples stay grey noise) before G escapes and
+learns digits; one step of it agrees with a PyTorch reference of these nets
+(tests/test_infogan.py). The table comes from launch/are_gans_created_equal.sh.
 """
 
 from jaxgan import base_config
