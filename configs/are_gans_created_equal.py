@@ -49,10 +49,11 @@ Not the same:
     of the best); this config is its first, default setting only, so the paper's numbers
     bound what it reaches rather than predict it.
 Run so far (README, "Are GANs Created Equal?"): MNIST seeds 0 and 1 of WGAN-GP (FID 27.6
-and 24.5; the study's best 20.3) and seed 0 of NS (FID 31.3; the study's best 6.8). NS at this default setting
-stalls for about 9,400 steps (D wins, G's samples stay grey noise) before G escapes and
-learns digits; one step of it agrees with a PyTorch reference of these nets
-(tests/test_infogan.py). The table comes from launch/are_gans_created_equal.sh.
+and 24.5; the study's best 20.3), seed 0 of NS (FID 31.3; its best 6.8) and of LSGAN
+(22.5; its best 7.8). NS and LSGAN at their default settings stall for about 9,000
+steps (D wins, G's samples stay grey noise) before G escapes and learns digits; one NS
+step agrees with a PyTorch reference of these nets (tests/test_infogan.py). The table
+comes from launch/are_gans_created_equal.sh.
 """
 
 from jaxgan import base_config

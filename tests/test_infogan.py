@@ -353,10 +353,10 @@ def test_non_saturating_step_matches_a_pytorch_reference():
     leaky ReLU's kink on one fake, so float-level differences can flip it (moving the fakes
     by 1e-6 moved D's gradient by 1e-5 in two of three draws, by 0.5% in the third, all
     in that unit's weights). G's gradient moves 12% with that change of D, so G's update
-    is taken against jaxgan's updated D in both, where they agree to 1e-4. A G gradient against D before its update, or through
-    D's running averages, misses by far more. jaxgan runs G forward once a step, as
-    pytorch/examples and this reference do; the study's TensorFlow code ran it again for
-    G's update, moving G's running averages twice (eval-mode samples only)."""
+    is taken against jaxgan's updated D in both, where they agree to 1e-4 (a G update
+    against D as it was before its update fails by far). jaxgan runs G forward once a
+    step, as pytorch/examples and this reference do; the study's TensorFlow code ran it
+    again for G's update, moving G's running averages twice (eval-mode samples only)."""
     torch = pytest.importorskip("torch")
     import optax
 
