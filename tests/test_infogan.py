@@ -412,8 +412,11 @@ def test_non_saturating_step_matches_a_pytorch_reference():
         torch.optim.SGD(g.parameters(), lr=learning_rate).step()
         return d_loss, g_loss, to_jaxgan()
 
+    def flat(tree):
+        return dict(jax.tree_util.tree_flatten_with_path(tree)[0])
+
     def compare(got, want, start, tolerance, pre_norm_biases):
-        got_leaves = dict(jax.tree_util.tree_flatten_with_path(got)[0])
+        got_leaves = flat(got)
         for path, want_leaf in jax.tree_util.tree_flatten_with_path(want)[0]:
             where = jax.tree_util.keystr(path)
             got_change, want_change = got_leaves[path] - start[path], want_leaf - start[path]
@@ -424,7 +427,6 @@ def test_non_saturating_step_matches_a_pytorch_reference():
             error = np.linalg.norm(got_change - want_change) / np.linalg.norm(want_change)
             assert error < tolerance, (where, error)
 
-    flat = lambda tree: dict(jax.tree_util.tree_flatten_with_path(tree)[0])  # noqa: E731
     d_loss, _, (_, want_d1, want_g_stats, want_d_stats) = torch_step(g0, d0, d_update=True)
     np.testing.assert_allclose(metrics["d_loss"], d_loss.item(), rtol=1e-5)
     compare(d1, want_d1, flat(d0), 2e-2, ("['Bias_1']['bias']", "['Dense_0']['bias']"))
